@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test in DsgBuild.sln after installing what the tests need, then prints one summary line:
+#   N passed, N failed, N skipped
+# Usage: eng/test.sh [--fast]   (--fast skips tests marked [Trait("Category", "Slow")])
+set -uo pipefail
+cd "$(dirname "$0")/.."
+eng/install-deps.sh || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
+filter=()
+if [ "${1:-}" = "--fast" ]; then
+  filter=(--filter "Category!=Slow")
+fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build DsgBuild.sln -warnaserror -c Debug || { echo "0 passed, 1 failed"; exit 1; }
+log=$(mktemp)
+dotnet test DsgBuild.sln --no-build -c Debug "${filter[@]}" --logger "console;verbosity=normal" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' |
+  awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+rm -f "$log"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,46 @@
+namespace Dsg.Core;
+
+/// <summary>
+/// Every stable error code Dsg emits. docs/errors.md documents each one; a test checks that list and this
+/// one agree. Codes are never reused for another meaning.
+/// </summary>
+public static class ErrorCodes
+{
+    // 01xx: reading the model.
+    /// <summary>The model file does not exist.</summary>
+    public const string ModelNotFound = "DSG0101";
+    /// <summary>The file is not an ONNX protobuf.</summary>
+    public const string NotOnnx = "DSG0102";
+    /// <summary>The file ends before the protobuf does.</summary>
+    public const string TruncatedModel = "DSG0103";
+    /// <summary>An external-data location points outside the model's folder.</summary>
+    public const string ExternalDataOutsideModel = "DSG0104";
+    /// <summary>An external-data file is missing or shorter than the tensor needs.</summary>
+    public const string ExternalDataMissing = "DSG0105";
+    /// <summary>The model has no graph, no inputs or a tensor type Dsg cannot read.</summary>
+    public const string MalformedModel = "DSG0106";
+
+    // 02xx: whether DSG can run on the model.
+    /// <summary>The model has no BatchNormalization nodes (usually folded at export).</summary>
+    public const string NoBatchNorm = "DSG0201";
+    /// <summary>The model uses operators the executor does not implement.</summary>
+    public const string UnsupportedOps = "DSG0202";
+    /// <summary>An input has a dynamic dimension other than the batch and no declared shape.</summary>
+    public const string DynamicInputShape = "DSG0203";
+    /// <summary>The model does not have exactly one image input of rank 4.</summary>
+    public const string UnsupportedInput = "DSG0204";
+    /// <summary>A node's attributes or inputs are outside what the executor supports.</summary>
+    public const string UnsupportedNode = "DSG0205";
+
+    // 03xx: options.
+    /// <summary>An option has a bad value.</summary>
+    public const string BadOption = "DSG0301";
+    /// <summary>The configuration file has an unknown key or cannot be parsed.</summary>
+    public const string BadConfiguration = "DSG0302";
+    /// <summary>CUDA was requested and TorchSharp reports no CUDA runtime.</summary>
+    public const string CudaUnavailable = "DSG0303";
+
+    // 04xx: native runtime.
+    /// <summary>TorchSharp's native libraries could not be loaded.</summary>
+    public const string TorchUnavailable = "DSG0401";
+}

@@ -1,0 +1,32 @@
+namespace Dsg.Core.Inspection;
+
+/// <summary>What <c>dotnet dsg inspect</c> reports about a model.</summary>
+public sealed record ModelReport(
+    string Path,
+    long IrVersion,
+    long Opset,
+    string Producer,
+    IReadOnlyList<TensorInfo> Inputs,
+    IReadOnlyList<TensorInfo> Outputs,
+    long ParameterCount,
+    IReadOnlyDictionary<string, int> OpHistogram,
+    int BatchNormCount,
+    IReadOnlyList<UnsupportedNode> UnsupportedNodes,
+    IReadOnlyList<Problem> Problems)
+{
+    /// <summary>Whether DSG can run on the model: no problems were found.</summary>
+    public bool DsgReady => Problems.Count == 0;
+}
+
+/// <summary>A graph input or output: element type and dimensions (numbers, or symbolic names such as <c>batch</c>).</summary>
+public sealed record TensorInfo(string Name, string ElementType, IReadOnlyList<string> Shape);
+
+/// <summary>A node the executor cannot run.</summary>
+public sealed record UnsupportedNode(string OpType, string Domain, string NodeName);
+
+/// <summary>A reason DSG cannot run, with its stable code and the next step.</summary>
+public sealed record Problem(string Code, string Message, string Hint)
+{
+    /// <summary>The exception a pipeline throws for this problem.</summary>
+    public DsgException ToException(string? file) => new(Code, Message, Hint) { FilePath = file };
+}
