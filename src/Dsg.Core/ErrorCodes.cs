@@ -43,4 +43,16 @@ public static class ErrorCodes
     // 04xx: native runtime.
     /// <summary>TorchSharp's native libraries could not be loaded.</summary>
     public const string TorchUnavailable = "DSG0401";
+
+    // 05xx: graph executor. (owner: Graph/)
+
+    // 06xx: sample generation. (owner: Generation/)
+
+    // 07xx: quantization, calibration data and evaluation. (owner: Quantization/, Evaluation/, Data/)
+    /// <summary>A calibration or evaluation data file cannot be read or does not fit the model.</summary>
+    public const string CalibrationDataUnreadable = "DSG0701";
+
+    // 08xx: the tool: configuration, cache, cancellation. (owner: Dsg.Tool, Caching/)
+
+    // 09xx: MSBuild integration (emitted by Dsg.Build.Tasks, listed here so docs/errors.md stays complete).
 }
