@@ -6,15 +6,12 @@ namespace Dsg.Tool.Tests;
 /// <summary>Runs a real <c>dotnet-dsg</c> process: the built tool (dotnet dotnet-dsg.dll) or an installed command.</summary>
 internal static class ProcessTool
 {
-    /// <summary>The tool built beside this test assembly's configuration.</summary>
-    public static string BuiltToolDll
-    {
-        get
-        {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
-            return Path.Combine(RepoPaths.Root, "src", "Dsg.Tool", "bin", configuration, "net10.0", "dotnet-dsg.dll");
-        }
-    }
+    /// <summary>The build configuration of this test assembly (Debug or Release), from bin/CONFIG/net10.0.</summary>
+    public static string BuildConfiguration =>
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+
+    /// <summary>The tool built in the same configuration as this test assembly.</summary>
+    public static string BuiltToolDll => Path.Combine(RepoPaths.Root, "src", "Dsg.Tool", "bin", BuildConfiguration, "net10.0", "dotnet-dsg.dll");
 
     /// <summary>Starts the built tool; the caller reads, waits or kills it.</summary>
     public static Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? executable = null)

@@ -22,7 +22,7 @@ public sealed class InstalledTool : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        var configuration = ProcessTool.BuildConfiguration;
         var version = $"0.0.1-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
         var packages = _folder.Combine("packages");
         await Run("dotnet", "pack", Path.Combine(RepoPaths.Root, "src", "Dsg.Tool", "Dsg.Tool.csproj"), "--no-build", "-c", configuration,
