@@ -4,6 +4,7 @@ using System.CommandLine.Invocation;
 using Dsg.Core;
 using Dsg.Tool.Commands;
 using Dsg.Tool.Output;
+using Dsg.Tool.Running;
 
 namespace Dsg.Tool;
 
@@ -11,9 +12,13 @@ namespace Dsg.Tool;
 internal static class DsgCommandLine
 {
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
-    public static async Task<int> RunAsync(string[] args, ToolEnvironment environment, CancellationToken cancellationToken)
+    /// <param name="args">The arguments.</param>
+    /// <param name="environment">Streams, variables and folder.</param>
+    /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
+    /// <param name="quantizeProducer">What produces a quantization (the pipeline unless a test substitutes it).</param>
+    public static async Task<int> RunAsync(string[] args, ToolEnvironment environment, CancellationToken cancellationToken, QuantizeProducer? quantizeProducer = null)
     {
-        var root = Build(environment);
+        var root = Build(environment, quantizeProducer);
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)
         {
@@ -31,7 +36,7 @@ internal static class DsgCommandLine
     }
 
     /// <summary>The command tree.</summary>
-    public static RootCommand Build(ToolEnvironment environment)
+    public static RootCommand Build(ToolEnvironment environment, QuantizeProducer? quantizeProducer = null)
     {
         var global = new GlobalOptions(environment);
         var root = new RootCommand(
@@ -39,9 +44,10 @@ internal static class DsgCommandLine
             "BatchNorm statistics (Diverse Sample Generation) and writes an int8/int4 QDQ model that ONNX Runtime runs.");
         root.Add(global.Verbose);
         var inspect = InspectCommand.Create(global);
+        var quantize = QuantizeCommand.Create(global, quantizeProducer ?? QuantizePipelineProducer.ProduceAsync);
         var config = ConfigCommand.Create(global);
         var cache = CacheCommand.Create(global);
-        foreach (var command in new[] { inspect, config, cache })
+        foreach (var command in new[] { quantize, inspect, config, cache })
         {
             root.Add(command);
         }
@@ -62,6 +68,13 @@ internal static class DsgCommandLine
                 "dotnet dsg quantize model.onnx --out model.int8.onnx",
                 "dotnet dsg quantize model.onnx --out model.w4a8.onnx --precision W4A8 --samples 512",
                 "dotnet dsg cache list",
+            ],
+            [quantize] =
+            [
+                "dotnet dsg quantize model.onnx --out model.int8.onnx",
+                "dotnet dsg quantize model.onnx --out model.w4a8.onnx --precision W4A8 --samples 512 --iterations 500",
+                "dotnet dsg quantize model.onnx --out model.int8.onnx --calibration-data calib.npy --observer percentile",
+                "dotnet dsg quantize model.onnx --out model.int8.onnx --min-agreement 0.95 --json",
             ],
             [inspect] =
             [

@@ -4,7 +4,7 @@ namespace Dsg.Tool.Tests;
 internal static class InProcessTool
 {
     public static ToolRun Run(string[] args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Running.QuantizeProducer? quantizeProducer = null)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -12,7 +12,7 @@ internal static class InProcessTool
         // Never touch the real user cache from a test.
         variables.TryAdd("HOME", Path.Combine(Path.GetTempPath(), "dsg-test-home"));
         var toolEnvironment = new ToolEnvironment(output, error, variables, workingDirectory ?? Directory.GetCurrentDirectory());
-        int exit = DsgCommandLine.RunAsync(args, toolEnvironment, cancellationToken).GetAwaiter().GetResult();
+        int exit = DsgCommandLine.RunAsync(args, toolEnvironment, cancellationToken, quantizeProducer).GetAwaiter().GetResult();
         return new ToolRun(exit, output.ToString(), error.ToString());
     }
 
