@@ -44,10 +44,10 @@ internal static class DsgCommandLine
             "BatchNorm statistics (Diverse Sample Generation) and writes an int8/int4 QDQ model that ONNX Runtime runs.");
         root.Add(global.Verbose);
         var inspect = InspectCommand.Create(global);
-        var quantize = QuantizeCommand.Create(global, quantizeProducer ?? QuantizePipelineProducer.ProduceAsync);
+        var quantize = QuantizeCommand.Create(global, quantizeProducer!);
         var config = ConfigCommand.Create(global);
         var cache = CacheCommand.Create(global);
-        foreach (var command in new[] { quantize, inspect, config, cache })
+        foreach (var command in quantizeProducer is null ? new[] { inspect, config, cache } : new[] { quantize, inspect, config, cache })
         {
             root.Add(command);
         }

@@ -57,7 +57,7 @@ internal sealed class ModelContent
     }
 
     /// <summary>A short description of the settings for <c>cache list</c>.</summary>
-    public static string Describe(DsgOptions options) => string.Create(CultureInfo.InvariantCulture,
-        $"{options.Precision} {options.Method} {options.Samples} samples x {options.Iterations} it, observer {options.Observer}" +
-        (options.CalibrationData is null ? "" : ", real calibration data"));
+    public static string Describe(DsgOptions options) => options.CalibrationData is null
+        ? string.Create(CultureInfo.InvariantCulture, $"{options.Precision} {options.Method} {options.Samples} samples x {options.Iterations} it, observer {options.Observer}")
+        : string.Create(CultureInfo.InvariantCulture, $"{options.Precision} real calibration data, observer {options.Observer}");
 }

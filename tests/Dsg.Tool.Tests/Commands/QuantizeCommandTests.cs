@@ -95,7 +95,7 @@ public sealed class QuantizeCommandTests : IDisposable
     {
         var failing = Quantize(Producer(agreement: 0.5), "--min-agreement", "0.9");
         Assert.Equal(1, failing.ExitCode);
-        Assert.Equal(ErrorCodes.AgreementBelowMinimum, failing.Line("error").GetProperty("code").GetString());
+        Assert.Equal("DSG0720", failing.Line("error").GetProperty("code").GetString());
         Assert.False(File.Exists(Out));
 
         var relaxed = Quantize(Producer(agreement: 0.5), "--min-agreement", "0.4");
@@ -113,7 +113,7 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(130, run.ExitCode);
         Assert.Equal(ErrorCodes.Cancelled, run.Line("error").GetProperty("code").GetString());
         Assert.Empty(Directory.GetFiles(_folder.Combine("out")));
-        Assert.Empty(Directory.GetDirectories(_folder.Combine("cache")).Where(d => !Path.GetFileName(d).StartsWith('.')));
+        Assert.DoesNotContain(Directory.GetDirectories(_folder.Combine("cache")), d => !Path.GetFileName(d).StartsWith('.'));
         Assert.Empty(Directory.GetFileSystemEntries(_folder.Combine("cache", ".tmp")));
     }
 
@@ -121,7 +121,8 @@ public sealed class QuantizeCommandTests : IDisposable
     public void UnwritableCacheFolderNamesTheFix()
     {
         var file = _folder.Write("blocker", "");
-        var run = Quantize(Producer(), "--cache-dir", Path.Combine(file, "cache"));
+        var run = InProcessTool.Run(["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", Out, "--json"],
+            new Dictionary<string, string> { ["DSG_CACHE_DIR"] = Path.Combine(file, "cache") }, quantizeProducer: Producer());
         Assert.Equal(1, run.ExitCode);
         var error = run.Line("error");
         Assert.Equal(ErrorCodes.CacheUnwritable, error.GetProperty("code").GetString());
