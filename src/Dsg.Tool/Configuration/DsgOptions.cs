@@ -20,7 +20,7 @@ internal sealed record DsgOptions
     public int Samples { get; init; } = 256;
 
     /// <summary>Samples optimised together.</summary>
-    public int BatchSize { get; init; } = 32;
+    public int BatchSize { get; init; } = 64;
 
     /// <summary>Optimiser steps per batch.</summary>
     public int Iterations { get; init; } = 500;
@@ -34,8 +34,11 @@ internal sealed record DsgOptions
     /// <summary>CPU threads for TorchSharp and ONNX Runtime; 0 uses every core.</summary>
     public int Threads { get; init; }
 
-    /// <summary>Activation-range observer.</summary>
-    public string Observer { get; init; } = "minmax";
+    /// <summary>The quantization recipe: default (deployable: 8-bit first/last layer, MSE ranges) or paper (every layer at the target width, min/max).</summary>
+    public string Recipe { get; init; } = "default";
+
+    /// <summary>Activation-range observer; null takes the recipe's (mse for default, minmax for paper).</summary>
+    public string? Observer { get; init; }
 
     /// <summary>A .npy file of real calibration images (N×C×H×W float32) used instead of synthetic samples.</summary>
     public string? CalibrationData { get; init; }

@@ -15,6 +15,9 @@ internal static class OptionCatalog
     /// <summary>Accepted devices.</summary>
     public static readonly string[] Devices = ["auto", "cpu", "cuda"];
 
+    /// <summary>Accepted quantization recipes.</summary>
+    public static readonly string[] Recipes = ["default", "paper"];
+
     /// <summary>Accepted activation observers.</summary>
     public static readonly string[] Observers = ["minmax", "percentile", "mse", "entropy", "ema"];
 
@@ -29,7 +32,7 @@ internal static class OptionCatalog
         "Number of synthetic calibration samples.", 1, 1_000_000, o => o.Samples, (o, v) => o with { Samples = v }, "256");
 
     public static OptionDefinition BatchSize { get; } = Int(nameof(DsgOptions.BatchSize),
-        "Samples optimised together (also the batch of inspect --verify).", 1, 4096, o => o.BatchSize, (o, v) => o with { BatchSize = v }, "32");
+        "Samples optimised together (also the batch of inspect --verify).", 1, 4096, o => o.BatchSize, (o, v) => o with { BatchSize = v }, "64");
 
     public static OptionDefinition Iterations { get; } = Int(nameof(DsgOptions.Iterations),
         "Optimiser steps per batch.", 0, 1_000_000, o => o.Iterations, (o, v) => o with { Iterations = v }, "500");
@@ -43,8 +46,25 @@ internal static class OptionCatalog
     public static OptionDefinition Threads { get; } = Int(nameof(DsgOptions.Threads),
         "CPU threads for TorchSharp and ONNX Runtime; 0 uses every core.", 0, 1024, o => o.Threads, (o, v) => o with { Threads = v }, "2", affectsOutput: false);
 
-    public static OptionDefinition Observer { get; } = Choice(nameof(DsgOptions.Observer),
-        "Activation-range observer used in calibration.", Observers, o => o.Observer, (o, v) => o with { Observer = v });
+    public static OptionDefinition Recipe { get; } = Choice(nameof(DsgOptions.Recipe),
+        "Quantization recipe: default (first and last layer at 8 bits, MSE weight and activation ranges) or paper (every layer at the target width, min/max ranges, as in the DSG paper).",
+        Recipes, o => o.Recipe, (o, v) => o with { Recipe = v });
+
+    public static OptionDefinition Observer { get; } = new(nameof(DsgOptions.Observer),
+        "Activation-range observer used in calibration; unset takes the recipe's (mse for default, minmax for paper).",
+        string.Join(", ", Observers), affectsOutput: true,
+        o => o.Observer,
+        (o, text, _) =>
+        {
+            if (text.Length == 0)
+            {
+                return o with { Observer = null };
+            }
+
+            var match = Observers.FirstOrDefault(v => string.Equals(v, text, StringComparison.OrdinalIgnoreCase));
+            return match is null ? null : o with { Observer = match };
+        },
+        "percentile");
 
     public static OptionDefinition CalibrationData { get; } = new(nameof(DsgOptions.CalibrationData),
         "A .npy file of real calibration images (N x C x H x W float32, preprocessed like the model's input), used instead of synthetic samples. Its content, not its path, enters the cache key.",
@@ -134,7 +154,7 @@ internal static class OptionCatalog
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
-        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Observer, CalibrationData, MinAgreement,
+        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Recipe, Observer, CalibrationData, MinAgreement,
         InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];
 

@@ -58,6 +58,6 @@ internal sealed class ModelContent
 
     /// <summary>A short description of the settings for <c>cache list</c>.</summary>
     public static string Describe(DsgOptions options) => options.CalibrationData is null
-        ? string.Create(CultureInfo.InvariantCulture, $"{options.Precision} {options.Method} {options.Samples} samples x {options.Iterations} it, observer {options.Observer}")
-        : string.Create(CultureInfo.InvariantCulture, $"{options.Precision} real calibration data, observer {options.Observer}");
+        ? string.Create(CultureInfo.InvariantCulture, $"{options.Precision} {options.Method} {options.Samples} samples x {options.Iterations} it, recipe {options.Recipe}, observer {options.Observer ?? "(recipe)"}")
+        : string.Create(CultureInfo.InvariantCulture, $"{options.Precision} real calibration data, recipe {options.Recipe}, observer {options.Observer ?? "(recipe)"}");
 }

@@ -115,7 +115,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(("W4A4", "--precision"), settings["precision"]);
         Assert.Equal(("64", "DSG_SAMPLES"), settings["samples"]);
         Assert.Equal(("20", config), settings["iterations"]);
-        Assert.Equal(("32", "default"), settings["batchSize"]);
+        Assert.Equal(("64", "default"), settings["batchSize"]);
 
         var text = InProcessTool.Run(["config", "show", model], new Dictionary<string, string> { ["DSG_SAMPLES"] = "64" });
         Assert.Matches(@"samples\s+64\s+DSG_SAMPLES", text.Output);
