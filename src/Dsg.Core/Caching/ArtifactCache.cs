@@ -233,7 +233,7 @@ public sealed class ArtifactCache
         try
         {
             return await CacheLock.AcquireAsync(LockFile(key), LockTimeout,
-                holder => warn?.Invoke(new CacheWarning("", $"Waiting for {holder}, which is producing cache entry {key}.")),
+                holder => warn?.Invoke(new CacheWarning(null, $"Waiting for {holder}, which is producing cache entry {key}.")),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)

@@ -1,4 +1,7 @@
 namespace Dsg.Core.Caching;
 
-/// <summary>Something the cache noticed and recovered from, for the front end to show (for example a corrupt entry).</summary>
-public sealed record CacheWarning(string Code, string Message);
+/// <summary>
+/// Something the cache noticed, for the front end to show: a recovered problem with its code (for example a corrupt
+/// entry, <see cref="ErrorCodes.CacheEntryCorrupt"/>), or a note without a code (for example waiting for another process).
+/// </summary>
+public sealed record CacheWarning(string? Code, string Message);

@@ -39,7 +39,7 @@ internal static class QuantizeCommand
 
         async Task<IReadOnlyDictionary<string, string>> Produce(string directory, CancellationToken cancellationToken)
         {
-            var product = await producer(new QuantizeJob(content.Model, options, directory, reporter), cancellationToken).ConfigureAwait(false);
+            var product = await producer(new QuantizeJob(modelPath, content.Model, options, directory, reporter), cancellationToken).ConfigureAwait(false);
             var metadata = new Dictionary<string, string>
             {
                 ["model"] = Path.GetFileName(modelPath),
@@ -78,7 +78,7 @@ internal static class QuantizeCommand
             var cache = CacheCommand.Open(options, context.Environment);
             using var lookup = await cache.GetOrCreateAsync(key, Produce, warning =>
             {
-                if (warning.Code.Length == 0)
+                if (warning.Code is null)
                 {
                     reporter.Note(warning.Message);
                 }
