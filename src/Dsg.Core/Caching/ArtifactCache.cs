@@ -121,7 +121,15 @@ public sealed class ArtifactCache
                 var manifest = WriteManifest(key, staging, metadata);
                 Directory.Move(staging, entryDirectory);
                 var entry = new CacheEntry(key, entryDirectory, manifest, DateTimeOffset.UtcNow);
-                Prune(SizeLimitBytes, exceptKey: key);
+                try
+                {
+                    Prune(SizeLimitBytes, exceptKey: key);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The new entry is complete; pruning is retried after the next one or by `cache prune`.
+                }
+
                 return new CacheLookup(entry, hit: false, keyLock);
             }
             catch
@@ -162,12 +170,24 @@ public sealed class ArtifactCache
     /// Removes least-recently-used entries until the cache holds at most <paramref name="sizeLimitBytes"/>, plus
     /// leftovers of interrupted runs. Entries in use by another process are skipped.
     /// </summary>
-    public PruneResult Prune(long sizeLimitBytes) => Prune(sizeLimitBytes, exceptKey: null);
+    /// <exception cref="DsgException"><see cref="ErrorCodes.CacheUnwritable"/> when entries cannot be removed.</exception>
+    public PruneResult Prune(long sizeLimitBytes)
+    {
+        try
+        {
+            return Prune(sizeLimitBytes, exceptKey: null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unwritable(Root, e);
+        }
+    }
 
     /// <summary>Removes every entry that is not in use, and every leftover of interrupted runs.</summary>
+    /// <exception cref="DsgException"><see cref="ErrorCodes.CacheUnwritable"/> when entries cannot be removed.</exception>
     public PruneResult Clear()
     {
-        var result = Prune(0, exceptKey: null);
+        var result = Prune(0);
         if (Directory.Exists(LocksFolder))
         {
             foreach (var file in Directory.EnumerateFiles(LocksFolder, "*.lock"))
@@ -261,6 +281,7 @@ public sealed class ArtifactCache
                 continue;
             }
 
+            Directory.CreateDirectory(LocksFolder);
             using var entryLock = CacheLock.TryAcquire(LockFile(entry.Key));
             if (entryLock is null)
             {

@@ -158,9 +158,6 @@ internal static class OptionCatalog
         InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];
 
-    /// <summary>Settings that shape sample generation.</summary>
-    public static IReadOnlyList<OptionDefinition> Generation { get; } = [Method, Samples, BatchSize, Iterations, Seed, Device, Threads, InputShape];
-
     /// <summary>Settings of the cache.</summary>
     public static IReadOnlyList<OptionDefinition> Cache { get; } = [CacheDir, CacheSizeLimit, CacheLockTimeout];
 

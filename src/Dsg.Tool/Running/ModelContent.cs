@@ -22,8 +22,20 @@ internal sealed class ModelContent
     /// <summary>Reads and validates the model (DSG01xx errors).</summary>
     public static ModelContent Read(string path)
     {
-        var model = OnnxModel.Load(path);
-        var bytes = File.ReadAllBytes(path);
+        var full = Path.GetFullPath(path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Load turns a missing or unreadable file into its coded error.
+            OnnxModel.Load(full);
+            throw;
+        }
+
+        var model = OnnxModel.FromBytes(bytes, Path.GetDirectoryName(full), full);
         if (!model.HasExternalData())
         {
             return new ModelContent(model, bytes);
