@@ -127,4 +127,19 @@ public sealed class InspectCommandTests : IDisposable
         Assert.True(declared.ExitCode == 0, declared.ToString());
         Assert.Contains("[batch, 1, height, width]", declared.Output);
     }
+
+    [Fact]
+    public void SecondGraphInputIsAnUnsupportedInput()
+    {
+        var model = OnnxModel.Load(RepoPaths.Model("resnet_fmnist.onnx"));
+        var extra = model.Graph.Input[0].Clone();
+        extra.Name = "mask";
+        model.Graph.Input.Add(extra);
+        var path = _folder.Combine("two_inputs.onnx");
+        model.Save(path);
+
+        var run = InProcessTool.Run("inspect", path);
+        AssertCleanError(run, ErrorCodes.UnsupportedInput);
+        Assert.Contains("mask", run.Error);
+    }
 }
