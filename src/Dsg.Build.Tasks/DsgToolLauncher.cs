@@ -1,0 +1,81 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+
+namespace Dsg.Build.Tasks;
+
+/// <summary>
+/// How to start the Dsg tool: <c>DsgToolPath</c> (an executable, or a <c>dotnet-dsg.dll</c> run by the dotnet host)
+/// wins over <c>DsgToolCommand</c> (default <c>dotnet dsg</c>, which finds a local tool manifest or a global install).
+/// </summary>
+internal sealed class DsgToolLauncher
+{
+    private DsgToolLauncher(string fileName, IReadOnlyList<string> leadingArguments, string description)
+    {
+        FileName = fileName;
+        LeadingArguments = leadingArguments;
+        Description = description;
+    }
+
+    /// <summary>The executable to start.</summary>
+    public string FileName { get; }
+
+    /// <summary>Arguments that come before the verb (e.g. <c>dsg</c> for <c>dotnet dsg</c>).</summary>
+    public IReadOnlyList<string> LeadingArguments { get; }
+
+    /// <summary>How the user configured it, for messages (e.g. <c>DsgToolCommand 'dotnet dsg'</c>).</summary>
+    public string Description { get; }
+
+    /// <summary>
+    /// Resolves the launcher, or returns null with <paramref name="problem"/> set when the configured path does not exist.
+    /// </summary>
+    public static DsgToolLauncher? Resolve(string? toolPath, string? toolCommand, string projectDirectory, out string? problem)
+    {
+        problem = null;
+        if (!string.IsNullOrWhiteSpace(toolPath))
+        {
+            string full = Path.GetFullPath(Path.Combine(projectDirectory, toolPath!.Trim()));
+            if (!File.Exists(full))
+            {
+                problem = $"DsgToolPath '{toolPath}' does not exist (resolved to '{full}').";
+                return null;
+            }
+
+            string description = $"DsgToolPath '{full}'";
+            return string.Equals(Path.GetExtension(full), ".dll", StringComparison.OrdinalIgnoreCase)
+                ? new DsgToolLauncher(DotnetHost(), new[] { full }, description)
+                : new DsgToolLauncher(full, Array.Empty<string>(), description);
+        }
+
+        string command = string.IsNullOrWhiteSpace(toolCommand) ? "dotnet dsg" : toolCommand!.Trim();
+        string[] parts = command.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+        string fileName = string.Equals(parts[0], "dotnet", StringComparison.OrdinalIgnoreCase) ? DotnetHost() : parts[0];
+        var leading = new string[parts.Length - 1];
+        Array.Copy(parts, 1, leading, 0, leading.Length);
+        return new DsgToolLauncher(fileName, leading, $"DsgToolCommand '{command}'");
+    }
+
+    /// <summary>
+    /// The dotnet host running this build (the SDK sets DOTNET_HOST_PATH for tasks), else <c>dotnet</c> from PATH.
+    /// </summary>
+    private static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+        {
+            return host!;
+        }
+
+        string exe = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "dotnet.exe" : "dotnet";
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
+        {
+            if (dir.Length > 0 && File.Exists(Path.Combine(dir, exe)))
+            {
+                return Path.Combine(dir, exe);
+            }
+        }
+
+        return exe;
+    }
+}
