@@ -86,7 +86,7 @@ public sealed class DsgCheckToolVersion : Task, ICancelableTask
         {
             Error(DsgErrorCodes.ToolVersionOutOfRange,
                 $"The Dsg tool ({launcher.Description}) is version {version.ToNormalizedString()}, but Dsg.Build {SupportedToolVersions.PackageVersion} " +
-                $"needs a version in {SupportedToolVersions.Range.PrettyPrint()}. {SupportedToolVersions.InstallHint}");
+                $"needs a version in {SupportedToolVersions.Range.ToNormalizedString()}. {SupportedToolVersions.InstallHint}");
             return false;
         }
 
