@@ -29,24 +29,24 @@ public sealed class SampleAppFakeToolTests
         var tool = FakeDsgTool.Create(Path.Combine(_feed.Root, "incremental-tool"));
         var app = SampleAppCopy.Create(_feed, "incremental", tool.Path);
 
-        CliResult first = Succeeds(app.Build(), "first build");
+        CliResult first = _log.Succeeds(app.Build(), "first build");
         Assert.Contains($"Dsg: ../models/resnet_fmnist.onnx -> {OutputName} (generated in 0.1 s)", first.Output, StringComparison.Ordinal);
         Assert.Single(tool.Invocations);
 
         string log = Path.Combine(app.Folder, "second.log");
-        CliResult second = Succeeds(app.Build("-flp:v=detailed;logfile=" + log), "no-op build");
+        CliResult second = _log.Succeeds(app.Build("-flp:v=detailed;logfile=" + log), "no-op build");
         Assert.Single(tool.Invocations);
         Assert.Contains(SkipMessage, File.ReadAllText(log), StringComparison.Ordinal);
         Assert.DoesNotContain("Dsg: ../models", second.Output, StringComparison.Ordinal);
         _log.WriteLine($"first build {first.Elapsed.TotalSeconds:0.0} s, no-op build {second.Elapsed.TotalSeconds:0.0} s (fake tool)");
 
         File.SetLastWriteTimeUtc(app.ModelPath, DateTime.UtcNow);
-        CliResult touched = Succeeds(app.Build(), "build after touching the model");
+        CliResult touched = _log.Succeeds(app.Build(), "build after touching the model");
         Assert.Equal(2, tool.Invocations.Count);
         Assert.Contains($"-> {OutputName} (cache hit)", touched.Output, StringComparison.Ordinal);
 
         app.EditProject("Samples=\"32\"", "Samples=\"16\"");
-        CliResult edited = Succeeds(app.Build(), "build after changing Samples");
+        CliResult edited = _log.Succeeds(app.Build(), "build after changing Samples");
         Assert.Equal(3, tool.Invocations.Count);
         Assert.Contains("--samples 16", tool.Invocations[2], StringComparison.Ordinal);
         Assert.Contains($"-> {OutputName} (generated in", edited.Output, StringComparison.Ordinal);
@@ -59,22 +59,22 @@ public sealed class SampleAppFakeToolTests
         var app = SampleAppCopy.Create(_feed, "outputs", tool.Path);
         byte[] model = File.ReadAllBytes(app.ModelPath);
 
-        Succeeds(app.Build(), "build");
+        _log.Succeeds(app.Build(), "build");
         Assert.Equal(model, File.ReadAllBytes(Path.Combine(app.BinDir, OutputName)));
         Assert.True(File.Exists(Path.Combine(app.ObjDsgDir, OutputName)));
-        Assert.StartsWith("Trouser (resnet_fmnist.int8.onnx from the output folder)", Succeeds(app.Run(), "app").Output, StringComparison.Ordinal);
+        Assert.StartsWith("Trouser (resnet_fmnist.int8.onnx from the output folder)", _log.Succeeds(app.Run(), "app").Output, StringComparison.Ordinal);
 
         // Publishing without building proves the outputs become items even when the quantize target does not run.
-        Succeeds(app.Publish("-c", "Debug", "--no-build"), "publish");
+        _log.Succeeds(app.Publish("-c", "Debug", "--no-build"), "publish");
         Assert.Equal(model, File.ReadAllBytes(Path.Combine(app.PublishDir, OutputName)));
         Assert.Single(tool.Invocations);
 
         // Embedding is not a quantization option: the tool does not run again, the resource replaces the file.
-        Succeeds(app.Build("-p:SampleEmbedModel=true"), "embedded build");
+        _log.Succeeds(app.Build("-p:SampleEmbedModel=true"), "embedded build");
         Assert.Single(tool.Invocations);
-        Assert.StartsWith("Trouser (resnet_fmnist.int8.onnx from the embedded resource)", Succeeds(app.Run("--embedded"), "embedded app").Output, StringComparison.Ordinal);
+        Assert.StartsWith("Trouser (resnet_fmnist.int8.onnx from the embedded resource)", _log.Succeeds(app.Run("--embedded"), "embedded app").Output, StringComparison.Ordinal);
 
-        Succeeds(app.Clean(), "clean");
+        _log.Succeeds(app.Clean(), "clean");
         Assert.False(File.Exists(Path.Combine(app.BinDir, OutputName)));
         Assert.False(Directory.Exists(app.ObjDsgDir) && Directory.EnumerateFiles(app.ObjDsgDir, "*", SearchOption.AllDirectories).Any(),
             "clean left files under " + app.ObjDsgDir);
@@ -89,7 +89,7 @@ public sealed class SampleAppFakeToolTests
         app.EditProject("Precision=\"W8A8\"", "Precision=\"W3A3\"");
         app.EditProject("<None Include=\"sample.pgm\"", "<DsgQuantize Include=\"Models/absent.onnx\" />\n    <None Include=\"sample.pgm\"");
 
-        CliResult build = Fails(app.Build(), "build with bad items");
+        CliResult build = _log.Fails(app.Build(), "build with bad items");
 
         Assert.Contains($"{app.ProjectFile} : error DSG0902: <DsgQuantize Include=\"../models/resnet_fmnist.onnx\">: Precision=\"W3A3\" is not valid: expected one of W8A8, W6A6, W4A8, W4A4.", build.Output, StringComparison.Ordinal);
         Assert.Contains($"{app.ProjectFile} : error DSG0901: The model '{Path.Combine(app.ProjectDir, "Models", "absent.onnx")}'", build.Output, StringComparison.Ordinal);
@@ -102,7 +102,7 @@ public sealed class SampleAppFakeToolTests
         var tool = FakeDsgTool.Create(Path.Combine(_feed.Root, "old-tool"), version: "9.9.9");
         var app = SampleAppCopy.Create(_feed, "version", tool.Path);
 
-        CliResult build = Fails(app.Build(), "build with tool 9.9.9");
+        CliResult build = _log.Fails(app.Build(), "build with tool 9.9.9");
 
         Assert.Contains($"{app.ProjectFile} : error DSG0904: The Dsg tool (DsgToolPath '{tool.Path}') is version 9.9.9, but Dsg.Build {_feed.Version} needs a version in [0.1.0, 0.2.0).", build.Output, StringComparison.Ordinal);
         Assert.Contains("dotnet tool update --global Dsg.Tool --version 0.1.0", build.Output, StringComparison.Ordinal);
@@ -118,23 +118,9 @@ public sealed class SampleAppFakeToolTests
         File.Copy(app.ModelPath, folded);
         app.EditProject("../models/resnet_fmnist.onnx", "../models/resnet_fmnist_folded.onnx");
 
-        CliResult build = Fails(app.Build(), "build of a BN-folded model");
+        CliResult build = _log.Fails(app.Build(), "build of a BN-folded model");
 
         Assert.Contains($"{folded} : error DSG0201: The model has no BatchNormalization nodes (folded at export?). Export with torch.onnx.export(..., training=torch.onnx.TrainingMode.PRESERVE).", build.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(app.ObjDsgDir, "resnet_fmnist_folded.int8.onnx")));
-    }
-
-    private CliResult Succeeds(CliResult result, string what)
-    {
-        _log.WriteLine($"{what}: exit {result.ExitCode} in {result.Elapsed.TotalSeconds:0.0} s");
-        Assert.True(result.ExitCode == 0, $"{what} failed:{Environment.NewLine}{result.Output}");
-        return result;
-    }
-
-    private CliResult Fails(CliResult result, string what)
-    {
-        _log.WriteLine($"{what}: exit {result.ExitCode} in {result.Elapsed.TotalSeconds:0.0} s");
-        Assert.True(result.ExitCode != 0, $"{what} succeeded but should have failed:{Environment.NewLine}{result.Output}");
-        return result;
     }
 }
