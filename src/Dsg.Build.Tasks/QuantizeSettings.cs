@@ -10,7 +10,8 @@ namespace Dsg.Build.Tasks;
 /// <summary>
 /// The metadata of one <c>DsgQuantize</c> item, validated and normalised. It yields the tool's command-line
 /// options, the normalised option lines whose file is an input of the incremental target, and where the output goes.
-/// Empty metadata means "the tool's default", so the defaults live in one place: the tool.
+/// Empty metadata means "the tool's default", so the defaults live in one place: the tool. The accepted values and
+/// ranges mirror the tool's option catalog, so a mistake is reported on the project before any process starts.
 /// </summary>
 internal sealed class QuantizeSettings
 {
@@ -25,9 +26,6 @@ internal sealed class QuantizeSettings
 
     /// <summary>Accepted <c>Observer</c> values.</summary>
     public static readonly string[] Observers = { "minmax", "percentile", "mse", "entropy", "ema" };
-
-    /// <summary>Accepted <c>Recipe</c> values.</summary>
-    public static readonly string[] Recipes = { "default", "paper" };
 
     private readonly List<KeyValuePair<string, string>> _options = new();
 
@@ -98,13 +96,12 @@ internal sealed class QuantizeSettings
         Precision = Choice("Precision", Precisions, problems) ?? "W8A8";
         Add("precision", Precision);
         Add("method", Choice("Method", Methods, problems));
-        Add("samples", PositiveInt("Samples", problems));
-        Add("iterations", PositiveInt("Iterations", problems));
-        Add("batch-size", PositiveInt("BatchSize", problems));
-        Add("seed", Seed(problems));
+        Add("samples", WholeNumber("Samples", 1, 1_000_000, problems));
+        Add("iterations", WholeNumber("Iterations", 0, 1_000_000, problems));
+        Add("batch-size", WholeNumber("BatchSize", 1, 4096, problems));
+        Add("seed", WholeNumber("Seed", 0, int.MaxValue, problems));
         Add("device", Choice("Device", Devices, problems));
         Add("observer", Choice("Observer", Observers, problems));
-        Add("recipe", Choice("Recipe", Recipes, problems));
         Add("input-shape", InputShape(problems));
         Add("min-agreement", MinAgreement(problems));
         string? calibration = ExistingFile("CalibrationData", projectDirectory, problems);
@@ -112,7 +109,7 @@ internal sealed class QuantizeSettings
         string? config = ExistingFile("ConfigFile", projectDirectory, problems);
         Add("config", config);
         ExtraInputs = new[] { calibration, config }.Where(f => f != null).Select(f => f!).ToList();
-        PositiveInt("Threads", problems);
+        WholeNumber("Threads", 0, 1024, problems);
 
         string suffix = Precision == "W8A8" ? "int8" : Precision.ToLowerInvariant();
         string outputName = Item.GetMetadata("OutputName").Trim();
@@ -161,7 +158,7 @@ internal sealed class QuantizeSettings
         return match;
     }
 
-    private string? PositiveInt(string name, ICollection<KeyValuePair<string, string>> problems)
+    private string? WholeNumber(string name, int min, int max, ICollection<KeyValuePair<string, string>> problems)
     {
         string value = Item.GetMetadata(name).Trim();
         if (value.Length == 0)
@@ -169,26 +166,9 @@ internal sealed class QuantizeSettings
             return null;
         }
 
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 0)
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
         {
-            problems.Add(Problem(name, value, "a whole number greater than 0"));
-            return null;
-        }
-
-        return n.ToString(CultureInfo.InvariantCulture);
-    }
-
-    private string? Seed(ICollection<KeyValuePair<string, string>> problems)
-    {
-        string value = Item.GetMetadata("Seed").Trim();
-        if (value.Length == 0)
-        {
-            return null;
-        }
-
-        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
-        {
-            problems.Add(Problem("Seed", value, "a whole number of 0 or more"));
+            problems.Add(Problem(name, value, max == int.MaxValue ? $"a whole number of {min} or more" : $"a whole number from {min} to {max}"));
             return null;
         }
 

@@ -52,13 +52,13 @@ public sealed class QuantizeSettingsTests
         string calibration = Path.GetTempFileName();
         var (s, problems) = Read("net.onnx",
             ("Precision", "W4A8"), ("Method", "ZeroQ"), ("Samples", "064"), ("Iterations", "20"), ("BatchSize", "16"),
-            ("Seed", "7"), ("Device", "CPU"), ("Observer", "Percentile"), ("Recipe", "paper"), ("InputShape", "1x28x28"),
+            ("Seed", "7"), ("Device", "CPU"), ("Observer", "Percentile"), ("InputShape", "1x28x28"),
             ("MinAgreement", "0.950"), ("CalibrationData", calibration), ("Threads", "2"));
 
         Assert.Empty(problems);
         Assert.Equal(
             ["precision=W4A8", "method=zeroq", "samples=64", "iterations=20", "batch-size=16", "seed=7", "device=cpu",
-             "observer=percentile", "recipe=paper", "input-shape=1,28,28", "min-agreement=0.95", "calibration-data=" + calibration],
+             "observer=percentile", "input-shape=1,28,28", "min-agreement=0.95", "calibration-data=" + calibration],
             s.NormalizedOptions);
         Assert.Equal(calibration, Assert.Single(s.ExtraInputs));
         string args = string.Join(" ", s.ToolOptions());
@@ -78,13 +78,14 @@ public sealed class QuantizeSettingsTests
     [Theory]
     [InlineData("Precision", "W3A3", "one of W8A8, W6A6, W4A8, W4A4")]
     [InlineData("Method", "magic", "one of dsg, zeroq, gaussian")]
-    [InlineData("Samples", "many", "a whole number greater than 0")]
-    [InlineData("Iterations", "0", "a whole number greater than 0")]
-    [InlineData("BatchSize", "-4", "a whole number greater than 0")]
+    [InlineData("Samples", "many", "a whole number from 1 to 1000000")]
+    [InlineData("Samples", "0", "a whole number from 1 to 1000000")]
+    [InlineData("Iterations", "-1", "a whole number from 0 to 1000000")]
+    [InlineData("BatchSize", "5000", "a whole number from 1 to 4096")]
+    [InlineData("Threads", "2.5", "a whole number from 0 to 1024")]
     [InlineData("Seed", "x", "a whole number of 0 or more")]
     [InlineData("Device", "gpu", "one of auto, cpu, cuda")]
     [InlineData("Observer", "max", "one of minmax, percentile, mse, entropy, ema")]
-    [InlineData("Recipe", "fast", "one of default, paper")]
     [InlineData("MinAgreement", "95", "a fraction between 0 and 1")]
     [InlineData("InputShape", "224", "C,H,W as three whole numbers")]
     [InlineData("Embed", "yes", "true or false")]
