@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -51,6 +52,12 @@ public sealed class DsgQuantizeModel : ToolTask
 
     /// <inheritdoc />
     protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Low;
+
+    /// <inheritdoc />
+    protected override Encoding StandardOutputEncoding => Encoding.UTF8;
+
+    /// <inheritdoc />
+    protected override Encoding StandardErrorEncoding => Encoding.UTF8;
 
     private string ModelDisplayName => Model.GetMetadata("ModelDisplayName") is { Length: > 0 } name ? name : Model.ItemSpec;
 
@@ -106,6 +113,9 @@ public sealed class DsgQuantizeModel : ToolTask
 
     /// <inheritdoc />
     protected override string GenerateFullPathToTool() => _launcher!.FileName;
+
+    /// <summary>The project folder, so that <c>dotnet dsg</c> finds the repository's local tool manifest.</summary>
+    protected override string GetWorkingDirectory() => ProjectDirectory;
 
     /// <inheritdoc />
     protected override string GenerateCommandLineCommands()

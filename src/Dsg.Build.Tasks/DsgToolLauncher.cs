@@ -50,7 +50,7 @@ internal sealed class DsgToolLauncher
 
         string command = string.IsNullOrWhiteSpace(toolCommand) ? "dotnet dsg" : toolCommand!.Trim();
         string[] parts = command.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
-        string fileName = string.Equals(parts[0], "dotnet", StringComparison.OrdinalIgnoreCase) ? DotnetHost() : parts[0];
+        string fileName = string.Equals(parts[0], "dotnet", StringComparison.OrdinalIgnoreCase) ? DotnetHost() : FindOnPath(parts[0]);
         var leading = new string[parts.Length - 1];
         Array.Copy(parts, 1, leading, 0, leading.Length);
         return new DsgToolLauncher(fileName, leading, $"DsgToolCommand '{command}'");
@@ -62,20 +62,33 @@ internal sealed class DsgToolLauncher
     private static string DotnetHost()
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host! : FindOnPath("dotnet");
+    }
+
+    /// <summary>
+    /// The full path of a bare program name found on PATH (ToolTask needs a path), else the name unchanged, which
+    /// then fails to start with a message naming it.
+    /// </summary>
+    private static string FindOnPath(string name)
+    {
+        if (name.IndexOfAny(new[] { '/', '\\' }) >= 0)
         {
-            return host!;
+            return name;
         }
 
-        string exe = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "dotnet.exe" : "dotnet";
+        bool windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+        string[] candidates = windows && !name.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? new[] { name + ".exe", name } : new[] { name };
         foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
         {
-            if (dir.Length > 0 && File.Exists(Path.Combine(dir, exe)))
+            foreach (string candidate in candidates)
             {
-                return Path.Combine(dir, exe);
+                if (dir.Length > 0 && File.Exists(Path.Combine(dir, candidate)))
+                {
+                    return Path.Combine(dir, candidate);
+                }
             }
         }
 
-        return exe;
+        return name;
     }
 }

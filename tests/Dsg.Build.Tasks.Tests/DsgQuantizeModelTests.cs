@@ -54,6 +54,7 @@ public sealed class DsgQuantizeModelTests : IDisposable
         Assert.Equal(output, task.FilesWritten.Single().ItemSpec);
         Assert.Equal("Dsg: net.onnx -> net.int8.onnx (generated in 0.1 s)", Assert.Single(HighMessages));
         Assert.Equal($"quantize {_dir.Combine("net.onnx")} --precision W4A4 --samples 8 --threads 2", Assert.Single(_tool.Invocations));
+        Assert.Equal(_dir.Path, _tool.LastWorkingDirectory); // where `dotnet dsg` looks for the local tool manifest
         Assert.Empty(_engine.Errors);
         Assert.Contains(_engine.Messages, m => m.Importance == MessageImportance.Low && m.Message!.Contains("generate 1/1 copying", StringComparison.Ordinal));
     }

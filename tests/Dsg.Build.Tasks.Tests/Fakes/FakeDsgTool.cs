@@ -3,7 +3,7 @@ namespace Dsg.Build.Tasks.Tests.Fakes;
 /// <summary>
 /// A stand-in for the Dsg tool: a bash script that honours the tool/MSBuild JSON-lines contract and "quantizes" by
 /// copying the model, with a content-and-options keyed cache like the real one. It appends each quantize call to
-/// invocations.log beside itself. The model's file name picks a failure, as the real tool's inspection would:
+/// invocations.log beside itself and its working folder to working-directory. The model's file name picks a failure, as the real tool's inspection would:
 /// *folded* reports DSG0201, *warn* reports a DSG0601 warning and succeeds, *crash* dies with exit code 2.
 /// </summary>
 internal sealed class FakeDsgTool
@@ -24,6 +24,7 @@ internal sealed class FakeDsgTool
           esac
         done
         echo "quantize $model$options" >> "$here/invocations.log"
+        pwd > "$here/working-directory"
         echo '{"type":"phase","phase":"generate","status":"start"}'
         case "$(basename "$model")" in
           *folded*)
@@ -62,6 +63,10 @@ internal sealed class FakeDsgTool
             return File.Exists(log) ? File.ReadAllLines(log) : [];
         }
     }
+
+    /// <summary>The folder the last quantize call ran in.</summary>
+    public string LastWorkingDirectory =>
+        File.ReadAllText(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "working-directory")).Trim();
 
     /// <summary>Writes the script into <paramref name="directory"/>; <paramref name="version"/> is what --version prints.</summary>
     public static FakeDsgTool Create(string directory, string version = "0.1.0+fake")
