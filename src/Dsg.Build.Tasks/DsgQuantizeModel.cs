@@ -130,14 +130,9 @@ public sealed class DsgQuantizeModel : ToolTask
         builder.AppendFileNameIfNotNull(_settings!.ModelPath);
         builder.AppendSwitchIfNotNull("--out ", OutputPath);
         builder.AppendSwitch("--json");
-        using (IEnumerator<string> options = _settings.ToolOptions().GetEnumerator())
+        foreach (var option in _settings.ToolOptions())
         {
-            while (options.MoveNext())
-            {
-                string name = options.Current;
-                options.MoveNext();
-                builder.AppendSwitchIfNotNull(name + " ", options.Current);
-            }
+            builder.AppendSwitchIfNotNull(option.Key + " ", option.Value);
         }
 
         if (!string.IsNullOrWhiteSpace(CacheDir))

@@ -28,6 +28,7 @@ internal sealed class QuantizeSettings
     public static readonly string[] Observers = { "minmax", "percentile", "mse", "entropy", "ema" };
 
     private readonly List<KeyValuePair<string, string>> _options = new();
+    private string? _threads;
 
     private QuantizeSettings(ITaskItem item, string modelPath)
     {
@@ -74,20 +75,17 @@ internal sealed class QuantizeSettings
         return s;
     }
 
-    /// <summary>The tool's options for this item (everything after <c>--json</c>).</summary>
-    public IEnumerable<string> ToolOptions()
+    /// <summary>The tool's options for this item as (switch, value) pairs, e.g. (<c>--samples</c>, <c>32</c>).</summary>
+    public IEnumerable<KeyValuePair<string, string>> ToolOptions()
     {
         foreach (var option in _options)
         {
-            yield return "--" + option.Key;
-            yield return option.Value;
+            yield return new KeyValuePair<string, string>("--" + option.Key, option.Value);
         }
 
-        string threads = Item.GetMetadata("Threads");
-        if (threads.Length > 0)
+        if (_threads != null)
         {
-            yield return "--threads";
-            yield return threads.Trim();
+            yield return new KeyValuePair<string, string>("--threads", _threads);
         }
     }
 
@@ -109,7 +107,7 @@ internal sealed class QuantizeSettings
         string? config = ExistingFile("ConfigFile", projectDirectory, problems);
         Add("config", config);
         ExtraInputs = new[] { calibration, config }.Where(f => f != null).Select(f => f!).ToList();
-        WholeNumber("Threads", 0, 1024, problems);
+        _threads = WholeNumber("Threads", 0, 1024, problems);
 
         string suffix = Precision == "W8A8" ? "int8" : Precision.ToLowerInvariant();
         string outputName = Item.GetMetadata("OutputName").Trim();

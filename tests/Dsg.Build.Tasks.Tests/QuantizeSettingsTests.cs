@@ -25,7 +25,7 @@ public sealed class QuantizeSettingsTests
 
         Assert.Empty(problems);
         Assert.Equal(["precision=W8A8"], s.NormalizedOptions);
-        Assert.Equal(["--precision", "W8A8"], s.ToolOptions());
+        Assert.Equal([new("--precision", "W8A8")], s.ToolOptions());
         Assert.Equal("net.int8.onnx", s.OutputName);
         Assert.Equal(Path.Combine("Models", "net.int8.onnx"), s.Link);
         Assert.Equal("net.int8.onnx", s.LogicalName);
@@ -61,7 +61,7 @@ public sealed class QuantizeSettingsTests
              "observer=percentile", "input-shape=1,28,28", "min-agreement=0.95", "calibration-data=" + calibration],
             s.NormalizedOptions);
         Assert.Equal(calibration, Assert.Single(s.ExtraInputs));
-        string args = string.Join(" ", s.ToolOptions());
+        string args = string.Join(" ", s.ToolOptions().Select(o => o.Key + " " + o.Value));
         Assert.Contains("--min-agreement 0.95", args, StringComparison.Ordinal);
         Assert.EndsWith("--threads 2", args, StringComparison.Ordinal);
     }
