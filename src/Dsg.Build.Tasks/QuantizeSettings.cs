@@ -24,6 +24,9 @@ internal sealed class QuantizeSettings
     /// <summary>Accepted <c>Device</c> values.</summary>
     public static readonly string[] Devices = { "auto", "cpu", "cuda" };
 
+    /// <summary>Accepted <c>Recipe</c> values.</summary>
+    public static readonly string[] Recipes = { "default", "paper" };
+
     /// <summary>Accepted <c>Observer</c> values.</summary>
     public static readonly string[] Observers = { "minmax", "percentile", "mse", "entropy", "ema" };
 
@@ -99,6 +102,7 @@ internal sealed class QuantizeSettings
         Add("batch-size", WholeNumber("BatchSize", 1, 4096, problems));
         Add("seed", WholeNumber("Seed", 0, int.MaxValue, problems));
         Add("device", Choice("Device", Devices, problems));
+        Add("recipe", Choice("Recipe", Recipes, problems));
         Add("observer", Choice("Observer", Observers, problems));
         Add("input-shape", InputShape(problems));
         Add("min-agreement", MinAgreement(problems));

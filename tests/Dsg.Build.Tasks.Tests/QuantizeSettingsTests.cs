@@ -52,13 +52,13 @@ public sealed class QuantizeSettingsTests
         string calibration = Path.GetTempFileName();
         var (s, problems) = Read("net.onnx",
             ("Precision", "W4A8"), ("Method", "ZeroQ"), ("Samples", "064"), ("Iterations", "20"), ("BatchSize", "16"),
-            ("Seed", "7"), ("Device", "CPU"), ("Observer", "Percentile"), ("InputShape", "1x28x28"),
+            ("Seed", "7"), ("Device", "CPU"), ("Recipe", "Paper"), ("Observer", "Percentile"), ("InputShape", "1x28x28"),
             ("MinAgreement", "0.950"), ("CalibrationData", calibration), ("Threads", "2"));
 
         Assert.Empty(problems);
         Assert.Equal(
             ["precision=W4A8", "method=zeroq", "samples=64", "iterations=20", "batch-size=16", "seed=7", "device=cpu",
-             "observer=percentile", "input-shape=1,28,28", "min-agreement=0.95", "calibration-data=" + calibration],
+             "recipe=paper", "observer=percentile", "input-shape=1,28,28", "min-agreement=0.95", "calibration-data=" + calibration],
             s.NormalizedOptions);
         Assert.Equal(calibration, Assert.Single(s.ExtraInputs));
         string args = string.Join(" ", s.ToolOptions().Select(o => o.Key + " " + o.Value));
@@ -86,6 +86,7 @@ public sealed class QuantizeSettingsTests
     [InlineData("Seed", "x", "a whole number of 0 or more")]
     [InlineData("Device", "gpu", "one of auto, cpu, cuda")]
     [InlineData("Observer", "max", "one of minmax, percentile, mse, entropy, ema")]
+    [InlineData("Recipe", "fast", "one of default, paper")]
     [InlineData("MinAgreement", "95", "a fraction between 0 and 1")]
     [InlineData("InputShape", "224", "C,H,W as three whole numbers")]
     [InlineData("Embed", "yes", "true or false")]
