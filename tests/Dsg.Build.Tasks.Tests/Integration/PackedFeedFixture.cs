@@ -21,6 +21,7 @@ public sealed class PackedFeedFixture : IDisposable
             "-c", "IntegrationTest", "--no-restore", "-o", Feed, "-nr:false", "-tl:off", "-p:Version=" + Version);
         if (pack.ExitCode != 0 || !File.Exists(Path.Combine(Feed, $"Dsg.Build.{Version}.nupkg")))
         {
+            Dispose(); // xunit does not dispose a fixture whose constructor throws
             throw new InvalidOperationException("Packing Dsg.Build failed:" + Environment.NewLine + pack.Output);
         }
 
