@@ -58,6 +58,22 @@ public sealed record CalibrationSet
         return new CalibrationSet(Values(start, count).ToArray(), BatchShape(count), Labels?[start..(start + count)]);
     }
 
+    /// <summary>A random subset of <paramref name="count"/> samples (without replacement, seeded), labels included.</summary>
+    public CalibrationSet Sample(int count, int seed)
+    {
+        count = Math.Min(count, Count);
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var picked = order[..count];
+        var values = new float[count * SampleSize];
+        for (int i = 0; i < count; i++)
+        {
+            Values(picked[i], 1).Span.CopyTo(values.AsSpan(i * SampleSize, SampleSize));
+        }
+
+        return new CalibrationSet(values, BatchShape(count), Labels is null ? null : picked.Select(i => Labels[i]).ToArray());
+    }
+
     /// <summary>(start, count) of each batch of at most <paramref name="batchSize"/> samples.</summary>
     public IEnumerable<(int Start, int Count)> Batches(int batchSize)
     {
