@@ -56,6 +56,26 @@ public static class ModelEvaluator
             new ModelFigures(candidate.DisplayName, candidateBytes ?? candidate.ToBytes().LongLength, candAccuracy, candLatency));
     }
 
+    /// <summary>
+    /// The shape (C, H, W) one sample of the model's single image input has; a dynamic dimension is −1 (which
+    /// <see cref="CalibrationDataOptions.SampleShape"/> accepts as "any").
+    /// </summary>
+    /// <exception cref="DsgException">DSG0204 when the model does not have exactly one N×C×H×W input.</exception>
+    public static long[] SampleShape(OnnxModel model)
+    {
+        var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var inputs = model.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
+        var dims = inputs.Count == 1 ? inputs[0].Type?.TensorType?.Shape?.Dim : null;
+        if (dims is null || dims.Count != 4)
+        {
+            throw new DsgException(ErrorCodes.UnsupportedInput,
+                $"'{model.DisplayName}' needs exactly one image input of shape N x C x H x W.",
+                "Export the model with a single image input.") { FilePath = model.DisplayName };
+        }
+
+        return dims.Skip(1).Select(d => d.HasDimValue && d.DimValue > 0 ? d.DimValue : -1).ToArray();
+    }
+
     /// <summary>The first output (logits) for every sample, concatenated.</summary>
     public static float[] Predict(OnnxRuntimeRunner runner, CalibrationSet data, int batchSize = 64, CancellationToken ct = default)
     {
