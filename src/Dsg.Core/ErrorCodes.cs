@@ -85,4 +85,18 @@ public static class ErrorCodes
     // 08xx: the tool: configuration, cache, cancellation. (owner: Dsg.Tool, Caching/)
 
     // 09xx: MSBuild integration (emitted by Dsg.Build.Tasks, listed here so docs/errors.md stays complete).
+    /// <summary>A DsgQuantize item names a model file that does not exist.</summary>
+    public const string ModelFileMissing = "DSG0901";
+    /// <summary>A DsgQuantize metadata value is not one the tool accepts.</summary>
+    public const string InvalidMetadata = "DSG0902";
+    /// <summary>The Dsg tool cannot be started (not installed, or DsgToolPath points nowhere).</summary>
+    public const string ToolNotFound = "DSG0903";
+    /// <summary>The Dsg tool's version is outside the range the Dsg.Build package supports.</summary>
+    public const string ToolVersionOutOfRange = "DSG0904";
+    /// <summary>The tool failed without reporting a Dsg error (crash, cancellation or unreadable output).</summary>
+    public const string ToolFailed = "DSG0905";
+    /// <summary>The tool reported success but the quantized model is not where it was asked to write it.</summary>
+    public const string ToolOutputMissing = "DSG0906";
+    /// <summary>Two DsgQuantize items would write the same output file.</summary>
+    public const string DuplicateOutput = "DSG0907";
 }
