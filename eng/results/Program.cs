@@ -84,6 +84,7 @@ foreach (var name in models)
                     var key = (name, method, recipe, precision);
                     (accuracy.TryGetValue(key, out var list) ? list : accuracy[key] = []).Add(acc);
                     Log(string.Create(c, $"{name} {method} seed {seed} {recipe} {precision}: {acc:P2}"));
+                    File.WriteAllText(output, Render(complete: false));
                     if (method == "real" && seed == seeds[0] && recipe == QuantizationRecipe.Default && precision == "W8A8")
                     {
                         var bytes = result.Model.ToBytes();
@@ -98,14 +99,20 @@ foreach (var name in models)
     }
 }
 
-File.WriteAllText(output, Render());
+File.WriteAllText(output, Render(complete: true));
 Log($"wrote {output}");
 
-string Render()
+string Render(bool complete)
 {
     var md = new StringBuilder();
     md.AppendLine("# Results: Fashion-MNIST accuracy of quantized test-asset models");
     md.AppendLine();
+    if (!complete)
+    {
+        md.AppendLine("**Partial run**: the command was stopped before it finished; cells it did not reach show `n/a`, and a cell's ± covers only the seeds it reached.");
+        md.AppendLine();
+    }
+
     md.AppendLine("Produced by `eng/results.sh` (the C# driver in `eng/results/`); every number below is measured by that command.");
     md.AppendLine();
     md.AppendLine(string.Create(c, $"- Metric: top-1 accuracy on the full Fashion-MNIST test set ({test.Count:N0} images, `{fmnist}`), ONNX Runtime 1.31 CPU."));
