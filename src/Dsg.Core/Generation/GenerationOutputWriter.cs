@@ -7,7 +7,8 @@ namespace Dsg.Core.Generation;
 /// <summary>
 /// Writes a generation result into a folder: <c>samples.npy</c> (float32 N×C×H×W), <c>preview.png</c> (a grid of the
 /// samples) and <c>generation.json</c> (options, seconds, loss curves, diversity metrics). All three are staged as
-/// temporary files first and renamed into place only when every one is complete, so a failure leaves none of them.
+/// temporary files first and renamed into place only when every one is complete; if a rename fails, the files
+/// already renamed are removed and any previous files restored, so a failure leaves no new file behind.
 /// </summary>
 public static class GenerationOutputWriter
 {
@@ -49,10 +50,7 @@ public static class GenerationOutputWriter
                 string report = Path.Combine(stagingDir, ReportFileName);
                 AtomicFile.WriteAllText(report, ToJson(result));
                 staged.AddRange([samples, preview, report]);
-                for (int i = 0; i < targets.Length; i++)
-                {
-                    File.Move(staged[i], targets[i], overwrite: true);
-                }
+                Commit(staged, targets, stagingDir);
             }
             finally
             {
@@ -67,6 +65,42 @@ public static class GenerationOutputWriter
         }
 
         return targets;
+    }
+
+    /// <summary>Renames the staged files into place; if one rename fails, the new files are removed and the old ones restored.</summary>
+    private static void Commit(IReadOnlyList<string> staged, IReadOnlyList<string> targets, string stagingDir)
+    {
+        var moved = new List<int>();
+        var backups = new Dictionary<int, string>();
+        try
+        {
+            for (int i = 0; i < targets.Count; i++)
+            {
+                if (File.Exists(targets[i]))
+                {
+                    string backup = Path.Combine(stagingDir, "previous." + Path.GetFileName(targets[i]));
+                    File.Move(targets[i], backup);
+                    backups[i] = backup;
+                }
+
+                File.Move(staged[i], targets[i]);
+                moved.Add(i);
+            }
+        }
+        catch
+        {
+            foreach (int i in moved)
+            {
+                File.Delete(targets[i]);
+            }
+
+            foreach (var (i, backup) in backups)
+            {
+                File.Move(backup, targets[i], overwrite: true);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>The content of generation.json.</summary>

@@ -18,9 +18,10 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
     private readonly Tensor _scale1;
     private readonly Tensor _scale2;
 
-    public TinyBatchNormModel(long seed = 7, bool withBatchNorm = true, bool logits = true)
+    public TinyBatchNormModel(long seed = 7, bool withBatchNorm = true, bool logits = true, bool poisoned = false)
     {
         _logits = logits;
+        _poisoned = poisoned;
         using var generator = new Generator((ulong)seed);
         _conv1 = (randn([4, 1, 3, 3], generator: generator) * 0.5).DetachFromDisposeScope();
         _conv2 = (randn([6, 4, 3, 3], generator: generator) * 0.3).DetachFromDisposeScope();
@@ -46,6 +47,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
     }
 
     private readonly bool _logits;
+    private readonly bool _poisoned;
 
     public long[] InputShape { get; } = [1, 14, 14];
 
@@ -60,6 +62,11 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
         ForwardCalls++;
         var captured = new List<Tensor>();
         var a1 = nn.functional.conv2d(input, _conv1, padding: [1, 1]);
+        if (_poisoned)
+        {
+            a1 = a1 * double.NaN;
+        }
+
         var h1 = nn.functional.relu(BatchNorms.Count > 0 ? Normalize(a1, BatchNorms[0], _scale1) : a1);
         var a2 = nn.functional.conv2d(h1, _conv2, strides: [2, 2], padding: [1, 1]);
         var h2 = nn.functional.relu(BatchNorms.Count > 1 ? Normalize(a2, BatchNorms[1], _scale2) : a2);
