@@ -57,6 +57,12 @@ public static class ErrorCodes
     public const string VerificationFailed = "DSG0504";
 
     // 06xx: sample generation. (owner: Generation/)
+    /// <summary>The model's first output is not a batch of class logits (N x K), which the class term needs.</summary>
+    public const string OutputNotClassLogits = "DSG0601";
+    /// <summary>The generation loss became NaN or infinite.</summary>
+    public const string GenerationDiverged = "DSG0602";
+    /// <summary>The generated samples could not be written to the output folder.</summary>
+    public const string GenerationOutputUnwritable = "DSG0603";
 
     // 07xx: quantization, calibration data and evaluation. (owner: Quantization/, Evaluation/, Data/)
     /// <summary>A calibration or evaluation data file cannot be read or does not fit the model.</summary>
