@@ -45,6 +45,14 @@ public static class ErrorCodes
     public const string TorchUnavailable = "DSG0401";
 
     // 05xx: graph executor. (owner: Graph/)
+    /// <summary>A tensor handed to the executor does not fit the graph input it is meant for (rank, shape or a missing input).</summary>
+    public const string ExecutorInputMismatch = "DSG0501";
+    /// <summary>A node failed while the executor ran it (the shapes or values in the model do not fit together).</summary>
+    public const string NodeExecutionFailed = "DSG0502";
+    /// <summary>The declared input shape is malformed or contradicts the model's own static input shape.</summary>
+    public const string InputShapeConflict = "DSG0503";
+    /// <summary>ONNX Runtime could not run the model to verify the executor against it.</summary>
+    public const string VerificationFailed = "DSG0504";
 
     // 06xx: sample generation. (owner: Generation/)
     /// <summary>The model's first output is not a batch of class logits (N x K), which the class term needs.</summary>

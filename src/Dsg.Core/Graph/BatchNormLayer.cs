@@ -1,0 +1,51 @@
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Graph;
+
+/// <summary>
+/// One BatchNormalization node with constant statistics, as DSG sees it. The tensors are float32 vectors of
+/// length <see cref="Channels"/> on the graph's device with requires_grad false; the graph owns them.
+/// </summary>
+public sealed class BatchNormLayer
+{
+    internal BatchNormLayer(int index, string nodeName, string inputName, Tensor scale, Tensor bias, Tensor mean,
+        Tensor variance, double epsilon)
+    {
+        Index = index;
+        NodeName = nodeName;
+        InputName = inputName;
+        Channels = (int)scale.shape[0];
+        Scale = scale;
+        Bias = bias;
+        Mean = mean;
+        Variance = variance;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>Position in <see cref="TorchGraph.BatchNormLayers"/> (execution order).</summary>
+    public int Index { get; }
+
+    /// <summary>The node's name (or a generated description when the node has none).</summary>
+    public string NodeName { get; }
+
+    /// <summary>The name of the value the node normalises.</summary>
+    public string InputName { get; }
+
+    /// <summary>The number of channels.</summary>
+    public int Channels { get; }
+
+    /// <summary>γ.</summary>
+    public Tensor Scale { get; }
+
+    /// <summary>β.</summary>
+    public Tensor Bias { get; }
+
+    /// <summary>The running mean μ.</summary>
+    public Tensor Mean { get; }
+
+    /// <summary>The running variance v.</summary>
+    public Tensor Variance { get; }
+
+    /// <summary>The node's epsilon.</summary>
+    public double Epsilon { get; }
+}

@@ -1,0 +1,63 @@
+using Dsg.Core.Graph.Execution;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Dsg.Core.Graph.Operators;
+
+/// <summary>Element-wise activations and math functions: one registry entry each.</summary>
+internal static class ElementwiseOperators
+{
+    /// <summary>The entries.</summary>
+    public static IEnumerable<IOperator> All()
+    {
+        yield return Unary("Relu", _ => x => x.relu());
+        yield return Unary("Sigmoid", _ => x => x.sigmoid());
+        yield return Unary("Tanh", _ => x => x.tanh());
+        yield return Unary("HardSwish", _ => x => F.hardswish(x));
+        yield return Unary("LeakyRelu", n =>
+        {
+            double alpha = n.Float("alpha", 0.01f);
+            return x => F.leaky_relu(x, alpha);
+        });
+        yield return Unary("HardSigmoid", n =>
+        {
+            double alpha = n.Float("alpha", 0.2f);
+            double beta = n.Float("beta", 0.5f);
+            return x =>
+            {
+                using var scaled = x.mul(alpha);
+                using var shifted = scaled.add(beta);
+                return shifted.clamp(0.0, 1.0);
+            };
+        });
+        yield return Unary("Elu", n =>
+        {
+            double alpha = n.Float("alpha", 1f);
+            return x => x.elu(alpha);
+        });
+        yield return Unary("Selu", n =>
+        {
+            double alpha = n.Float("alpha", 1.67326319217681884765625f);
+            double gamma = n.Float("gamma", 1.05070102214813232421875f);
+            return x => x.elu(alpha, gamma, 1.0);
+        });
+        yield return Unary("Softplus", _ => x => x.softplus());
+        yield return Unary("Abs", _ => x => x.abs());
+        yield return Unary("Neg", _ => x => x.neg());
+        yield return Unary("Exp", _ => x => x.exp());
+        yield return Unary("Log", _ => x => x.log());
+        yield return Unary("Sqrt", _ => x => x.sqrt());
+        yield return Unary("Reciprocal", _ => x => x.reciprocal());
+        yield return Unary("Floor", _ => x => x.floor());
+        yield return Unary("Ceil", _ => x => x.ceil());
+        yield return Unary("Erf", _ => x => x.erf());
+        yield return Unary("Sign", _ => x => x.sign());
+        yield return Unary("Not", _ => x => x.logical_not());
+        yield return Unary("Identity", _ => x => x.alias());
+    }
+
+    /// <summary>An operator whose kernel applies a function (configured from the node's attributes) to input 0.</summary>
+    public static IOperator Unary(string opType, Func<NodeContext, Func<Tensor, Tensor>> configure) =>
+        new Operator(opType, node => new UnaryKernel(configure(node)));
+}

@@ -1,0 +1,359 @@
+using Dsg.Core.Graph.Execution;
+using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Proto;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Graph;
+
+/// <summary>
+/// An ONNX graph run as TorchSharp operations, differentiable with respect to its inputs. Weights are
+/// constants without gradients; constant sub-graphs are folded at load; each BatchNormalization node with
+/// constant statistics is a <see cref="BatchNormLayer"/> whose input a forward pass can capture.
+/// Forward passes may run concurrently; <see cref="Dispose"/> must not race them.
+/// </summary>
+public sealed class TorchGraph : IDisposable
+{
+    private readonly GraphPlan _plan;
+    private readonly Tensor[] _owned;
+    private readonly string _displayName;
+    private bool _disposed;
+
+    private TorchGraph(GraphPlan plan, IReadOnlyList<BatchNormLayer> layers, Tensor[] owned, long[] inputShape, Device device, string displayName)
+    {
+        _plan = plan;
+        _owned = owned;
+        _displayName = displayName;
+        BatchNormLayers = layers;
+        InputShape = inputShape;
+        Device = device;
+        InputName = plan.InputNames.FirstOrDefault() ?? "";
+        OutputNames = plan.OutputNames;
+    }
+
+    /// <summary>The name of the (first) graph input.</summary>
+    public string InputName { get; }
+
+    /// <summary>The shape of one sample of that input (C,H,W for an image), from the model or the declared shape.</summary>
+    public long[] InputShape { get; }
+
+    /// <summary>The graph outputs, in model order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>The BatchNormalization nodes with constant statistics, in execution (topological) order.</summary>
+    public IReadOnlyList<BatchNormLayer> BatchNormLayers { get; }
+
+    /// <summary>The device every weight lives on and every forward pass runs on.</summary>
+    public Device Device { get; }
+
+    /// <summary>Builds the executor for a model.</summary>
+    /// <exception cref="DsgException">
+    /// DSG0202 (lists every unsupported op), DSG0203 (dynamic non-batch input dimension and no declared shape),
+    /// DSG0205 (an attribute or input form the executor does not support), DSG0503 (declared shape conflicts with
+    /// the model), DSG0303 (CUDA requested but unavailable), DSG0106 (malformed graph), DSG0502 (a constant
+    /// sub-graph fails to compute).
+    /// </exception>
+    public static TorchGraph Create(OnnxModel model, TorchGraphOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new TorchGraphOptions();
+        if (GraphPlanner.FindUnsupported(model) is { } unsupported)
+        {
+            throw unsupported;
+        }
+
+        var inputShape = ResolveInputShape(model, options.InputShape);
+        var device = ResolveDevice(options.Device);
+        var planner = new GraphPlanner(model, device);
+        GraphPlan plan;
+        List<BatchNormLayer> layers;
+        using (torch.no_grad())
+        using (torch.NewDisposeScope())
+        {
+            plan = planner.Build(out layers);
+        }
+
+        var owned = plan.Constants.OfType<Tensor>().Concat(planner.Owned).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToArray();
+        return new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName);
+    }
+
+    /// <summary>
+    /// Runs the graph on a batch N x <see cref="InputShape"/> of its single input. Gradients flow to
+    /// <paramref name="input"/> when it requires them. The input is moved to <see cref="Device"/> and converted to
+    /// the declared element type when it differs.
+    /// </summary>
+    /// <exception cref="DsgException">DSG0501 when the input does not fit; DSG0502 when a node fails.</exception>
+    public GraphOutputs Forward(Tensor input, ForwardCapture capture = ForwardCapture.None)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(input);
+        if (_plan.InputNames.Length != 1)
+        {
+            throw new DsgException(ErrorCodes.ExecutorInputMismatch,
+                $"'{_displayName}' has {_plan.InputNames.Length} graph inputs; Forward takes exactly one.",
+                "Use Run with a tensor per input name.");
+        }
+
+        var shape = input.shape;
+        if (shape.Length != InputShape.Length + 1 || !shape.AsSpan(1).SequenceEqual(InputShape))
+        {
+            throw new DsgException(ErrorCodes.ExecutorInputMismatch,
+                $"Input '{InputName}' of '{_displayName}' expects N x {string.Join(" x ", InputShape)}, but got [{string.Join(", ", shape)}].",
+                "Resize or reshape the data to the model's input shape (or declare the shape the model was exported for).");
+        }
+
+        var result = Execute([input], capture, shape[0]);
+        return result;
+    }
+
+    /// <summary>Runs the graph on named inputs (every graph input must be given); returns every output by name.</summary>
+    /// <exception cref="DsgException">DSG0501 when an input is missing; DSG0502 when a node fails.</exception>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var ordered = new Tensor[_plan.InputNames.Length];
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            if (!inputs.TryGetValue(_plan.InputNames[i], out var tensor))
+            {
+                throw new DsgException(ErrorCodes.ExecutorInputMismatch,
+                    $"Input '{_plan.InputNames[i]}' of '{_displayName}' was not given.",
+                    $"Pass a tensor for each of: {string.Join(", ", _plan.InputNames)}.");
+            }
+
+            ordered[i] = tensor;
+        }
+
+        var outputs = Execute(ordered, ForwardCapture.None, 0).Outputs;
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            result[_plan.OutputNames[i]] = outputs[i];
+        }
+
+        return result;
+    }
+
+    /// <summary>Releases every weight and constant.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var tensor in _owned)
+        {
+            tensor.Dispose();
+        }
+    }
+
+    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch)
+    {
+        using var scope = torch.NewDisposeScope();
+        var plan = _plan;
+        var slots = (Tensor?[])plan.Constants.Clone();
+        for (int i = 0; i < provided.Length; i++)
+        {
+            slots[plan.InputSlots[i]] = Prepare(provided[i], plan.InputTypes[i]);
+        }
+
+        bool tap = capture.HasFlag(ForwardCapture.BatchNormInputs);
+        var taps = tap ? new Tensor[BatchNormLayers.Count] : [];
+        Tensor? features = null;
+        var freeAfter = plan.FreeAfter(capture);
+        var inputs = new Tensor?[plan.MaxInputs];
+        var outputs = new Tensor?[plan.MaxOutputs];
+        var steps = plan.Steps;
+        for (int s = 0; s < steps.Length; s++)
+        {
+            var step = steps[s];
+            int inputCount = step.InputSlots.Length;
+            for (int i = 0; i < inputCount; i++)
+            {
+                int slot = step.InputSlots[i];
+                inputs[i] = slot < 0 ? null : slots[slot];
+            }
+
+            if (tap && step.TapIndex >= 0)
+            {
+                taps[step.TapIndex] = Own(inputs[0]!, step.InputSlots[0]);
+            }
+
+            if (s == plan.FeatureStep && capture.HasFlag(ForwardCapture.Features))
+            {
+                features = inputs[0]!.reshape(batch, -1);
+            }
+
+            int outputCount = step.OutputSlots.Length;
+            Array.Clear(outputs, 0, outputCount);
+            try
+            {
+                step.Kernel.Run(inputs.AsSpan(0, inputCount), outputs.AsSpan(0, outputCount));
+            }
+            catch (Exception e) when (e is not DsgException and not OutOfMemoryException)
+            {
+                throw new DsgException(ErrorCodes.NodeExecutionFailed,
+                    $"{step.DisplayName} of '{_displayName}' failed: {e.Message}",
+                    "The input does not fit the model or the model's shapes do not fit together; check it with `dotnet dsg inspect --verify`.",
+                    e) { FilePath = _displayName };
+            }
+
+            for (int o = 0; o < outputCount; o++)
+            {
+                var value = outputs[o];
+                int slot = step.OutputSlots[o];
+                if (slot < 0)
+                {
+                    value?.Dispose();
+                    continue;
+                }
+
+                if (value is null)
+                {
+                    throw new DsgException(ErrorCodes.NodeExecutionFailed,
+                        $"{step.DisplayName} of '{_displayName}' produced no value for output {o}.",
+                        "Check the model with ONNX Runtime.") { FilePath = _displayName };
+                }
+
+                for (int i = 0; i < inputCount; i++)
+                {
+                    if (ReferenceEquals(value, inputs[i]))
+                    {
+                        value = value.alias();
+                        break;
+                    }
+                }
+
+                slots[slot] = value;
+            }
+
+            if (freeAfter[s] is { } dead)
+            {
+                foreach (var slot in dead)
+                {
+                    slots[slot]?.Dispose();
+                    slots[slot] = null;
+                }
+            }
+        }
+
+        Array.Clear(inputs);
+        var results = new Tensor[plan.OutputSlots.Length];
+        for (int i = 0; i < results.Length; i++)
+        {
+            int slot = plan.OutputSlots[i];
+            results[i] = Own(slots[slot]!, slot);
+        }
+
+        var keep = new List<IDisposable>(results.Length + taps.Length + 1);
+        keep.AddRange(results);
+        keep.AddRange(taps);
+        if (features is not null)
+        {
+            keep.Add(features);
+        }
+
+        scope.MoveToOuter(keep);
+        return new GraphOutputs(results, taps, features);
+    }
+
+    /// <summary>A tensor the caller may own: slots holding constants or caller inputs are handed out as aliases.</summary>
+    private Tensor Own(Tensor tensor, int slot) => _plan.External[slot] ? tensor.alias() : tensor;
+
+    private Tensor Prepare(Tensor input, ScalarType? declared)
+    {
+        var tensor = input;
+        if (tensor.device != Device)
+        {
+            tensor = tensor.to(Device);
+        }
+
+        if (declared is ScalarType type && tensor.dtype != type)
+        {
+            tensor = tensor.to_type(type);
+        }
+
+        return tensor;
+    }
+
+    private static long[] ResolveInputShape(OnnxModel model, IReadOnlyList<long>? declared)
+    {
+        var initializers = model.Initializers;
+        var input = model.Graph.Input.FirstOrDefault(i => !initializers.ContainsKey(i.Name));
+        if (input is null)
+        {
+            return declared?.ToArray() ?? [];
+        }
+
+        var dims = input.Type?.TensorType?.Shape?.Dim
+            .Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0 ? d.DimValue : (long?)null)
+            .Skip(1).ToArray();
+        if (declared is not null)
+        {
+            if (declared.Any(d => d <= 0) || (dims is not null && dims.Length != declared.Count))
+            {
+                throw new DsgException(ErrorCodes.InputShapeConflict,
+                    $"The declared input shape {string.Join(",", declared)} does not fit input '{input.Name}' of '{model.DisplayName}'" +
+                    (dims is null ? "." : $", which has {dims.Length} dimension(s) after the batch."),
+                    "Declare every dimension after the batch as a positive number, for example --input-shape 3,224,224.");
+            }
+
+            for (int i = 0; i < declared.Count; i++)
+            {
+                if (dims is not null && dims[i] is long fixedDim && fixedDim != declared[i])
+                {
+                    throw new DsgException(ErrorCodes.InputShapeConflict,
+                        $"The declared input shape {string.Join(",", declared)} contradicts input '{input.Name}' of '{model.DisplayName}', whose dimension {i + 1} is fixed at {fixedDim}.",
+                        "Leave the shape undeclared for this model, or declare the shape it was exported with.");
+                }
+            }
+
+            return declared.ToArray();
+        }
+
+        if (dims is null || dims.Any(d => d is null))
+        {
+            var shown = input.Type?.TensorType?.Shape?.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue
+                ? d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : string.IsNullOrEmpty(d.DimParam) ? "?" : d.DimParam);
+            throw new DsgException(ErrorCodes.DynamicInputShape,
+                $"Input '{input.Name}' of '{model.DisplayName}' has shape [{(shown is null ? "unknown" : string.Join(", ", shown))}]: a dimension other than the batch is dynamic, so the executor cannot tell what size to run.",
+                "Declare the input shape with --input-shape C,H,W (for example --input-shape 3,224,224), or export with only the batch axis dynamic (dynamic_axes={\"input\": {0: \"batch\"}}).")
+            { FilePath = model.DisplayName };
+        }
+
+        return dims.Select(d => d!.Value).ToArray();
+    }
+
+    private static Device ResolveDevice(string name)
+    {
+        var normalized = (name ?? "cpu").Trim().ToLowerInvariant();
+        if (normalized == "auto")
+        {
+            return torch.cuda_is_available() ? torch.CUDA : torch.CPU;
+        }
+
+        if (normalized == "cpu")
+        {
+            return torch.CPU;
+        }
+
+        if (normalized == "cuda" || normalized.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!torch.cuda_is_available())
+            {
+                throw new DsgException(ErrorCodes.CudaUnavailable,
+                    $"Device '{name}' was requested, but TorchSharp finds no CUDA runtime (this build ships the CPU libtorch).",
+                    "Use --device cpu (or auto), or install a CUDA build of libtorch for TorchSharp.");
+            }
+
+            return torch.device(normalized);
+        }
+
+        throw new DsgException(ErrorCodes.BadOption,
+            $"Device '{name}' is not one of cpu, cuda, cuda:N or auto.", "Pass --device cpu, cuda or auto.");
+    }
+}
