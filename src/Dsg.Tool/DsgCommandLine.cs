@@ -15,7 +15,7 @@ internal static class DsgCommandLine
     /// <param name="args">The arguments.</param>
     /// <param name="environment">Streams, variables and folder.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    /// <param name="quantizeProducer">What produces a quantization (the pipeline unless a test substitutes it).</param>
+    /// <param name="quantizeProducer">What produces a quantization; null runs <see cref="QuantizePipelineProducer"/> (tests substitute it).</param>
     public static async Task<int> RunAsync(string[] args, ToolEnvironment environment, CancellationToken cancellationToken, QuantizeProducer? quantizeProducer = null)
     {
         var root = Build(environment, quantizeProducer);
@@ -44,10 +44,12 @@ internal static class DsgCommandLine
             "BatchNorm statistics (Diverse Sample Generation) and writes an int8/int4 QDQ model that ONNX Runtime runs.");
         root.Add(global.Verbose);
         var inspect = InspectCommand.Create(global);
-        var quantize = QuantizeCommand.Create(global, quantizeProducer!);
+        var quantize = QuantizeCommand.Create(global, quantizeProducer ?? QuantizePipelineProducer.ProduceAsync);
+        var generate = GenerateCommand.Create(global);
+        var evaluate = EvalCommand.Create(global);
         var config = ConfigCommand.Create(global);
         var cache = CacheCommand.Create(global);
-        foreach (var command in quantizeProducer is null ? new[] { inspect, config, cache } : new[] { quantize, inspect, config, cache })
+        foreach (var command in new[] { quantize, generate, evaluate, inspect, config, cache })
         {
             root.Add(command);
         }
@@ -75,6 +77,16 @@ internal static class DsgCommandLine
                 "dotnet dsg quantize model.onnx --out model.w4a8.onnx --precision W4A8 --samples 512 --iterations 500",
                 "dotnet dsg quantize model.onnx --out model.int8.onnx --calibration-data calib.npy --observer percentile",
                 "dotnet dsg quantize model.onnx --out model.int8.onnx --min-agreement 0.95 --json",
+            ],
+            [generate] =
+            [
+                "dotnet dsg generate model.onnx --out samples/ --samples 64 --iterations 200",
+                "dotnet dsg generate model.onnx --out baseline/ --method zeroq --seed 3",
+            ],
+            [evaluate] =
+            [
+                "dotnet dsg eval model.onnx model.int8.onnx",
+                "dotnet dsg eval model.onnx model.int8.onnx --data test.npy --labels test_labels.npy --json",
             ],
             [inspect] =
             [

@@ -108,14 +108,14 @@ internal static class QuantizeCommand
 
         if (!metadata.TryGetValue("agreement", out var text))
         {
-            throw new DsgException("DSG0720",
+            throw new DsgException(ErrorCodes.AgreementBelowMinimum,
                 "--min-agreement was given but the run measured no agreement.", "Drop --min-agreement or use a method that verifies.");
         }
 
         double agreement = double.Parse(text, CultureInfo.InvariantCulture);
         if (agreement < minimum)
         {
-            throw new DsgException("DSG0720",
+            throw new DsgException(ErrorCodes.AgreementBelowMinimum,
                 string.Create(CultureInfo.InvariantCulture, $"The quantized model agrees with fp32 on {agreement:P1} of held-out synthetic samples, below --min-agreement {minimum:P1}; nothing was written."),
                 "Use a higher precision (for example --precision W8A8), more samples or iterations, another --observer, or real --calibration-data.");
         }

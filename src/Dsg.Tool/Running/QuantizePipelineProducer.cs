@@ -1,0 +1,87 @@
+using Dsg.Core.Generation;
+using Dsg.Core.Pipeline;
+using Dsg.Core.Quantization;
+using Dsg.Tool.Configuration;
+using Dsg.Tool.Output;
+
+namespace Dsg.Tool.Running;
+
+/// <summary>Produces a quantization with <see cref="QuantizePipeline"/>: the settings mapped onto its request, its events onto the reporter.</summary>
+internal static class QuantizePipelineProducer
+{
+    public static Task<QuantizeProduct> ProduceAsync(QuantizeJob job, CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        var options = job.Options;
+        if (options.Threads > 0)
+        {
+            TorchSharp.torch.set_num_threads(options.Threads);
+        }
+
+        var request = new QuantizeRequest
+        {
+            ModelPath = job.ModelPath,
+            OutputPath = Path.Combine(job.Directory, OutputPublisher.ProducedStem + ".onnx"),
+            Source = CalibrationSourceFor(options),
+            Options = QuantizationOptionsFor(options),
+            Samples = options.Samples,
+            Seed = options.Seed,
+            InputShape = options.InputShape,
+            // The guard is applied by the command on hits and misses alike, so the entry is cached either way.
+            MinAgreement = null,
+        };
+        var outcome = QuantizePipeline.Run(request.Validate(), new ReporterProgress(job.Reporter), cancellationToken);
+        return new QuantizeProduct(outcome.Agreement);
+    }, cancellationToken);
+
+    private static QuantizationOptions QuantizationOptionsFor(DsgOptions options) => QuantizationOptions.FromPrecision(options.Precision) with
+    {
+        Recipe = QuantizationOptions.ParseRecipe(options.Recipe),
+        Observer = options.Observer is null ? null : QuantizationOptions.ParseObserver(options.Observer),
+        BatchSize = options.BatchSize,
+        Threads = options.Threads,
+    };
+
+    private static ICalibrationSource CalibrationSourceFor(DsgOptions options) =>
+        options.CalibrationData is { } path ? new FileCalibrationSource(path)
+        : new GeneratorCalibrationSource(GenerationOptionsFor(options));
+
+    /// <summary>The generator's settings from the tool's (the same mapping <c>dsg generate</c> uses).</summary>
+    public static GenerationOptions GenerationOptionsFor(DsgOptions options) => new()
+    {
+        Method = options.Method switch
+        {
+            "zeroq" => GenerationMethod.ZeroQ,
+            "gaussian" => GenerationMethod.Gaussian,
+            _ => GenerationMethod.Dsg,
+        },
+        Samples = options.Samples,
+        BatchSize = options.BatchSize,
+        Iterations = options.Iterations,
+        Seed = options.Seed,
+        Device = options.Device,
+        Threads = options.Threads,
+    };
+
+    /// <summary>Passes pipeline events straight to the reporter (synchronously, in order).</summary>
+    private sealed class ReporterProgress(Reporter reporter) : IProgress<PipelineEvent>
+    {
+        public void Report(PipelineEvent value)
+        {
+            switch (value)
+            {
+                case PhaseEvent { Status: PhaseStatus.Start } phase:
+                    reporter.PhaseStarted(phase.Phase.ToString().ToLowerInvariant());
+                    break;
+                case PhaseEvent phase:
+                    reporter.PhaseDone(phase.Phase.ToString().ToLowerInvariant(), phase.Seconds);
+                    break;
+                case ProgressEvent progress:
+                    reporter.Progress(progress.Phase.ToString().ToLowerInvariant(), progress.Current, progress.Total, progress.Message);
+                    break;
+                case WarningEvent warning:
+                    reporter.Warning(warning.Code, warning.Message);
+                    break;
+            }
+        }
+    }
+}
