@@ -9,6 +9,11 @@ internal static class TensorValues
     /// <summary>The values of an integer (or any numeric) tensor as int64, read on the CPU.</summary>
     public static long[] ToInt64s(Tensor tensor)
     {
+        if (tensor.numel() == 0)
+        {
+            return [];
+        }
+
         if (tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Int64 && tensor.is_contiguous())
         {
             return tensor.data<long>().ToArray();
@@ -21,6 +26,11 @@ internal static class TensorValues
     /// <summary>The values of a numeric tensor as double, read on the CPU.</summary>
     public static double[] ToDoubles(Tensor tensor)
     {
+        if (tensor.numel() == 0)
+        {
+            return [];
+        }
+
         using var cpu = tensor.detach().to(ScalarType.Float64, torch.CPU).contiguous();
         return cpu.data<double>().ToArray();
     }

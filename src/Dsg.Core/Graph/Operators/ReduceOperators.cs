@@ -37,7 +37,7 @@ internal static class ReduceOperators
             using var max = x.amax(dims, true);
             using var shifted = x.sub(max);
             using var exp = shifted.exp();
-            using var sum = exp.sum(dims, true);
+            using var sum = exp.sum(dims, keep);
             using var log = sum.log();
             if (keep)
             {
