@@ -73,6 +73,11 @@ internal sealed class GraphPlanner
             var context = new NodeContext(node, opset, _device, ConstantOf, consumed.Contains, t => Own(t));
             var kernel = OperatorRegistry.Find(node.OpType, node.Domain)!.Build(context);
             var inputSlotsOfNode = node.Input.Select(n => n.Length == 0 ? -1 : SlotOf(n)).ToArray();
+            foreach (var slot in inputSlotsOfNode.Where(s => s >= 0))
+            {
+                ConstantAt(slot);
+            }
+
             var outputSlotsOfNode = node.Output.Select(n => n.Length == 0 || !consumed.Contains(n) ? -1 : SlotOf(n)).ToArray();
             if (inputSlotsOfNode.All(s => s < 0 || ConstantAt(s) is not null))
             {
