@@ -46,6 +46,9 @@ public sealed class TorchGraph : IDisposable
     /// <summary>The device every weight lives on and every forward pass runs on.</summary>
     public Device Device { get; }
 
+    /// <summary>The op types that run on each forward pass, in order (folded nodes excluded). For tests and diagnostics.</summary>
+    internal IReadOnlyList<string> StepOpTypes => _plan.Steps.Select(s => s.OpType).ToArray();
+
     /// <summary>Builds the executor for a model.</summary>
     /// <exception cref="DsgException">
     /// DSG0202 (lists every unsupported op), DSG0203 (dynamic non-batch input dimension and no declared shape),
