@@ -28,6 +28,26 @@ public sealed class OnnxNodeConformanceTests
         Assert.True(result.Outcome is CaseOutcome.Passed or CaseOutcome.Skipped, $"{name} [{string.Join(",", result.OpTypes)}]: {result.Detail}");
     }
 
+    /// <summary>
+    /// docs/operators.md must be what a fresh run renders. With DSG_WRITE_OPERATORS_DOC=1 (eng/operator-conformance.sh)
+    /// the test writes the file instead.
+    /// </summary>
+    [Fact]
+    public void Operators_document_matches_a_fresh_run()
+    {
+        var rendered = OperatorsDocument.Render(ConformanceRunner.All);
+        var path = Path.Combine(Dsg.Tests.Shared.RepoPaths.Root, OperatorsDocument.RelativePath);
+        if (Environment.GetEnvironmentVariable("DSG_WRITE_OPERATORS_DOC") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, rendered);
+        }
+
+        Assert.True(File.Exists(path), $"{OperatorsDocument.RelativePath} is missing; run {OperatorsDocument.Command}.");
+        Assert.True(File.ReadAllText(path).ReplaceLineEndings("\n") == rendered.ReplaceLineEndings("\n"),
+            $"{OperatorsDocument.RelativePath} is stale; run {OperatorsDocument.Command} and commit the result.");
+    }
+
     [Fact]
     public void Suite_is_installed_and_most_supported_cases_run()
     {
