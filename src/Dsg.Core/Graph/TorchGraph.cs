@@ -17,6 +17,7 @@ public sealed class TorchGraph : IDisposable
     private readonly GraphPlan _plan;
     private readonly Tensor[] _owned;
     private readonly string _displayName;
+    private long? _fixedBatch;
     private bool _disposed;
 
     private TorchGraph(GraphPlan plan, IReadOnlyList<BatchNormLayer> layers, Tensor[] owned, long[] inputShape, Device device, string displayName)
@@ -45,6 +46,9 @@ public sealed class TorchGraph : IDisposable
 
     /// <summary>The device every weight lives on and every forward pass runs on.</summary>
     public Device Device { get; }
+
+    /// <summary>The only batch size the graph runs with, when the model fixes its batch and breaks with any other; otherwise null.</summary>
+    internal long? FixedBatch => _fixedBatch;
 
     /// <summary>The op types that run on each forward pass, in order (folded nodes excluded). For tests and diagnostics.</summary>
     internal IReadOnlyList<string> StepOpTypes => _plan.Steps.Select(s => s.OpType).ToArray();
@@ -77,7 +81,13 @@ public sealed class TorchGraph : IDisposable
         }
 
         var owned = plan.Constants.OfType<Tensor>().Concat(planner.Owned).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToArray();
-        return new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName);
+        var graph = new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName);
+        if (DeclaredBatch(model) is long batch && plan.InputNames.Length == 1)
+        {
+            graph._fixedBatch = graph.RunsWithOtherBatchSizes(model, batch) ? null : batch;
+        }
+
+        return graph;
     }
 
     /// <summary>
@@ -105,8 +115,15 @@ public sealed class TorchGraph : IDisposable
                 "Resize or reshape the data to the model's input shape (or declare the shape the model was exported for).");
         }
 
-        var result = Execute([input], capture, shape[0]);
-        return result;
+        if (_fixedBatch is long batch && shape[0] != batch)
+        {
+            throw new DsgException(ErrorCodes.ExecutorInputMismatch,
+                $"'{_displayName}' was exported with a fixed batch of {batch}, and its graph does not compute other batch sizes (got {shape[0]}).",
+                "Re-export with a dynamic batch axis: torch.onnx.export(..., dynamic_axes={\"input\": {0: \"batch\"}}), or run with batches of " +
+                batch.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".") { FilePath = _displayName };
+        }
+
+        return Execute([input], capture, shape[0]);
     }
 
     /// <summary>Runs the graph on named inputs (every graph input must be given); returns every output by name.</summary>
@@ -261,6 +278,53 @@ public sealed class TorchGraph : IDisposable
 
         scope.MoveToOuter(keep);
         return new GraphOutputs(results, taps, features);
+    }
+
+    /// <summary>
+    /// Whether a model that declares a static batch still computes a batch of another size correctly. Constant
+    /// reshapes baked for the export batch break this; the probe runs batch + 1 zeros and checks every output whose
+    /// first dimension the model declares as the batch follows it.
+    /// </summary>
+    private bool RunsWithOtherBatchSizes(OnnxModel model, long batch)
+    {
+        var declaredOutputs = model.Graph.Output.Select(o => o.Type?.TensorType?.Shape?.Dim.FirstOrDefault()).ToArray();
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        long probe = batch + 1;
+        IReadOnlyList<Tensor> outputs;
+        try
+        {
+            var type = _plan.InputTypes[0] ?? ScalarType.Float32;
+            outputs = Execute([torch.zeros([probe, .. InputShape], type, Device)], ForwardCapture.None, probe).Outputs;
+        }
+        catch (DsgException e) when (e.Code == ErrorCodes.NodeExecutionFailed)
+        {
+            return false;
+        }
+
+        bool checkedAny = false;
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            if (declaredOutputs[i] is { ValueCase: TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue } d && d.DimValue == batch)
+            {
+                checkedAny = true;
+                if (outputs[i].ndim == 0 || outputs[i].shape[0] != probe)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return checkedAny;
+    }
+
+    /// <summary>The batch size the model's (first) input declares, or null when it is dynamic.</summary>
+    internal static long? DeclaredBatch(OnnxModel model)
+    {
+        var initializers = model.Initializers;
+        var input = model.Graph.Input.FirstOrDefault(i => !initializers.ContainsKey(i.Name));
+        var first = input?.Type?.TensorType?.Shape?.Dim.FirstOrDefault();
+        return first is { ValueCase: TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue, DimValue: > 0 } ? first.DimValue : null;
     }
 
     /// <summary>A tensor the caller may own: slots holding constants or caller inputs are handed out as aliases.</summary>

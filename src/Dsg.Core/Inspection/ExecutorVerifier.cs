@@ -13,7 +13,7 @@ public static class ExecutorVerifier
 {
     /// <summary>Compares on a batch of N(0,1) samples drawn from <paramref name="seed"/>.</summary>
     /// <param name="model">The model.</param>
-    /// <param name="batchSize">The batch size (at least 1).</param>
+    /// <param name="batchSize">The batch size (at least 1); a model that fixes its batch is run with that batch instead.</param>
     /// <param name="seed">The seed of the samples.</param>
     /// <param name="inputShape">C,H,W when the model's input has dynamic non-batch dimensions.</param>
     /// <exception cref="DsgException">What <see cref="TorchGraph.Create"/> throws; DSG0504 when ONNX Runtime cannot run the model.</exception>
@@ -22,7 +22,8 @@ public static class ExecutorVerifier
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var graph = TorchGraph.Create(model, new TorchGraphOptions(inputShape));
-        long[] shape = [batchSize, .. graph.InputShape];
+        // ONNX Runtime only accepts the declared batch when the model fixes it.
+        long[] shape = [TorchGraph.DeclaredBatch(model) ?? batchSize, .. graph.InputShape];
         var data = StandardNormal(seed, checked((int)shape.Aggregate(1L, (a, d) => a * d)));
         return Compare(model, graph, data, shape, seed);
     }

@@ -129,4 +129,35 @@ public sealed class TorchGraphExecutionTests
         Assert.False(OperatorSupport.IsSupported("Hardmax", ""));
         Assert.Equal(OperatorSupport.Supported.Order(StringComparer.Ordinal), OperatorSupport.Supported);
     }
+
+    [Fact]
+    public void A_fixed_batch_baked_into_a_reshape_is_detected()
+    {
+        var b = new OnnxGraphBuilder();
+        b.Input("x", 1, 2, 2, 2).Output("y", 1, 2);
+        var flat = b.Node("Reshape", ["x", b.Int64s("shape", 1, -1)]);
+        b.Node("Gemm", [flat, b.Weight("w", Enumerable.Repeat(0.5, 16).ToArray(), 2, 8)], ["y"], Int("transB", 1));
+        using var graph = TorchGraph.Create(b.Build());
+        Assert.Equal(1L, graph.FixedBatch);
+        using var scope = torch.NewDisposeScope();
+        Assert.Equal([1L, 2], graph.Forward(torch.ones(1, 2, 2, 2)).Outputs[0].shape);
+        var e = Assert.Throws<DsgException>(() => graph.Forward(torch.ones(3, 2, 2, 2)));
+        Assert.Equal(ErrorCodes.ExecutorInputMismatch, e.Code);
+        Assert.Contains("dynamic_axes", e.Hint);
+    }
+
+    [Fact]
+    public void A_static_batch_graph_that_follows_the_batch_runs_any_batch()
+    {
+        var b = new OnnxGraphBuilder();
+        b.Input("x", 1, 2, 2, 2).Output("y", 1, 2);
+        var flat = b.Node("Flatten", ["x"]);
+        b.Node("Gemm", [flat, b.Weight("w", Enumerable.Repeat(0.5, 16).ToArray(), 2, 8)], ["y"], Int("transB", 1));
+        var model = b.Build();
+        using var graph = TorchGraph.Create(model);
+        Assert.Null(graph.FixedBatch);
+        using var scope = torch.NewDisposeScope();
+        Assert.Equal([3L, 2], graph.Forward(torch.ones(3, 2, 2, 2)).Outputs[0].shape);
+        Assert.Equal(1, Dsg.Core.Inspection.ExecutorVerifier.Verify(model, batchSize: 4).BatchSize);
+    }
 }
