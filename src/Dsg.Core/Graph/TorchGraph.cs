@@ -356,7 +356,7 @@ public sealed class TorchGraph : IDisposable
         }
 
         var dims = input.Type?.TensorType?.Shape?.Dim
-            .Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0 ? d.DimValue : (long?)null)
+            .Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue >= 0 ? d.DimValue : (long?)null)
             .Skip(1).ToArray();
         if (declared is not null)
         {

@@ -104,7 +104,10 @@ internal static class ConformanceRunner
         foreach (var (setName, inputs, expected) in testCase.DataSets())
         {
             using var scope = torch.NewDisposeScope();
-            var firstShape = inputs.Count > 0 ? inputs[0].Dims.Skip(1).ToArray() : null;
+            // Declare the data's own shape only where the model leaves an input dimension open.
+            bool dynamic = inputInfos.Count > 0 && (inputInfos[0].Type?.TensorType?.Shape?.Dim.Skip(1)
+                .Any(d => d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue) ?? true);
+            var firstShape = dynamic && inputs.Count > 0 ? inputs[0].Dims.Skip(1).ToArray() : null;
             using var graph = TorchGraph.Create(testCase.Model, new TorchGraphOptions(firstShape));
             var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             for (int i = 0; i < inputs.Count && i < inputInfos.Count; i++)
