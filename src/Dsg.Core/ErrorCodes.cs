@@ -39,6 +39,8 @@ public static class ErrorCodes
     public const string BadConfiguration = "DSG0302";
     /// <summary>CUDA was requested and TorchSharp reports no CUDA runtime.</summary>
     public const string CudaUnavailable = "DSG0303";
+    /// <summary>The command line cannot be parsed: an unknown option, a missing argument or a stray token.</summary>
+    public const string CommandLineUsage = "DSG0304";
 
     // 04xx: native runtime.
     /// <summary>TorchSharp's native libraries could not be loaded.</summary>
@@ -61,6 +63,30 @@ public static class ErrorCodes
     public const string CalibrationDataUnreadable = "DSG0701";
 
     // 08xx: the tool: configuration, cache, cancellation. (owner: Dsg.Tool, Caching/)
+    /// <summary>The cache folder cannot be created or written.</summary>
+    public const string CacheUnwritable = "DSG0801";
+    /// <summary>Another process held the cache entry's lock for longer than the lock timeout.</summary>
+    public const string CacheLockTimeout = "DSG0802";
+    /// <summary>A cache entry's files do not match its manifest; the entry is dropped and rebuilt (a warning).</summary>
+    public const string CacheEntryCorrupt = "DSG0803";
+    /// <summary>The output file or folder cannot be written.</summary>
+    public const string OutputUnwritable = "DSG0804";
+    /// <summary>The run was cancelled (Ctrl+C or SIGTERM); nothing was written.</summary>
+    public const string Cancelled = "DSG0805";
 
     // 09xx: MSBuild integration (emitted by Dsg.Build.Tasks, listed here so docs/errors.md stays complete).
+    /// <summary>A DsgQuantize item names a model file that does not exist.</summary>
+    public const string ModelFileMissing = "DSG0901";
+    /// <summary>A DsgQuantize metadata value is not one the tool accepts.</summary>
+    public const string InvalidMetadata = "DSG0902";
+    /// <summary>The Dsg tool cannot be started (not installed, or DsgToolPath points nowhere).</summary>
+    public const string ToolNotFound = "DSG0903";
+    /// <summary>The Dsg tool's version is outside the range the Dsg.Build package supports.</summary>
+    public const string ToolVersionOutOfRange = "DSG0904";
+    /// <summary>The tool failed without reporting a Dsg error (crash, cancellation or unreadable output).</summary>
+    public const string ToolFailed = "DSG0905";
+    /// <summary>The tool reported success but the quantized model is not where it was asked to write it.</summary>
+    public const string ToolOutputMissing = "DSG0906";
+    /// <summary>Two DsgQuantize items would write the same output file.</summary>
+    public const string DuplicateOutput = "DSG0907";
 }

@@ -1,0 +1,252 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Microsoft.Build.Framework;
+
+namespace Dsg.Build.Tasks;
+
+/// <summary>
+/// The metadata of one <c>DsgQuantize</c> item, validated and normalised. It yields the tool's command-line
+/// options, the normalised option lines whose file is an input of the incremental target, and where the output goes.
+/// Empty metadata means "the tool's default", so the defaults live in one place: the tool. The accepted values and
+/// ranges mirror the tool's option catalog, so a mistake is reported on the project before any process starts.
+/// </summary>
+internal sealed class QuantizeSettings
+{
+    /// <summary>Accepted <c>Precision</c> values.</summary>
+    public static readonly string[] Precisions = { "W8A8", "W6A6", "W4A8", "W4A4" };
+
+    /// <summary>Accepted <c>Method</c> values.</summary>
+    public static readonly string[] Methods = { "dsg", "zeroq", "gaussian" };
+
+    /// <summary>Accepted <c>Device</c> values.</summary>
+    public static readonly string[] Devices = { "auto", "cpu", "cuda" };
+
+    /// <summary>Accepted <c>Recipe</c> values.</summary>
+    public static readonly string[] Recipes = { "default", "paper" };
+
+    /// <summary>Accepted <c>Observer</c> values.</summary>
+    public static readonly string[] Observers = { "minmax", "percentile", "mse", "entropy", "ema" };
+
+    private readonly List<KeyValuePair<string, string>> _options = new();
+    private string? _threads;
+
+    private QuantizeSettings(ITaskItem item, string modelPath)
+    {
+        Item = item;
+        ModelPath = modelPath;
+    }
+
+    /// <summary>The item the settings came from.</summary>
+    public ITaskItem Item { get; }
+
+    /// <summary>Full path of the fp32 model.</summary>
+    public string ModelPath { get; }
+
+    /// <summary>The precision preset, upper case.</summary>
+    public string Precision { get; private set; } = "W8A8";
+
+    /// <summary>The output file name, e.g. <c>resnet.int8.onnx</c>.</summary>
+    public string OutputName { get; private set; } = string.Empty;
+
+    /// <summary>Where the output goes relative to the output folder (and under the intermediate folder).</summary>
+    public string Link { get; private set; } = string.Empty;
+
+    /// <summary>True to embed the output as a resource instead of copying it to the output folder.</summary>
+    public bool Embed { get; private set; }
+
+    /// <summary>The manifest resource name when <see cref="Embed"/> is true.</summary>
+    public string LogicalName { get; private set; } = string.Empty;
+
+    /// <summary>Files whose content changes the output (calibration data), beyond the model and the options.</summary>
+    public IReadOnlyList<string> ExtraInputs { get; private set; } = Array.Empty<string>();
+
+    /// <summary>Options that change the output, one <c>name=value</c> line each, in a fixed order.</summary>
+    public IReadOnlyList<string> NormalizedOptions => _options.Select(o => o.Key + "=" + o.Value).ToList();
+
+    /// <summary>
+    /// Reads an item. Problems (metadata name, message) are added to <paramref name="problems"/>; the result is
+    /// usable only when none were added.
+    /// </summary>
+    public static QuantizeSettings Read(ITaskItem item, string projectDirectory, ICollection<KeyValuePair<string, string>> problems)
+    {
+        string modelPath = Path.GetFullPath(Path.Combine(projectDirectory, item.ItemSpec));
+        var s = new QuantizeSettings(item, modelPath);
+        s.ReadMetadata(projectDirectory, problems);
+        return s;
+    }
+
+    /// <summary>The tool's options for this item as (switch, value) pairs, e.g. (<c>--samples</c>, <c>32</c>).</summary>
+    public IEnumerable<KeyValuePair<string, string>> ToolOptions()
+    {
+        foreach (var option in _options)
+        {
+            yield return new KeyValuePair<string, string>("--" + option.Key, option.Value);
+        }
+
+        if (_threads != null)
+        {
+            yield return new KeyValuePair<string, string>("--threads", _threads);
+        }
+    }
+
+    private void ReadMetadata(string projectDirectory, ICollection<KeyValuePair<string, string>> problems)
+    {
+        Precision = Choice("Precision", Precisions, problems) ?? "W8A8";
+        Add("precision", Precision);
+        Add("method", Choice("Method", Methods, problems));
+        Add("samples", WholeNumber("Samples", 1, 1_000_000, problems));
+        Add("iterations", WholeNumber("Iterations", 0, 1_000_000, problems));
+        Add("batch-size", WholeNumber("BatchSize", 1, 4096, problems));
+        Add("seed", WholeNumber("Seed", 0, int.MaxValue, problems));
+        Add("device", Choice("Device", Devices, problems));
+        Add("recipe", Choice("Recipe", Recipes, problems));
+        Add("observer", Choice("Observer", Observers, problems));
+        Add("input-shape", InputShape(problems));
+        Add("min-agreement", MinAgreement(problems));
+        string? calibration = ExistingFile("CalibrationData", projectDirectory, problems);
+        Add("calibration-data", calibration);
+        string? config = ExistingFile("ConfigFile", projectDirectory, problems);
+        Add("config", config);
+        ExtraInputs = new[] { calibration, config }.Where(f => f != null).Select(f => f!).ToList();
+        _threads = WholeNumber("Threads", 0, 1024, problems);
+
+        string suffix = Precision == "W8A8" ? "int8" : Precision.ToLowerInvariant();
+        string outputName = Item.GetMetadata("OutputName").Trim();
+        OutputName = outputName.Length > 0 ? outputName : Path.GetFileNameWithoutExtension(ModelPath) + "." + suffix + ".onnx";
+        if (Path.IsPathRooted(OutputName) || OutputName.Split('/', '\\').Contains(".."))
+        {
+            problems.Add(Problem("OutputName", OutputName, "a file name or a relative path inside the output folder, without '..'"));
+        }
+
+        Link = Path.Combine(RelativeFolder(projectDirectory), OutputName);
+        Embed = Bool("Embed", problems);
+        string logicalName = Item.GetMetadata("LogicalName").Trim();
+        LogicalName = logicalName.Length > 0 ? logicalName : Path.GetFileName(OutputName);
+    }
+
+    /// <summary>The model's folder relative to the project when the model is inside it, else empty.</summary>
+    private string RelativeFolder(string projectDirectory)
+    {
+        string root = Path.GetFullPath(projectDirectory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        string folder = Path.GetDirectoryName(ModelPath) + Path.DirectorySeparatorChar;
+        return folder.StartsWith(root, StringComparison.Ordinal) ? folder.Substring(root.Length) : string.Empty;
+    }
+
+    private void Add(string option, string? value)
+    {
+        if (value != null)
+        {
+            _options.Add(new KeyValuePair<string, string>(option, value));
+        }
+    }
+
+    private string? Choice(string name, string[] allowed, ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata(name).Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        string? match = allowed.FirstOrDefault(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase));
+        if (match == null)
+        {
+            problems.Add(Problem(name, value, "one of " + string.Join(", ", allowed)));
+        }
+
+        return match;
+    }
+
+    private string? WholeNumber(string name, int min, int max, ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata(name).Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+        {
+            problems.Add(Problem(name, value, max == int.MaxValue ? $"a whole number of {min} or more" : $"a whole number from {min} to {max}"));
+            return null;
+        }
+
+        return n.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private string? MinAgreement(ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata("MinAgreement").Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || x < 0 || x > 1)
+        {
+            problems.Add(Problem("MinAgreement", value, "a fraction between 0 and 1, e.g. 0.95 (top-1 agreement with the fp32 model)"));
+            return null;
+        }
+
+        return x.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    private string? InputShape(ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata("InputShape").Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        string[] dims = value.Split(',', 'x', 'X');
+        if (dims.Length != 3 || dims.Any(d => !int.TryParse(d.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 0))
+        {
+            problems.Add(Problem("InputShape", value, "C,H,W as three whole numbers, e.g. 3,224,224"));
+            return null;
+        }
+
+        return string.Join(",", dims.Select(d => int.Parse(d.Trim(), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)));
+    }
+
+    private string? ExistingFile(string name, string projectDirectory, ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata(name).Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        string full = Path.GetFullPath(Path.Combine(projectDirectory, value));
+        if (!File.Exists(full))
+        {
+            problems.Add(Problem(name, value, $"an existing file; '{full}' does not exist"));
+            return null;
+        }
+
+        return full;
+    }
+
+    private bool Bool(string name, ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata(name).Trim();
+        if (value.Length == 0 || string.Equals(value, "false", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (string.Equals(value, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        problems.Add(Problem(name, value, "true or false"));
+        return false;
+    }
+
+    private static KeyValuePair<string, string> Problem(string name, string value, string expected) =>
+        new(name, $"{name}=\"{value}\" is not valid: expected {expected}.");
+}

@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Dsg.Core;
+using Dsg.Core.Inspection;
+using Dsg.Core.Onnx;
+using Dsg.Tool.Configuration;
+using Dsg.Tool.Output;
+
+namespace Dsg.Tool.Commands;
+
+/// <summary>
+/// <c>dsg inspect MODEL</c>: inputs, outputs, opset, parameters, operator histogram, BatchNorm layers and whether DSG
+/// can run, with every problem's code, message and hint. Exits 1 when DSG cannot run.
+/// </summary>
+internal static class InspectCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var command = new Command("inspect", "Describe an ONNX model and say whether DSG can run on it.");
+        var model = new Argument<string>("MODEL") { Description = "The .onnx file." };
+        var json = GlobalOptions.Json("Print one JSON object instead of text.");
+        command.Add(model);
+        command.Add(json);
+        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads]);
+
+        VerbAction.Set(command, global, json, context =>
+        {
+            var path = context.FullPath(context.Parse.GetValue(model)!);
+            var options = settings.Resolve(context.Parse, context.Environment, path).Options;
+            var loaded = OnnxModel.Load(path);
+            var report = Declare(ModelInspector.Inspect(loaded), options.InputShape);
+            InspectVerification? verification = null;
+
+            if (context.Reporter.IsJson)
+            {
+                context.Environment.Output.WriteLine(ToJson(report, verification));
+            }
+            else
+            {
+                WriteText(context.Environment.Output, report, verification);
+                if (!report.DsgReady)
+                {
+                    context.Reporter.Error(report.Problems[0].ToException(path));
+                }
+            }
+
+            return Task.FromResult(report.DsgReady ? VerbAction.Success : VerbAction.UserError);
+        });
+        return command;
+    }
+
+    /// <summary>A declared C,H,W clears the dynamic-shape problem, as it does for generation.</summary>
+    private static ModelReport Declare(ModelReport report, IReadOnlyList<long>? inputShape) =>
+        inputShape is null ? report : report with { Problems = report.Problems.Where(p => p.Code != ErrorCodes.DynamicInputShape).ToList() };
+
+    private static void WriteText(TextWriter output, ModelReport report, InspectVerification? verification)
+    {
+        static string Tensor(TensorInfo t) => $"{t.Name}: {t.ElementType} [{string.Join(", ", t.Shape)}]";
+        output.WriteLine($"Model         {report.Path}");
+        output.WriteLine($"Producer      {(report.Producer.Length == 0 ? "(not recorded)" : report.Producer)}");
+        output.WriteLine($"IR version    {report.IrVersion}");
+        output.WriteLine($"Opset         {report.Opset}");
+        foreach (var (label, tensors) in new[] { ("Inputs", report.Inputs), ("Outputs", report.Outputs) })
+        {
+            for (int i = 0; i < tensors.Count; i++)
+            {
+                output.WriteLine($"{(i == 0 ? label : ""),-13} {Tensor(tensors[i])}");
+            }
+        }
+
+        output.WriteLine($"Parameters    {report.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
+        output.WriteLine($"BatchNorm     {report.BatchNormCount} layer(s)");
+        output.WriteLine($"Operators     {string.Join(", ", report.OpHistogram.Select(p => $"{p.Key} {p.Value}"))}");
+        output.WriteLine($"DSG ready     {(report.DsgReady ? "yes" : $"no ({report.Problems.Count} problem(s))")}");
+        foreach (var problem in report.Problems)
+        {
+            output.WriteLine($"  {problem.Code}  {problem.Message}");
+            output.WriteLine($"           hint: {problem.Hint}");
+        }
+
+        if (verification is not null)
+        {
+            output.WriteLine($"Verify        TorchSharp vs ONNX Runtime, batch {verification.BatchSize}, seed {verification.Seed}, N(0,1) input");
+            foreach (var (name, difference) in verification.Outputs)
+            {
+                output.WriteLine($"  {name,-11} max |diff| {difference.ToString("G3", CultureInfo.InvariantCulture)}");
+            }
+        }
+    }
+
+    private static string ToJson(ModelReport report, InspectVerification? verification) => JsonLine.Format(w =>
+    {
+        w.WriteString("type", "inspect");
+        w.WriteString("model", report.Path);
+        w.WriteString("producer", report.Producer);
+        w.WriteNumber("irVersion", report.IrVersion);
+        w.WriteNumber("opset", report.Opset);
+        WriteTensors(w, "inputs", report.Inputs);
+        WriteTensors(w, "outputs", report.Outputs);
+        w.WriteNumber("parameters", report.ParameterCount);
+        w.WriteNumber("batchNormLayers", report.BatchNormCount);
+        w.WriteStartObject("operators");
+        foreach (var (op, count) in report.OpHistogram)
+        {
+            w.WriteNumber(op, count);
+        }
+
+        w.WriteEndObject();
+        w.WriteStartArray("unsupportedNodes");
+        foreach (var node in report.UnsupportedNodes)
+        {
+            w.WriteStartObject();
+            w.WriteString("opType", node.OpType);
+            w.WriteString("domain", node.Domain);
+            w.WriteString("node", node.NodeName);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteBoolean("dsgReady", report.DsgReady);
+        w.WriteStartArray("problems");
+        foreach (var problem in report.Problems)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", problem.Code);
+            w.WriteString("message", problem.Message);
+            w.WriteString("hint", problem.Hint);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        if (verification is not null)
+        {
+            w.WriteStartObject("verify");
+            w.WriteNumber("batchSize", verification.BatchSize);
+            w.WriteNumber("seed", verification.Seed);
+            w.WriteNumber("maxAbsDifference", verification.MaxAbsDifference);
+            w.WriteStartArray("outputs");
+            foreach (var (name, difference) in verification.Outputs)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", name);
+                w.WriteNumber("maxAbsDifference", difference);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+    });
+
+    private static void WriteTensors(Utf8JsonWriter w, string name, IReadOnlyList<TensorInfo> tensors)
+    {
+        w.WriteStartArray(name);
+        foreach (var tensor in tensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", tensor.Name);
+            w.WriteString("elementType", tensor.ElementType);
+            w.WriteStartArray("shape");
+            foreach (var dim in tensor.Shape)
+            {
+                if (long.TryParse(dim, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+                {
+                    w.WriteNumberValue(value);
+                }
+                else
+                {
+                    w.WriteStringValue(dim);
+                }
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+}

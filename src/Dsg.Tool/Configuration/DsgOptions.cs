@@ -1,0 +1,63 @@
+namespace Dsg.Tool.Configuration;
+
+/// <summary>
+/// Every setting of a Dsg run, with its built-in default. The command line, <c>dsg.json</c>, <c>DSG_*</c>
+/// environment variables and MSBuild item metadata all bind to this one record through <see cref="OptionCatalog"/>
+/// (docs/configuration.md lists the mapping).
+/// </summary>
+internal sealed record DsgOptions
+{
+    /// <summary>The built-in defaults.</summary>
+    public static DsgOptions Default { get; } = new();
+
+    /// <summary>Weight and activation bit widths: W8A8, W6A6, W4A8 or W4A4.</summary>
+    public string Precision { get; init; } = "W8A8";
+
+    /// <summary>How calibration samples are made: dsg, zeroq or gaussian.</summary>
+    public string Method { get; init; } = "dsg";
+
+    /// <summary>Number of synthetic calibration samples.</summary>
+    public int Samples { get; init; } = 256;
+
+    /// <summary>Samples optimised together.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Optimiser steps per batch.</summary>
+    public int Iterations { get; init; } = 500;
+
+    /// <summary>Random seed; the same seed, model and settings give the same samples on one machine.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>auto, cpu or cuda.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>CPU threads for TorchSharp and ONNX Runtime; 0 uses every core.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>The quantization recipe: default (deployable: 8-bit first/last layer, MSE ranges) or paper (every layer at the target width, min/max).</summary>
+    public string Recipe { get; init; } = "default";
+
+    /// <summary>Activation-range observer; null takes the recipe's (mse for default, minmax for paper).</summary>
+    public string? Observer { get; init; }
+
+    /// <summary>A .npy file of real calibration images (N×C×H×W float32) used instead of synthetic samples.</summary>
+    public string? CalibrationData { get; init; }
+
+    /// <summary>The lowest acceptable top-1 agreement with the fp32 model (0..1); null disables the guard.</summary>
+    public double? MinAgreement { get; init; }
+
+    /// <summary>C,H,W for models whose spatial dimensions are dynamic.</summary>
+    public IReadOnlyList<long>? InputShape { get; init; }
+
+    /// <summary>The cache folder; null uses the per-user default.</summary>
+    public string? CacheDir { get; init; }
+
+    /// <summary>Bypass the cache: always produce, never store.</summary>
+    public bool NoCache { get; init; }
+
+    /// <summary>The cache's size bound in bytes.</summary>
+    public long CacheSizeLimit { get; init; } = Dsg.Core.Caching.ArtifactCache.DefaultSizeLimitBytes;
+
+    /// <summary>How long to wait for another process producing the same cache entry, in seconds.</summary>
+    public int CacheLockTimeout { get; init; } = 7200;
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using Dsg.Core.Caching;
+
+namespace Dsg.Tool.Configuration;
+
+/// <summary>The table of every setting: its names in each source, its parser and whether it affects the output.</summary>
+internal static class OptionCatalog
+{
+    /// <summary>Accepted precisions.</summary>
+    public static readonly string[] Precisions = ["W8A8", "W6A6", "W4A8", "W4A4"];
+
+    /// <summary>Accepted sample-generation methods.</summary>
+    public static readonly string[] Methods = ["dsg", "zeroq", "gaussian"];
+
+    /// <summary>Accepted devices.</summary>
+    public static readonly string[] Devices = ["auto", "cpu", "cuda"];
+
+    /// <summary>Accepted quantization recipes.</summary>
+    public static readonly string[] Recipes = ["default", "paper"];
+
+    /// <summary>Accepted activation observers.</summary>
+    public static readonly string[] Observers = ["minmax", "percentile", "mse", "entropy", "ema"];
+
+    public static OptionDefinition Precision { get; } = Choice(nameof(DsgOptions.Precision),
+        "Weight and activation bit widths.", Precisions, o => o.Precision, (o, v) => o with { Precision = v }, upper: true);
+
+    public static OptionDefinition Method { get; } = Choice(nameof(DsgOptions.Method),
+        "How calibration samples are synthesised: dsg (Diverse Sample Generation), zeroq (batch-statistics baseline) or gaussian (noise).",
+        Methods, o => o.Method, (o, v) => o with { Method = v });
+
+    public static OptionDefinition Samples { get; } = Int(nameof(DsgOptions.Samples),
+        "Number of synthetic calibration samples.", 1, 1_000_000, o => o.Samples, (o, v) => o with { Samples = v }, "256");
+
+    public static OptionDefinition BatchSize { get; } = Int(nameof(DsgOptions.BatchSize),
+        "Samples optimised together (also the batch of inspect --verify).", 1, 4096, o => o.BatchSize, (o, v) => o with { BatchSize = v }, "64");
+
+    public static OptionDefinition Iterations { get; } = Int(nameof(DsgOptions.Iterations),
+        "Optimiser steps per batch.", 0, 1_000_000, o => o.Iterations, (o, v) => o with { Iterations = v }, "500");
+
+    public static OptionDefinition Seed { get; } = Int(nameof(DsgOptions.Seed),
+        "Random seed.", 0, int.MaxValue, o => o.Seed, (o, v) => o with { Seed = v }, "42");
+
+    public static OptionDefinition Device { get; } = Choice(nameof(DsgOptions.Device),
+        "Where generation runs: auto (CUDA when TorchSharp finds it, else CPU), cpu or cuda.", Devices, o => o.Device, (o, v) => o with { Device = v });
+
+    public static OptionDefinition Threads { get; } = Int(nameof(DsgOptions.Threads),
+        "CPU threads for TorchSharp and ONNX Runtime; 0 uses every core.", 0, 1024, o => o.Threads, (o, v) => o with { Threads = v }, "2", affectsOutput: false);
+
+    public static OptionDefinition Recipe { get; } = Choice(nameof(DsgOptions.Recipe),
+        "Quantization recipe: default (first and last layer at 8 bits, MSE weight and activation ranges) or paper (every layer at the target width, min/max ranges, as in the DSG paper).",
+        Recipes, o => o.Recipe, (o, v) => o with { Recipe = v });
+
+    public static OptionDefinition Observer { get; } = new(nameof(DsgOptions.Observer),
+        "Activation-range observer used in calibration; unset takes the recipe's (mse for default, minmax for paper).",
+        string.Join(", ", Observers), affectsOutput: true,
+        o => o.Observer,
+        (o, text, _) =>
+        {
+            if (text.Length == 0)
+            {
+                return o with { Observer = null };
+            }
+
+            var match = Observers.FirstOrDefault(v => string.Equals(v, text, StringComparison.OrdinalIgnoreCase));
+            return match is null ? null : o with { Observer = match };
+        },
+        "percentile");
+
+    public static OptionDefinition CalibrationData { get; } = new(nameof(DsgOptions.CalibrationData),
+        "A .npy file of real calibration images (N x C x H x W float32, preprocessed like the model's input), used instead of synthetic samples. Its content, not its path, enters the cache key.",
+        "a path to an existing .npy file (relative paths resolve against the dsg.json folder or the current folder)", affectsOutput: true,
+        o => o.CalibrationData,
+        (o, text, baseDir) =>
+        {
+            if (text.Length == 0)
+            {
+                return o with { CalibrationData = null };
+            }
+
+            var full = Path.GetFullPath(text, baseDir);
+            return File.Exists(full) ? o with { CalibrationData = full } : null;
+        },
+        "data/calibration.npy");
+
+    public static OptionDefinition MinAgreement { get; } = new(nameof(DsgOptions.MinAgreement),
+        "Fail (DSG0720) when the quantized model's top-1 agreement with fp32 on held-out synthetic samples is below this.",
+        "a number from 0 to 1, or empty to disable", affectsOutput: false,
+        o => o.MinAgreement?.ToString("R", CultureInfo.InvariantCulture),
+        (o, text, _) =>
+        {
+            if (text.Length == 0)
+            {
+                return o with { MinAgreement = null };
+            }
+
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 1
+                ? o with { MinAgreement = v }
+                : null;
+        },
+        "0.95");
+
+    public static OptionDefinition InputShape { get; } = new(nameof(DsgOptions.InputShape),
+        "The input's C,H,W, for models whose spatial dimensions are dynamic.",
+        "three positive integers C,H,W (for example 3,224,224)", affectsOutput: true,
+        o => o.InputShape is null ? null : string.Join(",", o.InputShape),
+        (o, text, _) =>
+        {
+            if (text.Length == 0)
+            {
+                return o with { InputShape = null };
+            }
+
+            var parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var dims = new List<long>();
+            foreach (var part in parts)
+            {
+                if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var d) || d <= 0)
+                {
+                    return null;
+                }
+
+                dims.Add(d);
+            }
+
+            return dims.Count == 3 ? o with { InputShape = dims } : null;
+        },
+        "3,224,224");
+
+    public static OptionDefinition CacheDir { get; } = new(nameof(DsgOptions.CacheDir),
+        "The cache folder (default: $XDG_CACHE_HOME/dsg or ~/.cache/dsg; %LOCALAPPDATA%\\dsg\\cache on Windows).",
+        "a folder path (relative paths resolve against the dsg.json folder or the current folder)", affectsOutput: false,
+        o => o.CacheDir,
+        (o, text, baseDir) => o with { CacheDir = text.Length == 0 ? null : Path.GetFullPath(text, baseDir) },
+        "/var/cache/dsg");
+
+    public static OptionDefinition NoCache { get; } = new(nameof(DsgOptions.NoCache),
+        "Bypass the cache: always produce, never read or store an entry.",
+        "true or false", affectsOutput: false,
+        o => o.NoCache ? "true" : "false",
+        (o, text, _) => bool.TryParse(text, out var v) ? o with { NoCache = v } : null,
+        "true") { IsFlag = true };
+
+    public static OptionDefinition CacheSizeLimit { get; } = new(nameof(DsgOptions.CacheSizeLimit),
+        "The cache's size bound; least-recently-used entries are pruned beyond it.",
+        "a size such as 2GB, 500MB or a byte count", affectsOutput: false,
+        o => ByteSize.Format(o.CacheSizeLimit).Replace(" ", ""),
+        (o, text, _) => ByteSize.TryParse(text, out var bytes) ? o with { CacheSizeLimit = bytes } : null,
+        "5GB");
+
+    public static OptionDefinition CacheLockTimeout { get; } = Int(nameof(DsgOptions.CacheLockTimeout),
+        "Seconds to wait for another process producing the same cache entry before failing (DSG0802).", 0, int.MaxValue,
+        o => o.CacheLockTimeout, (o, v) => o with { CacheLockTimeout = v }, "600", affectsOutput: false);
+
+    /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
+    public static IReadOnlyList<OptionDefinition> All { get; } =
+    [
+        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Recipe, Observer, CalibrationData, MinAgreement,
+        InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
+    ];
+
+    /// <summary>Settings of the cache.</summary>
+    public static IReadOnlyList<OptionDefinition> Cache { get; } = [CacheDir, CacheSizeLimit, CacheLockTimeout];
+
+    /// <summary>Finds a setting by its dsg.json key or property name, ignoring case.</summary>
+    public static OptionDefinition? FindByConfigKey(string key) =>
+        All.FirstOrDefault(d => string.Equals(d.ConfigKey, key, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Finds a setting by its environment variable, ignoring case.</summary>
+    public static OptionDefinition? FindByEnvironmentVariable(string name) =>
+        All.FirstOrDefault(d => string.Equals(d.EnvironmentVariable, name, StringComparison.OrdinalIgnoreCase));
+
+    private static OptionDefinition Int(string name, string description, int min, int max,
+        Func<DsgOptions, int> get, Func<DsgOptions, int, DsgOptions> set, string example, bool affectsOutput = true) =>
+        new(name, description, max == int.MaxValue ? $"an integer >= {min}" : $"an integer from {min} to {max}", affectsOutput,
+            o => get(o).ToString(CultureInfo.InvariantCulture),
+            (o, text, _) => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? set(o, v) : null,
+            example);
+
+    private static OptionDefinition Choice(string name, string description, string[] values,
+        Func<DsgOptions, string> get, Func<DsgOptions, string, DsgOptions> set, bool upper = false) =>
+        new(name, description, string.Join(", ", values), affectsOutput: true,
+            o => get(o),
+            (o, text, _) =>
+            {
+                var match = values.FirstOrDefault(v => string.Equals(v, text, StringComparison.OrdinalIgnoreCase));
+                return match is null ? null : set(o, match);
+            },
+            upper ? values[0] : values[^1]);
+}

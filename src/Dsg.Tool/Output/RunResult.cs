@@ -1,0 +1,10 @@
+namespace Dsg.Tool.Output;
+
+/// <summary>The final line of a run: what it wrote and how it went.</summary>
+/// <param name="Output">The main output (the quantized model, or the samples folder).</param>
+/// <param name="Reports">Report files written beside it.</param>
+/// <param name="CacheHit">Whether the files came from the cache.</param>
+/// <param name="CacheKey">The cache key (null with --no-cache or when caching does not apply).</param>
+/// <param name="Seconds">Wall time of the run.</param>
+/// <param name="Agreement">Top-1 agreement with fp32 on held-out samples, when measured.</param>
+internal sealed record RunResult(string Output, IReadOnlyList<string> Reports, bool CacheHit, string? CacheKey, double Seconds, double? Agreement);

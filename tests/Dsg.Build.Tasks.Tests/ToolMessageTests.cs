@@ -1,0 +1,53 @@
+namespace Dsg.Build.Tasks.Tests;
+
+public sealed class ToolMessageTests
+{
+    [Fact]
+    public void ReadsAResultLine()
+    {
+        const string line = """{"type":"result","output":"/o/m.int8.onnx","reports":["/o/m.report.json","/o/m.report.md"],"cacheHit":true,"cacheKey":"ab12","seconds":12.3,"agreement":0.987}""";
+
+        Assert.True(ToolMessage.TryParse(line, out var m));
+        Assert.Equal("result", m.Type);
+        Assert.Equal("/o/m.int8.onnx", m.Output);
+        Assert.Equal(["/o/m.report.json", "/o/m.report.md"], m.Reports);
+        Assert.True(m.CacheHit);
+        Assert.Equal(12.3, m.Seconds);
+        Assert.Equal(0.987, m.Agreement);
+    }
+
+    [Fact]
+    public void ReadsAnErrorLineWithEscapes()
+    {
+        const string line = """ {"type":"error","code":"DSG0201","message":"No \"BatchNormalization\" in caf\u00e9\\net","hint":"Export again.\nSee docs.","file":"C:\\m.onnx","extra":{"a":[1,-2.5e3,null,false]}} """;
+
+        Assert.True(ToolMessage.TryParse(line, out var m));
+        Assert.Equal("DSG0201", m.Code);
+        Assert.Equal("No \"BatchNormalization\" in café\\net", m.Message);
+        Assert.Equal("Export again.\nSee docs.", m.Hint);
+        Assert.Equal("C:\\m.onnx", m.File);
+        Assert.False(m.CacheHit);
+    }
+
+    [Fact]
+    public void ReadsProgress()
+    {
+        Assert.True(ToolMessage.TryParse("""{"type":"progress","phase":"generate","current":3,"total":40,"message":"batch 1/2"}""", out var m));
+        Assert.Equal(3, m.Current);
+        Assert.Equal(40, m.Total);
+        Assert.Equal("generate", m.Phase);
+    }
+
+    [Theory]
+    [InlineData("Generating samples...")]
+    [InlineData("")]
+    [InlineData("{\"code\":\"DSG0101\"}")]
+    [InlineData("{\"type\":3}")]
+    [InlineData("{\"type\":\"error\",\"message\":\"cut")]
+    [InlineData("{\"type\":\"error\"} trailing")]
+    [InlineData("[1,2]")]
+    public void RejectsLinesThatAreNotTypedObjects(string line)
+    {
+        Assert.False(ToolMessage.TryParse(line, out _));
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text.Json;
+using Dsg.Core;
+using Dsg.Tests.Shared;
+using Dsg.Tool.Running;
+
+namespace Dsg.Tool.Tests.Commands;
+
+/// <summary>
+/// The quantize verb's cache, output and guard logic with a recording producer in place of the pipeline (fast);
+/// the real pipeline runs in <see cref="Integration.QuantizeProcessTests"/>.
+/// </summary>
+public sealed class QuantizeCommandTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+    private int _productions;
+
+    public void Dispose() => _folder.Dispose();
+
+    private string Out => _folder.Combine("out", "resnet.q.onnx");
+
+    private QuantizeProducer Producer(double agreement = 0.97, TimeSpan? delay = null) => async (job, cancellationToken) =>
+    {
+        Interlocked.Increment(ref _productions);
+        job.Reporter.PhaseStarted("generate");
+        if (delay is { } wait)
+        {
+            await Task.Delay(wait, cancellationToken);
+        }
+
+        job.Reporter.Progress("generate", 1, 1, "batch 1/1");
+        job.Reporter.PhaseDone("generate", 0.01);
+        await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.onnx"), $"{job.Options.Precision} {job.Options.Samples}", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.report.json"), "{}", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.report.md"), "# report", cancellationToken);
+        return new QuantizeProduct(agreement);
+    };
+
+    private ToolRun Quantize(QuantizeProducer producer, params string[] extra) =>
+        InProcessTool.Run(["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", Out, "--json", "--cache-dir", _folder.Combine("cache"), .. extra],
+            quantizeProducer: producer);
+
+    [Fact]
+    public void SecondRunWithTheSameSettingsIsACacheHitWithIdenticalFiles()
+    {
+        var first = Quantize(Producer(), "--samples", "8");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var firstResult = first.Line("result");
+        Assert.False(firstResult.GetProperty("cacheHit").GetBoolean());
+        Assert.Equal(Out, firstResult.GetProperty("output").GetString());
+        Assert.Equal(new[] { _folder.Combine("out", "resnet.q.report.json"), _folder.Combine("out", "resnet.q.report.md") },
+            firstResult.GetProperty("reports").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(0.97, firstResult.GetProperty("agreement").GetDouble());
+        Assert.Contains(first.JsonLines, l => l.GetProperty("type").GetString() == "phase" && l.GetProperty("status").GetString() == "start");
+        var bytes = File.ReadAllBytes(Out);
+        File.Delete(Out);
+
+        var second = Quantize(Producer(), "--samples", "8", "--threads", "1");
+        Assert.True(second.Line("result").GetProperty("cacheHit").GetBoolean());
+        Assert.Equal(firstResult.GetProperty("cacheKey").GetString(), second.Line("result").GetProperty("cacheKey").GetString());
+        Assert.Equal(bytes, File.ReadAllBytes(Out));
+        Assert.Equal(1, _productions);
+
+        var other = Quantize(Producer(), "--samples", "9");
+        Assert.False(other.Line("result").GetProperty("cacheHit").GetBoolean());
+        Assert.NotEqual(firstResult.GetProperty("cacheKey").GetString(), other.Line("result").GetProperty("cacheKey").GetString());
+        Assert.Equal(2, _productions);
+    }
+
+    [Fact]
+    public void NoCacheProducesEveryTimeAndStoresNothing()
+    {
+        Assert.Equal(0, Quantize(Producer(), "--no-cache").ExitCode);
+        var second = Quantize(Producer(), "--no-cache");
+        Assert.Equal(2, _productions);
+        Assert.Equal(JsonValueKind.Null, second.Line("result").GetProperty("cacheKey").ValueKind);
+        Assert.False(Directory.Exists(_folder.Combine("cache")));
+        Assert.True(File.Exists(Out));
+    }
+
+    [Fact]
+    public void CorruptEntryIsReportedAsAWarningAndRebuilt()
+    {
+        var first = Quantize(Producer());
+        var key = first.Line("result").GetProperty("cacheKey").GetString()!;
+        File.AppendAllText(_folder.Combine("cache", key, "model.onnx"), "tampered");
+        var second = Quantize(Producer());
+        Assert.Equal(0, second.ExitCode);
+        Assert.Equal(ErrorCodes.CacheEntryCorrupt, second.Line("warning").GetProperty("code").GetString());
+        Assert.False(second.Line("result").GetProperty("cacheHit").GetBoolean());
+        Assert.Equal(2, _productions);
+    }
+
+    [Fact]
+    public void AgreementGuardFailsWithoutWritingAndAppliesToHits()
+    {
+        var failing = Quantize(Producer(agreement: 0.5), "--min-agreement", "0.9");
+        Assert.Equal(1, failing.ExitCode);
+        Assert.Equal("DSG0720", failing.Line("error").GetProperty("code").GetString());
+        Assert.False(File.Exists(Out));
+
+        var relaxed = Quantize(Producer(agreement: 0.5), "--min-agreement", "0.4");
+        Assert.Equal(0, relaxed.ExitCode);
+        Assert.True(relaxed.Line("result").GetProperty("cacheHit").GetBoolean());
+        Assert.Equal(1, _productions);
+    }
+
+    [Fact]
+    public void CancellationLeavesNoOutputAndNoEntry()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var run = InProcessTool.Run(["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", Out, "--json", "--cache-dir", _folder.Combine("cache")],
+            quantizeProducer: Producer(delay: TimeSpan.FromMinutes(1)), cancellationToken: cancel.Token);
+        Assert.Equal(130, run.ExitCode);
+        Assert.Equal(ErrorCodes.Cancelled, run.Line("error").GetProperty("code").GetString());
+        Assert.Empty(Directory.GetFiles(_folder.Combine("out")));
+        Assert.DoesNotContain(Directory.GetDirectories(_folder.Combine("cache")), d => !Path.GetFileName(d).StartsWith('.'));
+        Assert.Empty(Directory.GetFileSystemEntries(_folder.Combine("cache", ".tmp")));
+    }
+
+    [Fact]
+    public void UnwritableCacheFolderNamesTheFix()
+    {
+        var file = _folder.Write("blocker", "");
+        var run = InProcessTool.Run(["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", Out, "--json"],
+            new Dictionary<string, string> { ["DSG_CACHE_DIR"] = Path.Combine(file, "cache") }, quantizeProducer: Producer());
+        Assert.Equal(1, run.ExitCode);
+        var error = run.Line("error");
+        Assert.Equal(ErrorCodes.CacheUnwritable, error.GetProperty("code").GetString());
+        Assert.Contains("DSG_CACHE_DIR", error.GetProperty("hint").GetString());
+        Assert.Equal(0, _productions);
+    }
+
+    [Fact]
+    public void OutputOverTheInputOrOnAFolderIsRefused()
+    {
+        var sameAsInput = InProcessTool.Run(["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", RepoPaths.Model("resnet_fmnist.onnx")], quantizeProducer: Producer());
+        Assert.Equal(1, sameAsInput.ExitCode);
+        Assert.StartsWith($"error {ErrorCodes.OutputUnwritable}:", sameAsInput.Error);
+
+        var folder = InProcessTool.Run(["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Path], quantizeProducer: Producer());
+        Assert.StartsWith($"error {ErrorCodes.OutputUnwritable}:", folder.Error);
+        Assert.Equal(0, _productions);
+    }
+
+    [Fact]
+    public void BadModelFailsBeforeAnyProduction()
+    {
+        var run = InProcessTool.Run(["quantize", _folder.Combine("none.onnx"), "--out", Out], quantizeProducer: Producer());
+        Assert.StartsWith($"error {ErrorCodes.ModelNotFound}:", run.Error);
+        Assert.Equal(0, _productions);
+    }
+
+    [Fact]
+    public void CalibrationDataEntersTheKeyByContent()
+    {
+        var a = _folder.Write("a/cal.npy", "same bytes");
+        var b = _folder.Write("b/other-name.npy", "same bytes");
+        var keyA = Quantize(Producer(), "--calibration-data", a).Line("result").GetProperty("cacheKey").GetString();
+        var runB = Quantize(Producer(), "--calibration-data", b).Line("result");
+        Assert.Equal(keyA, runB.GetProperty("cacheKey").GetString());
+        Assert.True(runB.GetProperty("cacheHit").GetBoolean());
+        File.WriteAllText(b, "other bytes");
+        Assert.NotEqual(keyA, Quantize(Producer(), "--calibration-data", b).Line("result").GetProperty("cacheKey").GetString());
+    }
+}

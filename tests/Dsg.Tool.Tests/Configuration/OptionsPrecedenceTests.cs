@@ -1,0 +1,166 @@
+using Dsg.Core;
+using Dsg.Tool.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace Dsg.Tool.Tests.Configuration;
+
+public sealed class OptionsPrecedenceTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private static IConfiguration Environment(params (string Name, string Value)[] variables) =>
+        new ConfigurationBuilder().AddInMemoryCollection(variables.Select(v => new KeyValuePair<string, string?>(v.Name["DSG_".Length..], v.Value))).Build();
+
+    private ResolvedOptions Resolve(Dictionary<string, string>? commandLine = null, IConfiguration? environment = null, string? model = null, string? configFile = null) =>
+        OptionsResolver.Resolve(commandLine ?? [], configFile, model ?? _folder.Combine("models", "deep", "m.onnx"), environment ?? Environment(), _folder.Path);
+
+    [Fact]
+    public void EachLayerOverridesTheOneBelowAndIsNamedAsTheSource()
+    {
+        var defaults = Resolve();
+        Assert.Equal(256, defaults.Options.Samples);
+        Assert.Equal("default", defaults.Sources["Samples"]);
+        Assert.Null(defaults.ConfigFile);
+
+        var config = _folder.Write("models/dsg.json", """{ "samples": 100, "seed": 7, "precision": "w4a8" }""");
+        var fromFile = Resolve();
+        Assert.Equal(config, fromFile.ConfigFile);
+        Assert.Equal(100, fromFile.Options.Samples);
+        Assert.Equal("W4A8", fromFile.Options.Precision);
+        Assert.Equal(config, fromFile.Sources["Samples"]);
+
+        var fromEnvironment = Resolve(environment: Environment(("DSG_SAMPLES", "50"), ("DSG_BATCH_SIZE", "8")));
+        Assert.Equal(50, fromEnvironment.Options.Samples);
+        Assert.Equal(8, fromEnvironment.Options.BatchSize);
+        Assert.Equal(7, fromEnvironment.Options.Seed);
+        Assert.Equal("DSG_SAMPLES", fromEnvironment.Sources["Samples"]);
+        Assert.Equal(config, fromEnvironment.Sources["Seed"]);
+
+        var fromCommandLine = Resolve(new Dictionary<string, string> { ["Samples"] = "25" }, Environment(("DSG_SAMPLES", "50")));
+        Assert.Equal(25, fromCommandLine.Options.Samples);
+        Assert.Equal("--samples", fromCommandLine.Sources["Samples"]);
+        Assert.Equal(config, fromCommandLine.Sources["Precision"]);
+        Assert.Equal("default", fromCommandLine.Sources["Iterations"]);
+    }
+
+    [Fact]
+    public void NearestDsgJsonWinsAndExplicitConfigReplacesTheSearch()
+    {
+        _folder.Write("dsg.json", """{ "samples": 1 }""");
+        var nearer = _folder.Write("models/dsg.json", """{ "samples": 2 }""");
+        var other = _folder.Write("elsewhere/settings.json", """{ "samples": 3 }""");
+        Assert.Equal(nearer, Resolve().ConfigFile);
+        Assert.Equal(2, Resolve().Options.Samples);
+        var explicitFile = Resolve(configFile: other);
+        Assert.Equal(3, explicitFile.Options.Samples);
+        Assert.Equal(other, explicitFile.Sources["Samples"]);
+    }
+
+    [Fact]
+    public void PathsInDsgJsonResolveAgainstItsFolderAndArraysBind()
+    {
+        _folder.Write("models/data/cal.npy", "not really npy");
+        _folder.Write("models/dsg.json", """{ "cacheDir": "cache", "calibrationData": "data/cal.npy", "inputShape": [3, 32, 32], "noCache": true, "cacheSizeLimit": "500MB" }""");
+        var options = Resolve().Options;
+        Assert.Equal(_folder.Combine("models", "cache"), options.CacheDir);
+        Assert.Equal(_folder.Combine("models", "data", "cal.npy"), options.CalibrationData);
+        Assert.Equal(new long[] { 3, 32, 32 }, options.InputShape);
+        Assert.True(options.NoCache);
+        Assert.Equal(500L << 20, options.CacheSizeLimit);
+    }
+
+    [Fact]
+    public void UnknownKeyInDsgJsonNamesTheKeyTheFileAndTheKnownKeys()
+    {
+        var config = _folder.Write("models/dsg.json", """{ "samples": 10, "sampels": 20 }""");
+        var error = Assert.Throws<DsgException>(() => Resolve());
+        Assert.Equal(ErrorCodes.BadConfiguration, error.Code);
+        Assert.Contains("'sampels'", error.Message);
+        Assert.Contains(config, error.Message);
+        Assert.Contains("batchSize", error.Hint);
+        Assert.Equal(config, error.FilePath);
+    }
+
+    [Fact]
+    public void BadValueInDsgJsonNamesTheKeyTheFileAndTheAllowedValues()
+    {
+        var config = _folder.Write("models/dsg.json", """{ "precision": "W3A3" }""");
+        var error = Assert.Throws<DsgException>(() => Resolve());
+        Assert.Equal(ErrorCodes.BadConfiguration, error.Code);
+        Assert.Contains("'W3A3'", error.Message);
+        Assert.Contains("'precision'", error.Message);
+        Assert.Contains(config, error.Message);
+        Assert.Contains("W8A8, W6A6, W4A8, W4A4", error.Hint);
+    }
+
+    [Fact]
+    public void DsgJsonThatIsNotJsonIsAConfigurationError()
+    {
+        _folder.Write("models/dsg.json", """{ "samples": 10, """);
+        var error = Assert.Throws<DsgException>(() => Resolve());
+        Assert.Equal(ErrorCodes.BadConfiguration, error.Code);
+        Assert.Contains("not valid JSON", error.Message);
+    }
+
+    [Fact]
+    public void MissingConfigFileGivenExplicitlyIsAConfigurationError()
+    {
+        var error = Assert.Throws<DsgException>(() => Resolve(configFile: _folder.Combine("missing.json")));
+        Assert.Equal(ErrorCodes.BadConfiguration, error.Code);
+        Assert.Contains("--config", error.Hint);
+    }
+
+    [Fact]
+    public void BadEnvironmentValueNamesTheVariable()
+    {
+        var error = Assert.Throws<DsgException>(() => Resolve(environment: Environment(("DSG_SAMPLES", "many"))));
+        Assert.Equal(ErrorCodes.BadOption, error.Code);
+        Assert.Contains("DSG_SAMPLES", error.Message);
+        Assert.Contains("an integer from 1", error.Message);
+    }
+
+    [Fact]
+    public void BadCommandLineValueNamesTheFlagAndAllowedValues()
+    {
+        var error = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { ["Method"] = "magic" }));
+        Assert.Equal(ErrorCodes.BadOption, error.Code);
+        Assert.Contains("--method", error.Message);
+        Assert.Contains("dsg, zeroq, gaussian", error.Hint);
+    }
+
+    [Theory]
+    [InlineData("InputShape", "3,224")]
+    [InlineData("InputShape", "3,0,224")]
+    [InlineData("MinAgreement", "1.5")]
+    [InlineData("CacheSizeLimit", "big")]
+    [InlineData("Device", "tpu")]
+    [InlineData("CalibrationData", "no-such-file.npy")]
+    [InlineData("Iterations", "-1")]
+    public void OutOfRangeValuesAreRejected(string name, string value)
+    {
+        var error = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { [name] = value }));
+        Assert.Equal(ErrorCodes.BadOption, error.Code);
+    }
+
+    [Fact]
+    public void EveryOptionHasDistinctNamesInEverySource()
+    {
+        Assert.Equal(OptionCatalog.All.Count, OptionCatalog.All.Select(d => d.ConfigKey.ToLowerInvariant()).Distinct().Count());
+        Assert.Equal(OptionCatalog.All.Count, OptionCatalog.All.Select(d => d.EnvironmentVariable).Distinct().Count());
+        Assert.Equal(OptionCatalog.All.Count, OptionCatalog.All.Select(d => d.Flag).Distinct().Count());
+        Assert.Equal("DSG_CACHE_DIR", OptionCatalog.CacheDir.EnvironmentVariable);
+        Assert.Equal("--batch-size", OptionCatalog.BatchSize.Flag);
+        Assert.Equal("minAgreement", OptionCatalog.MinAgreement.ConfigKey);
+        // Every default formats and parses back to itself.
+        foreach (var definition in OptionCatalog.All)
+        {
+            var text = definition.Format(DsgOptions.Default);
+            if (text is not null)
+            {
+                Assert.Equal(text, definition.Format(definition.TryApply(DsgOptions.Default, text, _folder.Path)!));
+            }
+        }
+    }
+}
