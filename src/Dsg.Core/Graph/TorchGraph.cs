@@ -57,8 +57,8 @@ public sealed class TorchGraph : IDisposable
     /// <exception cref="DsgException">
     /// DSG0202 (lists every unsupported op), DSG0203 (dynamic non-batch input dimension and no declared shape),
     /// DSG0205 (an attribute or input form the executor does not support), DSG0503 (declared shape conflicts with
-    /// the model), DSG0303 (CUDA requested but unavailable), DSG0106 (malformed graph), DSG0502 (a constant
-    /// sub-graph fails to compute).
+    /// the model), DSG0303 (CUDA requested but unavailable), DSG0301 (unknown device), DSG0106 (malformed graph),
+    /// DSG0502 (a constant sub-graph fails to compute), DSG0401 (TorchSharp's native libraries do not load).
     /// </exception>
     public static TorchGraph Create(OnnxModel model, TorchGraphOptions? options = null)
     {
@@ -70,6 +70,7 @@ public sealed class TorchGraph : IDisposable
         }
 
         var inputShape = ResolveInputShape(model, options.InputShape);
+        TorchRuntime.EnsureLoaded();
         var device = ResolveDevice(options.Device);
         var planner = new GraphPlanner(model, device);
         GraphPlan plan;
@@ -333,7 +334,7 @@ public sealed class TorchGraph : IDisposable
     private Tensor Prepare(Tensor input, ScalarType? declared)
     {
         var tensor = input;
-        if (tensor.device != Device)
+        if (tensor.device_type != Device.type || (Device.type != DeviceType.CPU && tensor.device_index != Math.Max(Device.index, 0)))
         {
             tensor = tensor.to(Device);
         }

@@ -24,16 +24,7 @@ internal static class TensorValues
     }
 
     /// <summary>The values of a numeric tensor as double, read on the CPU.</summary>
-    public static double[] ToDoubles(Tensor tensor)
-    {
-        if (tensor.numel() == 0)
-        {
-            return [];
-        }
-
-        using var cpu = tensor.detach().to(ScalarType.Float64, torch.CPU).contiguous();
-        return cpu.data<double>().ToArray();
-    }
+    public static double[] ToDoubles(Tensor tensor) => TensorProtoConverter.ToDoubles(tensor);
 
     /// <summary>A 1-D int64 tensor on <paramref name="device"/>.</summary>
     public static Tensor Int64Tensor(long[] values, Device device) => torch.tensor(values, ScalarType.Int64, device);
