@@ -75,17 +75,33 @@ public sealed class TorchGraph : IDisposable
         var planner = new GraphPlanner(model, device);
         GraphPlan plan;
         List<BatchNormLayer> layers;
-        using (torch.no_grad())
-        using (torch.NewDisposeScope())
+        try
         {
-            plan = planner.Build(out layers);
+            using (torch.no_grad())
+            using (torch.NewDisposeScope())
+            {
+                plan = planner.Build(out layers);
+            }
+        }
+        catch
+        {
+            planner.DisposeLoaded();
+            throw;
         }
 
         var owned = plan.Constants.OfType<Tensor>().Concat(planner.Owned).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToArray();
         var graph = new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName);
-        if (DeclaredBatch(model) is long batch && plan.InputNames.Length == 1)
+        try
         {
-            graph._fixedBatch = graph.RunsWithOtherBatchSizes(model, batch) ? null : batch;
+            if (DeclaredBatch(model) is long batch && plan.InputNames.Length == 1)
+            {
+                graph._fixedBatch = graph.RunsWithOtherBatchSizes(model, batch) ? null : batch;
+            }
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
         }
 
         return graph;

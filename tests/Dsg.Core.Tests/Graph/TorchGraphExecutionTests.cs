@@ -76,8 +76,9 @@ public sealed class TorchGraphExecutionTests
     public void Outputs_that_are_constants_or_inputs_are_handed_out_as_aliases()
     {
         var b = new OnnxGraphBuilder();
-        b.Input("x", null, 2).Output("x", null, 2).Output("c", 2).Output("y", null, 2);
+        b.Input("x", null, 2).Output("x", null, 2).Output("c", 2).Output("y", null, 2).Output("unused", 1);
         b.Weight("c", [1, 2], 2);
+        b.Weight("unused", [7], 1);
         b.Node("Add", ["x", "c"], ["y"]);
         using var graph = TorchGraph.Create(b.Build());
         var x = torch.ones(3, 2);
