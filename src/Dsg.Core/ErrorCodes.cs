@@ -57,10 +57,38 @@ public static class ErrorCodes
     public const string VerificationFailed = "DSG0504";
 
     // 06xx: sample generation. (owner: Generation/)
+    /// <summary>The model's first output is not a batch of class logits (N x K), which the class term needs.</summary>
+    public const string OutputNotClassLogits = "DSG0601";
+    /// <summary>The generation loss became NaN or infinite.</summary>
+    public const string GenerationDiverged = "DSG0602";
+    /// <summary>The generated samples could not be written to the output folder.</summary>
+    public const string GenerationOutputUnwritable = "DSG0603";
 
     // 07xx: quantization, calibration data and evaluation. (owner: Quantization/, Evaluation/, Data/)
     /// <summary>A calibration or evaluation data file cannot be read or does not fit the model.</summary>
     public const string CalibrationDataUnreadable = "DSG0701";
+    /// <summary>Calibration or evaluation samples do not have the shape the model's input needs.</summary>
+    public const string CalibrationDataShapeMismatch = "DSG0702";
+    /// <summary>A labels file cannot be read or does not match the samples.</summary>
+    public const string LabelsUnreadable = "DSG0703";
+    /// <summary>The calibration or evaluation data holds no samples (or fewer than needed).</summary>
+    public const string CalibrationDataEmpty = "DSG0704";
+    /// <summary>The fp32 model produced NaN or infinity on the calibration samples.</summary>
+    public const string CalibrationNotFinite = "DSG0705";
+    /// <summary>The model's opset is below 13, which per-channel QuantizeLinear/DequantizeLinear need.</summary>
+    public const string OpsetTooOldForQuantization = "DSG0706";
+    /// <summary>The model has no Conv, ConvTranspose, Gemm or MatMul with constant weights to quantize.</summary>
+    public const string NothingToQuantize = "DSG0707";
+    /// <summary>Two models compared by eval do not have the same inputs and outputs.</summary>
+    public const string ModelsDoNotMatch = "DSG0708";
+    /// <summary>ONNX Runtime refused to load or run a model.</summary>
+    public const string OnnxRuntimeFailed = "DSG0709";
+    /// <summary>Image data (IDX or a folder of images) was given without its preprocessing.</summary>
+    public const string PreprocessingRequired = "DSG0710";
+    /// <summary>An image in a folder cannot be decoded.</summary>
+    public const string ImageUnreadable = "DSG0711";
+    /// <summary>The quantized model's top-1 agreement with fp32 on held-out samples is below --min-agreement.</summary>
+    public const string AgreementBelowMinimum = "DSG0720";
 
     // 08xx: the tool: configuration, cache, cancellation. (owner: Dsg.Tool, Caching/)
     /// <summary>The cache folder cannot be created or written.</summary>

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Dsg.Core.Generation;
+using Dsg.Core.Graph;
+using Dsg.Core.Onnx;
+using static TorchSharp.torch;
+
+// Timed harness for sample generation (see docs/performance.md).
+//   dotnet run -c Release --project eng/bench/Dsg.Bench -- iteration MODEL [--batch 64] [--threads 2] [--reps 30] [--warmup 5]
+//   dotnet run -c Release --project eng/bench/Dsg.Bench -- memory MODEL [--batch 64] [--batches 20] [--iterations 10] [--threads 2]
+// Each measurement prints one JSON line; medians are over --reps timed repetitions after --warmup untimed ones.
+if (args.Length < 2)
+{
+    Console.Error.WriteLine("usage: Dsg.Bench iteration|memory MODEL [--batch N] [--threads N] [--reps N] [--warmup N] [--batches N] [--iterations N]");
+    return 2;
+}
+
+string mode = args[0], modelPath = args[1];
+int Option(string name, int fallback)
+{
+    int i = Array.IndexOf(args, "--" + name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+int batch = Option("batch", 64), threads = Option("threads", 2), reps = Option("reps", 30), warmup = Option("warmup", 5);
+set_num_threads(threads);
+using var graph = TorchGraph.Create(OnnxModel.Load(modelPath));
+string name = Path.GetFileName(modelPath);
+
+void Emit(string measure, IReadOnlyList<double> ms, object? extra = null)
+{
+    var sorted = ms.Order().ToArray();
+    double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        model = name,
+        measure,
+        batch,
+        threads = get_num_threads(),
+        reps = ms.Count,
+        median_ms = Math.Round(median, 3),
+        min_ms = Math.Round(sorted[0], 3),
+        max_ms = Math.Round(sorted[^1], 3),
+        extra,
+    }));
+}
+
+if (mode == "iteration")
+{
+    // (a) bare forward + backward w.r.t. the input through the same TorchGraph, no capture, no loss terms.
+    Emit("bare_forward_backward", Bare(ForwardCapture.None));
+    // (a') the same with the BN inputs captured (what the generator's forward asks for).
+    Emit("forward_backward_bn_capture", Bare(ForwardCapture.BatchNormInputs));
+    // The real generation loop, timed between consecutive per-iteration progress reports.
+    Emit("dsg_iteration", Loop(GenerationMethod.Dsg));
+    Emit("zeroq_iteration", Loop(GenerationMethod.ZeroQ));
+    return 0;
+}
+
+if (mode == "memory")
+{
+    int batches = Option("batches", 20), iterations = Option("iterations", 10);
+    var rss = new List<double>();
+    var options = new GenerationOptions
+    {
+        Samples = batches * batch,
+        BatchSize = batch,
+        Iterations = iterations,
+        Device = "cpu",
+        ProgressStride = iterations,
+    };
+    var progress = new Callback(p =>
+    {
+        if (p.Iteration == p.Iterations)
+        {
+            rss.Add(ReadStatusKb("VmRSS") / 1024.0);
+        }
+    });
+    var stopwatch = Stopwatch.StartNew();
+    SampleGenerator.Generate(graph, options, progress);
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        model = name,
+        measure = "rss_after_each_batch_mib",
+        batch,
+        batches,
+        iterations,
+        threads = get_num_threads(),
+        seconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 1),
+        rss_mib = rss.Select(v => Math.Round(v, 1)).ToArray(),
+        growth_batch2_to_last_mib = Math.Round(rss[^1] - rss[Math.Min(1, rss.Count - 1)], 1),
+        peak_rss_mib = Math.Round(ReadStatusKb("VmHWM") / 1024.0, 1),
+    }));
+    return 0;
+}
+
+Console.Error.WriteLine($"unknown mode '{mode}'");
+return 2;
+
+List<double> Bare(ForwardCapture capture)
+{
+    using var outer = NewDisposeScope();
+    var shape = new long[] { batch, graph.InputShape[0], graph.InputShape[1], graph.InputShape[2] };
+    using var generator = new Generator(0);
+    var x = randn(shape, generator: generator).requires_grad_(true);
+    var times = new List<double>();
+    for (int r = 0; r < warmup + reps; r++)
+    {
+        using var scope = NewDisposeScope();
+        var start = Stopwatch.GetTimestamp();
+        x.grad?.zero_();
+        var outputs = graph.Forward(x, capture);
+        outputs.Outputs[0].sum().backward();
+        double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (r >= warmup)
+        {
+            times.Add(ms);
+        }
+    }
+
+    return times;
+}
+
+List<double> Loop(GenerationMethod method)
+{
+    var stamps = new List<long>();
+    var options = new GenerationOptions
+    {
+        Method = method,
+        Samples = batch,
+        BatchSize = batch,
+        Iterations = warmup + reps + 1,
+        Device = "cpu",
+        ProgressStride = 1,
+        CurveStride = 1000,
+    };
+    SampleGenerator.Generate(graph, options, new Callback(_ => stamps.Add(Stopwatch.GetTimestamp())));
+    var times = new List<double>();
+    for (int i = warmup + 1; i < stamps.Count; i++)
+    {
+        times.Add(Stopwatch.GetElapsedTime(stamps[i - 1], stamps[i]).TotalMilliseconds);
+    }
+
+    return times;
+}
+
+static double ReadStatusKb(string key)
+{
+    foreach (var line in File.ReadLines("/proc/self/status"))
+    {
+        if (line.StartsWith(key + ":", StringComparison.Ordinal))
+        {
+            return double.Parse(line[(key.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+    }
+
+    return double.NaN;
+}
+
+/// <summary>Synchronous progress (Progress&lt;T&gt; would post to the thread pool and blur the timestamps).</summary>
+internal sealed class Callback(Action<GenerationProgress> report) : IProgress<GenerationProgress>
+{
+    public void Report(GenerationProgress value) => report(value);
+}

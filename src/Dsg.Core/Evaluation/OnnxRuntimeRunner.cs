@@ -1,0 +1,140 @@
+using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Proto;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Dsg.Core.Evaluation;
+
+/// <summary>
+/// Runs an ONNX model on the CPU with ONNX Runtime, one batch at a time, for models with one float image input.
+/// Errors ONNX Runtime raises become <see cref="DsgException"/> DSG0709.
+/// </summary>
+public sealed class OnnxRuntimeRunner : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+
+    /// <summary>Loads a model into ONNX Runtime.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="threads">Intra-op threads; 0 lets ONNX Runtime choose.</param>
+    /// <param name="optimizedModelPath">When set, ONNX Runtime writes its optimized graph there (for inspection).</param>
+    /// <param name="level">The graph optimization level.</param>
+    public OnnxRuntimeRunner(OnnxModel model, int threads = 0, string? optimizedModelPath = null,
+        GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL)
+    {
+        DisplayName = model.DisplayName;
+        var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var input = model.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
+        if (input.Count != 1)
+        {
+            throw new DsgException(ErrorCodes.UnsupportedInput,
+                $"'{model.DisplayName}' has {input.Count} inputs; evaluation needs exactly one image input.",
+                "Export the model with a single image input.") { FilePath = model.DisplayName };
+        }
+
+        InputName = input[0].Name;
+        InputDims = input[0].Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue : -1).ToArray() ?? [];
+        OutputNames = model.Graph.Output.Select(o => o.Name).ToArray();
+        try
+        {
+            using var options = new SessionOptions
+            {
+                GraphOptimizationLevel = level,
+                IntraOpNumThreads = threads,
+                InterOpNumThreads = 1,
+                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            };
+            if (optimizedModelPath is not null)
+            {
+                options.OptimizedModelFilePath = optimizedModelPath;
+            }
+
+            _session = new InferenceSession(model.ToBytes(), options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw Failed(model.DisplayName, "load", e);
+        }
+    }
+
+    /// <summary>The model's name, for messages.</summary>
+    public string DisplayName { get; }
+
+    /// <summary>The image input's name.</summary>
+    public string InputName { get; }
+
+    /// <summary>The image input's declared dims (−1 for a symbolic dimension).</summary>
+    public long[] InputDims { get; }
+
+    /// <summary>The graph outputs, in order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>A copy of <paramref name="model"/> with extra graph outputs (intermediate tensors) of the given element type.</summary>
+    public static OnnxModel WithOutputs(OnnxModel model, IEnumerable<string> names,
+        TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
+    {
+        var copy = model.Clone();
+        var existing = copy.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in names.Where(existing.Add))
+        {
+            copy.Graph.Output.Add(new ValueInfoProto
+            {
+                Name = name,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type } },
+            });
+        }
+
+        return copy;
+    }
+
+    /// <summary>Runs one batch and returns the named outputs (all graph outputs when <paramref name="outputs"/> is null).</summary>
+    /// <param name="batch">The input values, N×C×H×W in C order.</param>
+    /// <param name="shape">The input shape.</param>
+    /// <param name="outputs">Which outputs to return.</param>
+    public IReadOnlyList<TensorResult> Run(ReadOnlyMemory<float> batch, long[] shape, IReadOnlyList<string>? outputs = null)
+    {
+        outputs ??= OutputNames;
+        try
+        {
+            var memory = System.Runtime.InteropServices.MemoryMarshal.AsMemory(batch);
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, shape);
+            using var values = _session.Run(_runOptions, [InputName], [input], outputs);
+            var results = new List<TensorResult>(outputs.Count);
+            for (int i = 0; i < outputs.Count; i++)
+            {
+                var info = values[i].GetTensorTypeAndShape();
+                Array data = info.ElementDataType switch
+                {
+                    TensorElementType.Float => values[i].GetTensorDataAsSpan<float>().ToArray(),
+                    TensorElementType.Int8 => values[i].GetTensorDataAsSpan<sbyte>().ToArray(),
+                    TensorElementType.UInt8 => values[i].GetTensorDataAsSpan<byte>().ToArray(),
+                    TensorElementType.Int32 => values[i].GetTensorDataAsSpan<int>().ToArray(),
+                    TensorElementType.Int64 => values[i].GetTensorDataAsSpan<long>().ToArray(),
+                    _ => Array.Empty<float>(),
+                };
+                results.Add(new TensorResult(outputs[i], info.Shape, data));
+            }
+
+            return results;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw Failed(DisplayName, "run", e);
+        }
+    }
+
+    /// <summary>Runs a batch and returns the first graph output as float (the logits of a classifier).</summary>
+    public float[] RunFirstOutput(ReadOnlyMemory<float> batch, long[] shape) => Run(batch, shape, [OutputNames[0]])[0].Floats;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+
+    private static DsgException Failed(string model, string what, OnnxRuntimeException e) =>
+        new(ErrorCodes.OnnxRuntimeFailed, $"ONNX Runtime could not {what} '{model}': {e.Message}",
+            "Check that the model loads in ONNX Runtime 1.31 on its own; if it does, report the model to the Dsg maintainers.", e)
+        { FilePath = model };
+}

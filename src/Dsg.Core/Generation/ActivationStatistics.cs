@@ -1,0 +1,31 @@
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Generation;
+
+/// <summary>Mean and standard deviation of an activation, per sample or per batch, as the BN losses and the metrics use them.</summary>
+internal static class ActivationStatistics
+{
+    /// <summary>Added to the variance before the square root, so σ̃ has a gradient at zero variance.</summary>
+    public const double VarianceFloor = 1e-6;
+
+    /// <summary>
+    /// Per-sample statistics of an N×C×H×W activation: μ̃[n,c] = mean over (h, w), σ̃[n,c] = sqrt(var over (h, w) + 1e-6),
+    /// the variance being the population one (divided by H·W). Activations of rank 2 (N×C) count as H = W = 1.
+    /// </summary>
+    public static (Tensor Mean, Tensor Std) PerSample(Tensor activation)
+    {
+        var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
+        var mean = flat.mean([2]);
+        var variance = flat.var(2, unbiased: false);
+        return (mean, (variance + VarianceFloor).sqrt());
+    }
+
+    /// <summary>Batch statistics of an N×C×H×W activation (ZeroQ): mean and sqrt(var + 1e-6) over (n, h, w), both [C].</summary>
+    public static (Tensor Mean, Tensor Std) PerBatch(Tensor activation)
+    {
+        var perChannel = activation.transpose(0, 1).reshape(activation.shape[1], -1);
+        var mean = perChannel.mean([1]);
+        var variance = perChannel.var(1, unbiased: false);
+        return (mean, (variance + VarianceFloor).sqrt());
+    }
+}

@@ -1,0 +1,102 @@
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Generation;
+
+/// <summary>
+/// How diverse a sample set is, measured the same way for every method (and for real data).
+/// Higher spreads and lower cosines mean more diverse samples. <see cref="BatchNormGap"/> is the fidelity side:
+/// how far the per-sample statistics are from the BN running statistics.
+/// </summary>
+/// <param name="Samples">Number of samples measured.</param>
+/// <param name="BatchNormMeanSpread">Std over samples of μ̃_l[n,c], divided by σ_l[c], averaged over channels then layers.</param>
+/// <param name="BatchNormStdSpread">Std over samples of σ̃_l[n,c], divided by σ_l[c], averaged over channels then layers.</param>
+/// <param name="PixelCosine">Mean absolute off-diagonal cosine similarity between samples in pixel space.</param>
+/// <param name="FeatureCosine">The same in the model's penultimate feature space (NaN when the model exposes none).</param>
+/// <param name="BatchNormGap">Mean over layers, samples and channels of (|μ̃ − μ| + |σ̃ − σ|) / (2σ).</param>
+public sealed record DiversityMetrics(
+    int Samples,
+    double BatchNormMeanSpread,
+    double BatchNormStdSpread,
+    double PixelCosine,
+    double FeatureCosine,
+    double BatchNormGap)
+{
+    /// <summary>Average of the mean and std spreads: the headline "spread of per-sample BN statistics".</summary>
+    public double BatchNormSpread => (BatchNormMeanSpread + BatchNormStdSpread) / 2;
+
+    /// <summary>Measures <paramref name="samples"/> (N×C×H×W float32, any device) with the model, in batches of <paramref name="batchSize"/>.</summary>
+    internal static DiversityMetrics Compute(IGenerationModel model, Tensor samples, int batchSize = 64)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long n = samples.shape[0];
+        int layers = model.BatchNorms.Count;
+        var means = new List<Tensor>[layers];
+        var stds = new List<Tensor>[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            means[l] = [];
+            stds[l] = [];
+        }
+
+        var features = new List<Tensor>();
+        for (long start = 0; start < n; start += batchSize)
+        {
+            long end = Math.Min(n, start + batchSize);
+            var batch = samples.narrow(0, start, end - start).to(float32).to(model.Device);
+            var pass = model.Forward(batch, captureBatchNormInputs: layers > 0, captureFeatures: true);
+            for (int l = 0; l < layers; l++)
+            {
+                var (m, s) = ActivationStatistics.PerSample(pass.BatchNormInputs[l]);
+                means[l].Add(m.to(float64));
+                stds[l].Add(s.to(float64));
+            }
+
+            if (pass.Features is not null)
+            {
+                features.Add(pass.Features.reshape(end - start, -1).to(float64));
+            }
+        }
+
+        double meanSpread = 0, stdSpread = 0, gap = 0;
+        for (int l = 0; l < layers; l++)
+        {
+            var sigma = model.BatchNorms[l].Sigma.to(float64);
+            var mu = model.BatchNorms[l].Mean.to(float64);
+            var m = cat(means[l], 0);
+            var s = cat(stds[l], 0);
+            meanSpread += (m.std(0, unbiased: false) / sigma).mean().item<double>();
+            stdSpread += (s.std(0, unbiased: false) / sigma).mean().item<double>();
+            gap += (((m - mu).abs() + (s - sigma).abs()) / (2 * sigma)).mean().item<double>();
+        }
+
+        double pixelCosine = MeanAbsoluteOffDiagonalCosine(samples.reshape(n, -1).to(float64));
+        double featureCosine = features.Count == 0 ? double.NaN : MeanAbsoluteOffDiagonalCosine(cat(features, 0));
+        return layers == 0
+            ? new DiversityMetrics((int)n, double.NaN, double.NaN, pixelCosine, featureCosine, double.NaN)
+            : new DiversityMetrics((int)n, meanSpread / layers, stdSpread / layers, pixelCosine, featureCosine, gap / layers);
+    }
+
+    /// <summary>Mean |cos(z_i, z_j)| over i ≠ j of the rows of an N×D matrix, computed in row blocks (0 for fewer than 2 rows).</summary>
+    internal static double MeanAbsoluteOffDiagonalCosine(Tensor rows)
+    {
+        using var scope = NewDisposeScope();
+        long n = rows.shape[0];
+        if (n < 2)
+        {
+            return 0;
+        }
+
+        var z = nn.functional.normalize(rows, p: 2, dim: 1, eps: 1e-12);
+        double sum = 0;
+        const long block = 512;
+        for (long start = 0; start < n; start += block)
+        {
+            long end = Math.Min(n, start + block);
+            sum += z.narrow(0, start, end - start).matmul(z.t()).abs().sum().item<double>();
+        }
+
+        double diagonal = z.square().sum().item<double>();
+        return (sum - diagonal) / ((double)n * (n - 1));
+    }
+}

@@ -1,0 +1,48 @@
+namespace Dsg.Core.Generation;
+
+/// <summary>Samples and everything measured while making them.</summary>
+public sealed class GenerationResult
+{
+    /// <summary>Creates a result; <paramref name="samples"/> holds N×C×H×W float32 values in C order.</summary>
+    public GenerationResult(float[] samples, long[] shape, double seconds, GenerationOptions options, string device,
+        IReadOnlyList<LossCurve> curves, DiversityMetrics diversity)
+    {
+        long count = shape.Aggregate(1L, (a, d) => a * d);
+        if (shape.Length != 4 || count != samples.Length)
+        {
+            throw new ArgumentException($"Shape ({string.Join(", ", shape)}) does not describe {samples.Length} values as N x C x H x W.", nameof(shape));
+        }
+
+        Samples = samples;
+        Shape = shape;
+        Seconds = seconds;
+        Options = options;
+        Device = device;
+        Curves = curves;
+        Diversity = diversity;
+    }
+
+    /// <summary>The samples, N×C×H×W, in the model's (normalised) input space.</summary>
+    public float[] Samples { get; }
+
+    /// <summary>N, C, H, W.</summary>
+    public long[] Shape { get; }
+
+    /// <summary>Wall-clock seconds of the whole generation (margins, optimisation, metrics).</summary>
+    public double Seconds { get; }
+
+    /// <summary>The options used.</summary>
+    public GenerationOptions Options { get; }
+
+    /// <summary>The device generation ran on (<c>cpu</c> or <c>cuda</c>).</summary>
+    public string Device { get; }
+
+    /// <summary>Loss curves per term and <c>total</c> (empty for Gaussian noise).</summary>
+    public IReadOnlyList<LossCurve> Curves { get; }
+
+    /// <summary>Diversity (and fidelity) of the samples, computed the same way for every method.</summary>
+    public DiversityMetrics Diversity { get; }
+
+    /// <summary>The curve of one term, or null when that term was not used.</summary>
+    public LossCurve? Curve(string term) => Curves.FirstOrDefault(c => c.Term == term);
+}

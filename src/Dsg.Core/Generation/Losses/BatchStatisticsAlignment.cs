@@ -1,0 +1,30 @@
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Generation.Losses;
+
+/// <summary>
+/// ZeroQ's BN term: the statistics of the whole batch (mean and std over N, H, W) are aligned exactly with the
+/// running statistics: Σ_l Σ_c (μ_batch − μ)² + (σ_batch − σ)². No margins, no per-sample weighting.
+/// </summary>
+internal sealed class BatchStatisticsAlignment : LossTerm
+{
+    public BatchStatisticsAlignment(double weight)
+        : base("bn", weight)
+    {
+    }
+
+    public override Tensor Compute(LossContext context) => Loss(context.Pass.BatchNormInputs, context.Targets);
+
+    public static Tensor Loss(IReadOnlyList<Tensor> batchNormInputs, IReadOnlyList<BatchNormTarget> targets)
+    {
+        Tensor? total = null;
+        for (int l = 0; l < targets.Count; l++)
+        {
+            var (mean, std) = ActivationStatistics.PerBatch(batchNormInputs[l]);
+            var layer = (mean - targets[l].Mean).square().sum() + (std - targets[l].Sigma).square().sum();
+            total = total is null ? layer : total + layer;
+        }
+
+        return total ?? throw new InvalidOperationException("The model has no BatchNorm layers.");
+    }
+}

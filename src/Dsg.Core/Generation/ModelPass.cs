@@ -1,0 +1,6 @@
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Generation;
+
+/// <summary>One forward pass: the first output, the pre-BN activation of every BN layer (when asked) and the penultimate features (when asked).</summary>
+internal sealed record ModelPass(Tensor Output, IReadOnlyList<Tensor> BatchNormInputs, Tensor? Features);

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using Dsg.Core.Generation.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Generation;
+
+/// <summary>
+/// Synthesises calibration samples from a model's BatchNorm statistics: DSG, the ZeroQ baseline or Gaussian noise.
+/// One batch is optimised at a time with Adam on the images and a plateau scheduler on the total loss.
+/// </summary>
+public static class SampleGenerator
+{
+    /// <summary>
+    /// Resolves a device option: <c>cpu</c>, <c>cuda</c> (DSG0303 when TorchSharp reports no CUDA runtime) or
+    /// <c>auto</c> (CUDA when available, else CPU). Returns <c>cpu</c> or <c>cuda</c>; create the graph there.
+    /// </summary>
+    public static string ResolveDevice(string device) => device switch
+    {
+        "cpu" => "cpu",
+        "cuda" when cuda.is_available() => "cuda",
+        "cuda" => throw new DsgException(ErrorCodes.CudaUnavailable,
+            "CUDA was requested, but TorchSharp reports no CUDA runtime on this machine.",
+            "Use --device cpu (or auto), or run where an NVIDIA driver and TorchSharp's CUDA runtime package (libtorch-cuda-*) are installed."),
+        "auto" => cuda.is_available() ? "cuda" : "cpu",
+        _ => throw new DsgException(ErrorCodes.BadOption, $"Generation option Device is {device}; it must be auto, cpu or cuda.",
+            "Set Device to auto, cpu or cuda."),
+    };
+
+    internal static GenerationResult Generate(IGenerationModel model, GenerationOptions options,
+        IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var stopwatch = Stopwatch.StartNew();
+        string device = CheckDevice(model, options);
+        if (options.Method != GenerationMethod.Gaussian && model.BatchNorms.Count == 0)
+        {
+            throw new DsgException(ErrorCodes.NoBatchNorm,
+                "The model has no BatchNormalization layers, so there are no statistics to generate samples from.",
+                "Export the model with BatchNorm preserved (torch.onnx.export(..., training=TrainingMode.PRESERVE)), or use --method gaussian.");
+        }
+
+        int previousThreads = get_num_threads();
+        if (options.Threads > 0)
+        {
+            set_num_threads(options.Threads);
+        }
+
+        try
+        {
+            var shape = new long[] { options.Samples, model.InputShape[0], model.InputShape[1], model.InputShape[2] };
+            long perSample = model.InputShape[0] * model.InputShape[1] * model.InputShape[2];
+            var samples = new float[options.Samples * perSample];
+            var margins = ComputeMargins(model, options);
+            var terms = LossComposition.For(options, model.BatchNorms.Count, margins);
+            var recorder = new CurveRecorder(terms);
+            for (int b = 0; b < options.Batches; b++)
+            {
+                int first = b * options.BatchSize;
+                int count = Math.Min(options.BatchSize, options.Samples - first);
+                var destination = samples.AsSpan((int)(first * perSample), (int)(count * perSample));
+                if (options.Method == GenerationMethod.Gaussian)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    DrawNoise(model, options, b, count, destination);
+                    progress?.Report(new GenerationProgress(b + 1, options.Batches, 0, 0, 0, new Dictionary<string, double>(), 0));
+                }
+                else
+                {
+                    OptimiseBatch(model, options, terms, recorder, b, first, count, destination, progress, cancellationToken);
+                }
+            }
+
+            DiversityMetrics diversity;
+            using (var scope = NewDisposeScope())
+            {
+                diversity = DiversityMetrics.Compute(model, tensor(samples, shape), options.BatchSize);
+            }
+
+            return new GenerationResult(samples, shape, stopwatch.Elapsed.TotalSeconds, options, device, recorder.Curves(), diversity);
+        }
+        finally
+        {
+            if (options.Threads > 0)
+            {
+                set_num_threads(previousThreads);
+            }
+        }
+    }
+
+    /// <summary>The generator of batch <paramref name="batch"/>: seeded with Seed + batch.</summary>
+    internal static Generator BatchGenerator(long seed, int batch, Device device) =>
+        new(unchecked((ulong)(seed + batch)), device);
+
+    private static string CheckDevice(IGenerationModel model, GenerationOptions options)
+    {
+        string actual = model.Device.type == DeviceType.CUDA ? "cuda" : "cpu";
+        if (options.Device == "auto")
+        {
+            return actual;
+        }
+
+        string wanted = ResolveDevice(options.Device);
+        if (wanted != actual)
+        {
+            throw new ArgumentException(
+                $"The options ask for device '{wanted}' but the graph was created on '{actual}'. Create the graph on SampleGenerator.ResolveDevice(options.Device).",
+                nameof(options));
+        }
+
+        return actual;
+    }
+
+    private static BatchNormMargins ComputeMargins(IGenerationModel model, GenerationOptions options)
+    {
+        if (!LossComposition.UsesMargins(options))
+        {
+            return BatchNormMargins.Zero(model.BatchNorms.Count);
+        }
+
+        using var scope = NewDisposeScope();
+        // A generator of its own, so the margins never share a stream with a batch.
+        using var generator = new Generator(unchecked((ulong)options.Seed ^ 0x9E3779B97F4A7C15UL), model.Device);
+        var noise = randn(NoiseShape(model, Math.Min(options.BatchSize, options.Samples)), generator: generator, device: model.Device);
+        return BatchNormMargins.Compute(model, noise, options.MarginQuantile);
+    }
+
+    private static long[] NoiseShape(IGenerationModel model, long count) =>
+        [count, model.InputShape[0], model.InputShape[1], model.InputShape[2]];
+
+    private static void DrawNoise(IGenerationModel model, GenerationOptions options, int batch, int count, Span<float> destination)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = BatchGenerator(options.Seed, batch, model.Device);
+        var noise = randn(NoiseShape(model, count), generator: generator, device: model.Device);
+        noise.cpu().data<float>().CopyTo(destination);
+    }
+
+    private static void OptimiseBatch(IGenerationModel model, GenerationOptions options, IReadOnlyList<LossTerm> terms,
+        CurveRecorder recorder, int batch, int first, int count, Span<float> destination,
+        IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var batchScope = NewDisposeScope();
+        using var generator = BatchGenerator(options.Seed, batch, model.Device);
+        using var images = new TorchSharp.Modules.Parameter(randn(NoiseShape(model, count), generator: generator, device: model.Device), requires_grad: true);
+        using var optimizer = optim.Adam([images], options.LearningRate);
+        var scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: options.PlateauFactor,
+            patience: options.PlateauPatience, min_lr: [options.MinLearningRate]);
+        bool needsLabels = terms.Any(t => t is RandomLabelCrossEntropy);
+        bool jitter = LossComposition.UsesJitter(options);
+        Tensor? labels = null;
+        var values = new Tensor[terms.Count];
+        for (int iteration = 0; iteration < options.Iterations; iteration++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var input = jitter ? Jitter(images, options.JitterPixels, generator) : images;
+            var pass = model.Forward(input, captureBatchNormInputs: true, captureFeatures: false);
+            if (needsLabels && labels is null)
+            {
+                labels = DrawLabels(pass.Output, count, generator).MoveToOuterDisposeScope();
+            }
+
+            var context = new LossContext
+            {
+                Images = images,
+                ModelInput = input,
+                Pass = pass,
+                Targets = model.BatchNorms,
+                Labels = labels,
+                Generator = generator,
+                FirstSampleIndex = first,
+            };
+            Tensor? total = null;
+            for (int t = 0; t < terms.Count; t++)
+            {
+                values[t] = terms[t].Compute(context) * terms[t].Weight;
+                total = total is null ? values[t] : total + values[t];
+            }
+
+            total!.backward();
+            optimizer.step();
+            double loss = total.item<float>();
+            if (!double.IsFinite(loss))
+            {
+                throw new DsgException(ErrorCodes.GenerationDiverged,
+                    $"The generation loss became {loss} at iteration {iteration + 1} of batch {batch + 1}.",
+                    $"Lower the learning rate (now {options.LearningRate}) or the weight of the term that grows; see the loss curves.");
+            }
+
+            scheduler.step(loss);
+            bool last = iteration == options.Iterations - 1;
+            bool record = iteration % options.CurveStride == 0 || last;
+            bool report = progress is not null && (iteration == 0 || (iteration + 1) % options.ProgressStride == 0 || last);
+            if (record || report)
+            {
+                var termValues = new Dictionary<string, double>(terms.Count);
+                for (int t = 0; t < terms.Count; t++)
+                {
+                    termValues[terms[t].Name] = values[t].item<float>();
+                }
+
+                if (record)
+                {
+                    recorder.Add(batch + 1, iteration, loss, termValues);
+                }
+
+                if (report)
+                {
+                    progress!.Report(new GenerationProgress(batch + 1, options.Batches, iteration + 1, options.Iterations,
+                        loss, termValues, optimizer.ParamGroups.First().LearningRate));
+                }
+            }
+        }
+
+        images.detach().cpu().data<float>().CopyTo(destination);
+    }
+
+    private static Tensor Jitter(Tensor images, int pixels, Generator generator)
+    {
+        var shifts = randint(-pixels, pixels + 1, [2], generator: generator).data<long>().ToArray();
+        return images.roll([shifts[0], shifts[1]], [2, 3]);
+    }
+
+    private static Tensor DrawLabels(Tensor output, long count, Generator generator)
+    {
+        if (output.dim() != 2 || output.shape[0] != count || output.shape[1] < 2)
+        {
+            throw new DsgException(ErrorCodes.OutputNotClassLogits,
+                $"The model's first output has shape ({string.Join(", ", output.shape)}), not N x K class logits, so the random-label class term cannot be used.",
+                "Turn the class term off (UseCrossEntropy = false, or CrossEntropyWeight = 0), or use --method zeroq.");
+        }
+
+        return randint(0, output.shape[1], [count], generator: generator, device: output.device);
+    }
+}

@@ -1,0 +1,9 @@
+using Dsg.Core.Data;
+
+namespace Dsg.Core.Pipeline;
+
+/// <summary>The samples a source produced: some to calibrate on, others (never used for calibration) to verify on.</summary>
+/// <param name="Calibration">Calibration samples.</param>
+/// <param name="HeldOut">Held-out samples for the agreement check.</param>
+/// <param name="Description">Where they came from, for reports (for example "dsg, 256 samples, 500 iterations, seed 0").</param>
+public sealed record CalibrationSamples(CalibrationSet Calibration, CalibrationSet HeldOut, string Description);

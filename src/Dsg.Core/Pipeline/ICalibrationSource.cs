@@ -1,0 +1,21 @@
+using Dsg.Core.Onnx;
+
+namespace Dsg.Core.Pipeline;
+
+/// <summary>Where <see cref="QuantizePipeline"/> gets its samples: a generator or a file of real data.</summary>
+public interface ICalibrationSource
+{
+    /// <summary>A short name for reports and cache keys ("dsg", "zeroq", "gaussian", "file").</summary>
+    string Name { get; }
+
+    /// <summary>Produces <paramref name="samples"/> calibration samples and <paramref name="heldOut"/> other samples.</summary>
+    /// <param name="model">The fp32 model.</param>
+    /// <param name="sampleShape">The shape of one sample (C, H, W).</param>
+    /// <param name="samples">How many calibration samples.</param>
+    /// <param name="heldOut">How many held-out samples.</param>
+    /// <param name="seed">The seed.</param>
+    /// <param name="progress">Receives <see cref="ProgressEvent"/>s for the generate phase.</param>
+    /// <param name="ct">Cancels the work.</param>
+    CalibrationSamples Produce(OnnxModel model, long[] sampleShape, int samples, int heldOut, int seed,
+        IProgress<PipelineEvent>? progress, CancellationToken ct);
+}

@@ -1,0 +1,17 @@
+namespace Dsg.Core.Pipeline;
+
+/// <summary>The phases of <see cref="QuantizePipeline"/>, in order.</summary>
+public enum PipelinePhase
+{
+    /// <summary>Produce calibration and held-out samples (generate them or load them).</summary>
+    Generate,
+
+    /// <summary>Fold BatchNorm, plan, and calibrate activation ranges on the fp32 model.</summary>
+    Calibrate,
+
+    /// <summary>Quantize the weights and write the QDQ model (in memory).</summary>
+    Write,
+
+    /// <summary>Measure the quantized model against fp32 on the held-out samples, enforce the agreement guard, save the files.</summary>
+    Verify,
+}

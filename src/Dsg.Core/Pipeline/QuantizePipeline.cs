@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Dsg.Core.Evaluation;
+using Dsg.Core.Onnx;
+using Dsg.Core.Quantization;
+
+namespace Dsg.Core.Pipeline;
+
+/// <summary>
+/// The quantize command's engine: generate (or load) samples → calibrate → write → verify. The model and its
+/// reports reach the output folder only after verification passes (atomically); a failed agreement guard
+/// (DSG0720), an error or a cancellation leaves nothing at the output path.
+/// </summary>
+public static class QuantizePipeline
+{
+    /// <summary>Runs the pipeline.</summary>
+    /// <exception cref="DsgException">Every user-fixable problem, with its code (DSG01xx model, DSG03xx options, DSG07xx data and quantization, DSG0720 agreement).</exception>
+    /// <exception cref="OperationCanceledException">When <paramref name="ct"/> is cancelled.</exception>
+    public static QuantizeOutcome Run(QuantizeRequest request, IProgress<PipelineEvent>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var total = Stopwatch.StartNew();
+        var seconds = new Dictionary<string, double>();
+        var model = OnnxModel.Load(request.ModelPath);
+        var shape = SampleShape(model, request);
+        var options = request.Options;
+
+        var samples = Phase(PipelinePhase.Generate, progress, seconds, () =>
+            request.Source.Produce(model, shape, request.Samples, request.HeldOutSamples, request.Seed, progress, ct));
+        ct.ThrowIfCancellationRequested();
+
+        var (folded, foldedCount, plan, activations) = Phase(PipelinePhase.Calibrate, progress, seconds, () =>
+        {
+            var (f, n) = BatchNormFolder.Fold(model);
+            var p = QuantizationPlanner.Plan(f, options);
+            var a = Calibrator.Calibrate(f, p, samples.Calibration, options, new SyncProgress(progress, PipelinePhase.Calibrate), ct);
+            return (f, n, p, a);
+        });
+        ct.ThrowIfCancellationRequested();
+
+        var result = Phase(PipelinePhase.Write, progress, seconds, () =>
+            new QuantizationResult(folded, foldedCount, plan, activations, QdqWriter.Write(folded, plan, activations, options)));
+        ct.ThrowIfCancellationRequested();
+
+        var output = Path.GetFullPath(request.OutputPath);
+        var (verification, bytes) = Phase(PipelinePhase.Verify, progress, seconds, () =>
+        {
+            var v = QuantizationVerifier.Verify(result, samples.HeldOut, options.BatchSize, options.Threads, ct);
+            if (request.MinAgreement is { } min && v.Agreement < min)
+            {
+                throw new DsgException(ErrorCodes.AgreementBelowMinimum,
+                    $"The quantized model agrees with fp32 on {v.Agreement:P2} of {v.Samples} held-out samples, below the minimum {min:P2}; nothing was written to '{output}'.",
+                    "Use a wider precision (for example W8A8 or W4A8), more calibration samples or iterations, another --observer, or lower --min-agreement.")
+                { FilePath = output };
+            }
+
+            return (v, result.Model.ToBytes());
+        });
+        ct.ThrowIfCancellationRequested();
+
+        seconds["total"] = total.Elapsed.TotalSeconds;
+        var report = BuildReport(request, model, output, samples, result, verification, seconds, bytes.LongLength);
+        AtomicFile.WriteAllBytes(output, bytes);
+        var reports = new List<string>();
+        if (request.WriteReports)
+        {
+            string json = QuantizeRequest.JsonReportPath(output), md = QuantizeRequest.MarkdownReportPath(output);
+            AtomicFile.WriteAllText(json, QuantizeReportWriter.ToJson(report));
+            AtomicFile.WriteAllText(md, QuantizeReportWriter.ToMarkdown(report));
+            reports.AddRange([json, md]);
+        }
+
+        return new QuantizeOutcome(output, reports, verification.Agreement, total.Elapsed.TotalSeconds, report, result);
+    }
+
+    /// <summary>The sample shape (C, H, W): the model's fixed input dims, or the declared shape.</summary>
+    /// <exception cref="DsgException">DSG0203 when the input has dynamic spatial dims and none were declared; DSG0204 for a non-image input.</exception>
+    public static long[] SampleShape(OnnxModel model, QuantizeRequest request)
+    {
+        var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var inputs = model.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
+        var dims = inputs.Count == 1 ? inputs[0].Type?.TensorType?.Shape?.Dim.ToList() : null;
+        if (dims is null || dims.Count != 4)
+        {
+            throw new DsgException(ErrorCodes.UnsupportedInput,
+                $"'{model.DisplayName}' needs exactly one image input of shape N x C x H x W to be quantized.",
+                "Export the model with a single image input.") { FilePath = model.DisplayName };
+        }
+
+        if (request.InputShape is { } declared)
+        {
+            return [.. declared];
+        }
+
+        if (dims.Skip(1).Any(d => !d.HasDimValue || d.DimValue < 1))
+        {
+            throw new DsgException(ErrorCodes.DynamicInputShape,
+                $"Input '{inputs[0].Name}' of '{model.DisplayName}' has dynamic dimensions besides the batch, so the sample size is unknown.",
+                "Declare it with --input-shape C,H,W (for example 3,224,224).") { FilePath = model.DisplayName };
+        }
+
+        return dims.Skip(1).Select(d => d.DimValue).ToArray();
+    }
+
+    private static T Phase<T>(PipelinePhase phase, IProgress<PipelineEvent>? progress, Dictionary<string, double> seconds, Func<T> work)
+    {
+        progress?.Report(new PhaseEvent(phase, PhaseStatus.Start, 0));
+        var watch = Stopwatch.StartNew();
+        var value = work();
+        double elapsed = watch.Elapsed.TotalSeconds;
+        seconds[phase.ToString().ToLowerInvariant()] = elapsed;
+        progress?.Report(new PhaseEvent(phase, PhaseStatus.Done, elapsed));
+        return value;
+    }
+
+    private static QuantizeReport BuildReport(QuantizeRequest request, OnnxModel model, string output, CalibrationSamples samples,
+        QuantizationResult result, VerificationResult verification, Dictionary<string, double> seconds, long quantizedBytes)
+    {
+        var sqnr = verification.ActivationSqnrDb;
+        var calibrations = result.Qdq.Activations.ToDictionary(a => a.Calibration.Site.Tensor, StringComparer.Ordinal);
+        var layers = result.Qdq.Weights.Select(w =>
+        {
+            var input = w.Site.DataInput;
+            return new LayerReport(w.Site.Node, w.Site.OpType, w.Site.Position, w.Site.Bits, w.Weight.SqnrDb, input,
+                input is not null && calibrations.TryGetValue(input, out var a) ? a.Calibration.Params.Grid.Bits : null,
+                input is not null && sqnr.TryGetValue(input, out var s) ? s : null);
+        }).ToList();
+        var activations = result.Qdq.Activations.Select(a =>
+        {
+            var p = a.Calibration.Params;
+            return new ActivationReport(a.Calibration.Site.Tensor, a.Calibration.Site.Role, p.Grid.Bits, a.Calibration.ObservedMin,
+                a.Calibration.ObservedMax, p.RangeMin, p.RangeMax, p.Scale, p.ZeroPoint, sqnr.GetValueOrDefault(a.Calibration.Site.Tensor, double.NaN));
+        }).ToList();
+        var options = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(request.Options.ToJson())!
+            .ToDictionary(p => p.Key, p => (object)(p.Value.ValueKind switch
+            {
+                JsonValueKind.Number => p.Value.GetDouble(),
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => p.Value.GetString() ?? "",
+            }));
+        long fp32Bytes = File.Exists(request.ModelPath) ? new FileInfo(request.ModelPath).Length : model.ToBytes().LongLength;
+        return new QuantizeReport
+        {
+            DsgVersion = QuantizationMetadata.DsgVersion,
+            Model = Path.GetFullPath(request.ModelPath),
+            Output = output,
+            Precision = request.Options.Precision,
+            Options = options,
+            Source = request.Source.Name,
+            SourceDescription = samples.Description,
+            CalibrationSamples = samples.Calibration.Count,
+            HeldOutSamples = samples.HeldOut.Count,
+            Seed = request.Seed,
+            Seconds = seconds,
+            Agreement = verification.Agreement,
+            MinAgreement = request.MinAgreement,
+            OutputSqnrDb = verification.OutputSqnrDb,
+            FoldedBatchNorms = result.FoldedBatchNorms,
+            Int32Biases = result.Qdq.Int32Biases,
+            Fp32Bytes = fp32Bytes,
+            QuantizedBytes = quantizedBytes,
+            Layers = layers,
+            Activations = activations,
+        };
+    }
+
+    /// <summary>Reports calibration batches synchronously (Progress&lt;T&gt; would post them to a thread pool).</summary>
+    private sealed class SyncProgress(IProgress<PipelineEvent>? target, PipelinePhase phase) : IProgress<(int Done, int Total)>
+    {
+        public void Report((int Done, int Total) value) =>
+            target?.Report(new ProgressEvent(phase, value.Done, value.Total, $"batch {value.Done}/{value.Total}"));
+    }
+}

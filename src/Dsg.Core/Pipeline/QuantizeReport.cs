@@ -1,0 +1,65 @@
+namespace Dsg.Core.Pipeline;
+
+/// <summary>What OUT.report.json holds.</summary>
+public sealed record QuantizeReport
+{
+    /// <summary>The Dsg version.</summary>
+    public required string DsgVersion { get; init; }
+
+    /// <summary>The fp32 model's path.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The quantized model's path.</summary>
+    public required string Output { get; init; }
+
+    /// <summary>The precision, for example W4A4.</summary>
+    public required string Precision { get; init; }
+
+    /// <summary>The effective quantization options (as stored in the model's metadata).</summary>
+    public required IReadOnlyDictionary<string, object> Options { get; init; }
+
+    /// <summary>The sample source's name.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>Where the samples came from, in words.</summary>
+    public required string SourceDescription { get; init; }
+
+    /// <summary>Calibration samples used.</summary>
+    public required int CalibrationSamples { get; init; }
+
+    /// <summary>Held-out samples the agreement was measured on.</summary>
+    public required int HeldOutSamples { get; init; }
+
+    /// <summary>The seed.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>Seconds per phase (generate, calibrate, write, verify) and in total.</summary>
+    public required IReadOnlyDictionary<string, double> Seconds { get; init; }
+
+    /// <summary>Top-1 agreement with fp32 on the held-out samples.</summary>
+    public required double Agreement { get; init; }
+
+    /// <summary>The guard that was applied, if any.</summary>
+    public double? MinAgreement { get; init; }
+
+    /// <summary>SQNR of the logits on the held-out samples, in dB.</summary>
+    public required double OutputSqnrDb { get; init; }
+
+    /// <summary>BatchNormalization nodes folded into convolutions.</summary>
+    public required int FoldedBatchNorms { get; init; }
+
+    /// <summary>Biases stored as int32.</summary>
+    public required int Int32Biases { get; init; }
+
+    /// <summary>The fp32 model's file size.</summary>
+    public required long Fp32Bytes { get; init; }
+
+    /// <summary>The quantized model's file size.</summary>
+    public required long QuantizedBytes { get; init; }
+
+    /// <summary>Per weight layer.</summary>
+    public required IReadOnlyList<LayerReport> Layers { get; init; }
+
+    /// <summary>Per quantized activation.</summary>
+    public required IReadOnlyList<ActivationReport> Activations { get; init; }
+}

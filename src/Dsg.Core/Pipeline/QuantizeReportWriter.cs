@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Dsg.Core.Pipeline;
+
+/// <summary>Renders a <see cref="QuantizeReport"/> as JSON (camelCase; ±Infinity spelled out) and as Markdown.</summary>
+public static class QuantizeReportWriter
+{
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The report as indented JSON.</summary>
+    public static string ToJson(QuantizeReport report) => JsonSerializer.Serialize(report, s_json);
+
+    /// <summary>A report read back from JSON.</summary>
+    public static QuantizeReport? FromJson(string json) => JsonSerializer.Deserialize<QuantizeReport>(json, s_json);
+
+    /// <summary>The report as Markdown.</summary>
+    public static string ToMarkdown(QuantizeReport r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.AppendLine(c, $"# Dsg quantization report: {Path.GetFileName(r.Output)}");
+        md.AppendLine();
+        md.AppendLine(c, $"- Model: `{r.Model}`");
+        md.AppendLine(c, $"- Output: `{r.Output}` ({r.Precision}, Dsg {r.DsgVersion})");
+        md.AppendLine(c, $"- Samples: {r.SourceDescription}");
+        string minimum = r.MinAgreement is { } m ? string.Create(c, $" (minimum {m:P2})") : "";
+        md.AppendLine(c, $"- **Top-1 agreement with fp32 on {r.HeldOutSamples} held-out samples: {r.Agreement:P2}**{minimum}");
+        md.AppendLine(c, $"- Output SQNR: {Db(r.OutputSqnrDb)} dB");
+        md.AppendLine(c, $"- BatchNorm folded: {r.FoldedBatchNorms}; int32 biases: {r.Int32Biases}");
+        md.AppendLine(c, $"- File size: {r.Fp32Bytes:N0} → {r.QuantizedBytes:N0} bytes ({(r.QuantizedBytes > 0 ? (double)r.Fp32Bytes / r.QuantizedBytes : 0):F2}× smaller)");
+        md.AppendLine();
+        md.AppendLine("## Options");
+        md.AppendLine();
+        md.AppendLine("| option | value |");
+        md.AppendLine("| --- | --- |");
+        foreach (var (key, value) in r.Options)
+        {
+            md.AppendLine(c, $"| {key} | {Convert.ToString(value, c)} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Timings (seconds)");
+        md.AppendLine();
+        md.AppendLine(string.Join(" | ", r.Seconds.Select(p => string.Create(c, $"{p.Key} {p.Value:F2}"))));
+        md.AppendLine();
+        md.AppendLine("## Layers");
+        md.AppendLine();
+        md.AppendLine("| layer | op | position | weight bits | weight SQNR (dB) | input | input bits | input SQNR (dB) |");
+        md.AppendLine("| --- | --- | --- | ---: | ---: | --- | ---: | ---: |");
+        foreach (var l in r.Layers)
+        {
+            md.AppendLine(c, $"| {l.Node} | {l.OpType} | {l.Position} | {l.WeightBits} | {Db(l.WeightSqnrDb)} | {l.Input ?? "-"} | {l.InputBits?.ToString(c) ?? "-"} | {(l.InputSqnrDb is { } s ? Db(s) : "-")} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Activations");
+        md.AppendLine();
+        md.AppendLine("| tensor | bits | observed [min, max] | range [min, max] | scale | zero point | SQNR (dB) |");
+        md.AppendLine("| --- | ---: | --- | --- | ---: | ---: | ---: |");
+        foreach (var a in r.Activations)
+        {
+            md.AppendLine(c, $"| {a.Tensor} | {a.Bits} | [{a.ObservedMin:G4}, {a.ObservedMax:G4}] | [{a.RangeMin:G4}, {a.RangeMax:G4}] | {a.Scale:G4} | {a.ZeroPoint} | {Db(a.SqnrDb)} |");
+        }
+
+        return md.ToString();
+    }
+
+    private static string Db(double value) => double.IsPositiveInfinity(value) ? "∞" : value.ToString("F1", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,80 @@
+using Dsg.Core.Quantization;
+
+namespace Dsg.Core.Pipeline;
+
+/// <summary>One run of <see cref="QuantizePipeline"/>; defaults in one place.</summary>
+public sealed record QuantizeRequest
+{
+    /// <summary>The fp32 ONNX model (BatchNorm preserved when a generator is the source).</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>Where the quantized model goes; the reports go beside it as OUT.report.json and OUT.report.md.</summary>
+    public required string OutputPath { get; init; }
+
+    /// <summary>Where the samples come from.</summary>
+    public required ICalibrationSource Source { get; init; }
+
+    /// <summary>The quantization choices. Default W8A8, default recipe.</summary>
+    public QuantizationOptions Options { get; init; } = new();
+
+    /// <summary>Calibration samples. Default 256.</summary>
+    public int Samples { get; init; } = 256;
+
+    /// <summary>Held-out samples for the agreement check (never calibrated on). Default 64.</summary>
+    public int HeldOutSamples { get; init; } = 64;
+
+    /// <summary>The seed for the source. Default 0.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>When set, a top-1 agreement below this fails with DSG0720 and nothing is written.</summary>
+    public double? MinAgreement { get; init; }
+
+    /// <summary>The sample shape (C, H, W) for models whose input has dynamic height or width.</summary>
+    public IReadOnlyList<long>? InputShape { get; init; }
+
+    /// <summary>Whether to write OUT.report.json and OUT.report.md. Default true.</summary>
+    public bool WriteReports { get; init; } = true;
+
+    /// <summary>OUT.report.json for an output path.</summary>
+    public static string JsonReportPath(string outputPath) => Path.ChangeExtension(Path.GetFullPath(outputPath), null) + ".report.json";
+
+    /// <summary>OUT.report.md for an output path.</summary>
+    public static string MarkdownReportPath(string outputPath) => Path.ChangeExtension(Path.GetFullPath(outputPath), null) + ".report.md";
+
+    /// <summary>Checks every value.</summary>
+    /// <exception cref="DsgException">DSG0301 naming the option.</exception>
+    public QuantizeRequest Validate()
+    {
+        Options.Validate();
+        if (Samples < 1)
+        {
+            throw Bad("samples", Samples.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");
+        }
+
+        if (HeldOutSamples < 1)
+        {
+            throw Bad("held-out-samples", HeldOutSamples.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");
+        }
+
+        if (MinAgreement is { } m && !(m >= 0 && m <= 1))
+        {
+            throw Bad("min-agreement", m.ToString(System.Globalization.CultureInfo.InvariantCulture), "numbers from 0 to 1");
+        }
+
+        if (string.IsNullOrWhiteSpace(OutputPath))
+        {
+            throw Bad("out", OutputPath, "a file path such as model.int8.onnx");
+        }
+
+        if (InputShape is { } s && (s.Count != 3 || s.Any(d => d < 1)))
+        {
+            throw Bad("input-shape", string.Join(",", s), "three positive integers C,H,W");
+        }
+
+        return this;
+    }
+
+    private static DsgException Bad(string option, string? value, string allowed) =>
+        new(ErrorCodes.BadOption, $"Option '{option}' has the value '{value}'; allowed values are {allowed}.",
+            $"Change --{option} to one of the allowed values.");
+}

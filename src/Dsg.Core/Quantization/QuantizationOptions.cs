@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dsg.Core.Quantization.Observers;
+
+namespace Dsg.Core.Quantization;
+
+/// <summary>
+/// Every post-training-quantization choice, with its default in one place. The CLI, the configuration file and
+/// the MSBuild metadata all bind to this record. Unset (null) choices take the value of <see cref="Recipe"/>.
+/// </summary>
+public sealed record QuantizationOptions
+{
+    /// <summary>The precision presets, as accepted by <see cref="FromPrecision"/>.</summary>
+    public static IReadOnlyList<string> Presets { get; } = ["W8A8", "W6A6", "W4A8", "W4A4"];
+
+    /// <summary>The observer the default recipe uses; chosen by measurement (docs/quantization.md).</summary>
+    public const ObserverKind DefaultObserver = ObserverKind.Mse;
+
+    /// <summary>Smallest accepted bit width.</summary>
+    public const int MinBits = 2;
+
+    /// <summary>Largest accepted bit width.</summary>
+    public const int MaxBits = 8;
+
+    /// <summary>Weight bit width (2–8). Default 8.</summary>
+    public int WeightBits { get; init; } = 8;
+
+    /// <summary>Activation bit width (2–8). Default 8.</summary>
+    public int ActivationBits { get; init; } = 8;
+
+    /// <summary>The recipe that fills every unset choice. Default <see cref="QuantizationRecipe.Default"/>.</summary>
+    public QuantizationRecipe Recipe { get; init; } = QuantizationRecipe.Default;
+
+    /// <summary>The activation observer; null takes the recipe's (Default: <see cref="DefaultObserver"/>, Paper: MinMax).</summary>
+    public ObserverKind? Observer { get; init; }
+
+    /// <summary>How weight ranges are chosen; null takes the recipe's (Default: Mse, Paper: MinMax).</summary>
+    public WeightRangeMethod? WeightRange { get; init; }
+
+    /// <summary>
+    /// Whether the first and last weight layers (their weights and input activations) stay at 8 bits; null takes the
+    /// recipe's (Default: true, Paper: false, every layer at the target width).
+    /// </summary>
+    public bool? EightBitFirstLastLayer { get; init; }
+
+    /// <summary>The percentile the <see cref="ObserverKind.Percentile"/> observer keeps, in (50, 100]. Default 99.99.</summary>
+    public double Percentile { get; init; } = 99.99;
+
+    /// <summary>Samples per ONNX Runtime call while calibrating and verifying. Default 64.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose. Default 0.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>The precision as text, for example <c>W4A8</c>.</summary>
+    [JsonIgnore]
+    public string Precision => $"W{WeightBits}A{ActivationBits}";
+
+    /// <summary>The observer in effect.</summary>
+    [JsonIgnore]
+    public ObserverKind EffectiveObserver => Observer ?? (Recipe == QuantizationRecipe.Paper ? ObserverKind.MinMax : DefaultObserver);
+
+    /// <summary>The weight-range method in effect.</summary>
+    [JsonIgnore]
+    public WeightRangeMethod EffectiveWeightRange => WeightRange ?? (Recipe == QuantizationRecipe.Paper ? WeightRangeMethod.MinMax : WeightRangeMethod.Mse);
+
+    /// <summary>Whether the first and last layers stay at 8 bits, in effect.</summary>
+    [JsonIgnore]
+    public bool EffectiveEightBitFirstLastLayer => EightBitFirstLastLayer ?? Recipe != QuantizationRecipe.Paper;
+
+    /// <summary>Options for a preset (<c>W8A8</c>, <c>W6A6</c>, <c>W4A8</c>, <c>W4A4</c>) or any <c>WxAy</c> with widths 2–8.</summary>
+    /// <exception cref="DsgException">DSG0301 when the text is not a precision.</exception>
+    public static QuantizationOptions FromPrecision(string precision) => new QuantizationOptions().WithPrecision(precision);
+
+    /// <summary>A copy with the weight and activation widths of <paramref name="precision"/>.</summary>
+    /// <exception cref="DsgException">DSG0301 when the text is not a precision.</exception>
+    public QuantizationOptions WithPrecision(string precision)
+    {
+        var text = (precision ?? "").Trim().ToUpperInvariant();
+        int a = text.IndexOf('A', StringComparison.Ordinal);
+        if (text.Length >= 4 && text[0] == 'W' && a > 1
+            && int.TryParse(text.AsSpan(1, a - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int w)
+            && int.TryParse(text.AsSpan(a + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int act)
+            && w is >= MinBits and <= MaxBits && act is >= MinBits and <= MaxBits)
+        {
+            return this with { WeightBits = w, ActivationBits = act };
+        }
+
+        throw new DsgException(ErrorCodes.BadOption,
+            $"Option 'precision' has the value '{precision}'; allowed values are {string.Join(", ", Presets)} or WxAy with x and y from {MinBits} to {MaxBits}.",
+            "Pass --precision W8A8 (the default), W6A6, W4A8 or W4A4, or set --weight-bits and --activation-bits.");
+    }
+
+    /// <summary>Parses an observer name (case-insensitive): minmax, percentile, mse, entropy, ema.</summary>
+    /// <exception cref="DsgException">DSG0301 for another name.</exception>
+    public static ObserverKind ParseObserver(string name)
+    {
+        foreach (var kind in Enum.GetValues<ObserverKind>())
+        {
+            if (string.Equals(kind.ToString(), name?.Replace("-", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase))
+            {
+                return kind;
+            }
+        }
+
+        throw Bad("observer", name, string.Join(", ", Enum.GetNames<ObserverKind>().Select(n => n.ToLowerInvariant())));
+    }
+
+    /// <summary>Parses a recipe name (case-insensitive): default, paper.</summary>
+    /// <exception cref="DsgException">DSG0301 for another name.</exception>
+    public static QuantizationRecipe ParseRecipe(string name) =>
+        Enum.TryParse<QuantizationRecipe>(name, ignoreCase: true, out var recipe) && Enum.IsDefined(recipe) && !int.TryParse(name, out _)
+            ? recipe
+            : throw Bad("recipe", name, "default, paper");
+
+    /// <summary>Parses a weight-range method name (case-insensitive): mse, minmax.</summary>
+    /// <exception cref="DsgException">DSG0301 for another name.</exception>
+    public static WeightRangeMethod ParseWeightRange(string name) =>
+        Enum.TryParse<WeightRangeMethod>(name?.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var method) && Enum.IsDefined(method) && !int.TryParse(name, out _)
+            ? method
+            : throw Bad("weight-range", name, "mse, minmax");
+
+    /// <summary>Checks every value; returns this instance so calls chain.</summary>
+    /// <exception cref="DsgException">DSG0301 naming the option and its allowed values.</exception>
+    public QuantizationOptions Validate()
+    {
+        if (WeightBits is < MinBits or > MaxBits)
+        {
+            throw Bad("weight-bits", WeightBits.ToString(CultureInfo.InvariantCulture), $"integers from {MinBits} to {MaxBits}");
+        }
+
+        if (ActivationBits is < MinBits or > MaxBits)
+        {
+            throw Bad("activation-bits", ActivationBits.ToString(CultureInfo.InvariantCulture), $"integers from {MinBits} to {MaxBits}");
+        }
+
+        if (!Enum.IsDefined(Recipe))
+        {
+            throw Bad("recipe", Recipe.ToString(), "default, paper");
+        }
+
+        if (Observer is { } o && !Enum.IsDefined(o))
+        {
+            throw Bad("observer", o.ToString(), string.Join(", ", Enum.GetNames<ObserverKind>().Select(n => n.ToLowerInvariant())));
+        }
+
+        if (WeightRange is { } m && !Enum.IsDefined(m))
+        {
+            throw Bad("weight-range", m.ToString(), "mse, minmax");
+        }
+
+        if (!(Percentile > 50 && Percentile <= 100))
+        {
+            throw Bad("percentile", Percentile.ToString(CultureInfo.InvariantCulture), "numbers above 50 and at most 100");
+        }
+
+        if (BatchSize < 1)
+        {
+            throw Bad("batch-size", BatchSize.ToString(CultureInfo.InvariantCulture), "positive integers");
+        }
+
+        if (Threads < 0)
+        {
+            throw Bad("threads", Threads.ToString(CultureInfo.InvariantCulture), "0 (automatic) or a positive integer");
+        }
+
+        return this;
+    }
+
+    /// <summary>The options as compact JSON, with the effective values spelled out (stored in the model's metadata).</summary>
+    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["precision"] = Precision,
+        ["weightBits"] = WeightBits,
+        ["activationBits"] = ActivationBits,
+        ["recipe"] = Recipe.ToString().ToLowerInvariant(),
+        ["observer"] = EffectiveObserver.ToString().ToLowerInvariant(),
+        ["weightRange"] = EffectiveWeightRange.ToString().ToLowerInvariant(),
+        ["eightBitFirstLastLayer"] = EffectiveEightBitFirstLastLayer,
+        ["percentile"] = Percentile,
+    });
+
+    private static DsgException Bad(string option, string? value, string allowed) =>
+        new(ErrorCodes.BadOption,
+            $"Option '{option}' has the value '{value}'; allowed values are {allowed}.",
+            $"Change --{option} to one of the allowed values.");
+}

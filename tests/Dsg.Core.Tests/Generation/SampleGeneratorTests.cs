@@ -1,0 +1,182 @@
+using Dsg.Core.Generation;
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Tests.Generation;
+
+/// <summary>The optimisation loop on a tiny TorchSharp model with the executor's shape of data.</summary>
+public sealed class SampleGeneratorTests
+{
+    private static readonly GenerationOptions s_small = new()
+    {
+        Samples = 6,
+        BatchSize = 4,
+        Iterations = 12,
+        Seed = 11,
+        Device = "cpu",
+        ProgressStride = 5,
+        CurveStride = 4,
+    };
+
+    [Theory]
+    [InlineData(GenerationMethod.Dsg)]
+    [InlineData(GenerationMethod.ZeroQ)]
+    [InlineData(GenerationMethod.Gaussian)]
+    public void TheSameSeedGivesIdenticalBytesAndAnotherSeedDoesNot(GenerationMethod method)
+    {
+        using var model = new TinyBatchNormModel();
+        var options = s_small with { Method = method };
+        var first = SampleGenerator.Generate(model, options, null, default);
+        var second = SampleGenerator.Generate(model, options, null, default);
+        var other = SampleGenerator.Generate(model, options with { Seed = 12 }, null, default);
+        Assert.Equal(Bytes(first.Samples), Bytes(second.Samples));
+        Assert.NotEqual(Bytes(first.Samples), Bytes(other.Samples));
+        Assert.Equal(new long[] { 6, 1, 14, 14 }, first.Shape);
+    }
+
+    [Fact]
+    public void GaussianSamplesAreTheSeededNoiseOfEachBatch()
+    {
+        using var model = new TinyBatchNormModel();
+        var result = SampleGenerator.Generate(model, s_small with { Method = GenerationMethod.Gaussian }, null, default);
+        using var scope = NewDisposeScope();
+        using var second = new Generator(12);
+        var expected = randn([2, 1, 14, 14], generator: second).data<float>().ToArray();
+        Assert.Equal(expected, result.Samples.AsSpan(4 * 196).ToArray());
+        Assert.Empty(result.Curves);
+    }
+
+    [Theory]
+    [InlineData(GenerationMethod.Dsg)]
+    [InlineData(GenerationMethod.ZeroQ)]
+    public void TheBatchNormLossFallsAndTheImagesChange(GenerationMethod method)
+    {
+        using var model = new TinyBatchNormModel();
+        var options = s_small with { Method = method, Samples = 4, Iterations = 60, UseSlack = false };
+        var result = SampleGenerator.Generate(model, options, null, default);
+        var bn = result.Curve("bn")!.ForBatch(1).ToArray();
+        Assert.Equal(0, bn[0].Iteration);
+        Assert.Equal(59, bn[^1].Iteration);
+        Assert.True(bn[^1].Value < 0.2 * bn[0].Value, $"bn {bn[0].Value} -> {bn[^1].Value}");
+        var noise = SampleGenerator.Generate(model, options with { Method = GenerationMethod.Gaussian }, null, default);
+        Assert.NotEqual(Bytes(noise.Samples), Bytes(result.Samples));
+    }
+
+    [Fact]
+    public void DsgUsesEveryTermAndZeroQOnlyBatchAlignmentAndInputStatistics()
+    {
+        using var model = new TinyBatchNormModel();
+        var dsg = SampleGenerator.Generate(model, s_small, null, default);
+        Assert.Equal(new[] { "total", "bn", "input", "sci", "ce", "tv", "l2" }, dsg.Curves.Select(c => c.Term));
+        var zeroq = SampleGenerator.Generate(model, s_small with { Method = GenerationMethod.ZeroQ }, null, default);
+        Assert.Equal(new[] { "total", "bn", "input" }, zeroq.Curves.Select(c => c.Term));
+        var ablated = SampleGenerator.Generate(model, s_small with
+        {
+            UseCorrelationInhibition = false,
+            UseCrossEntropy = false,
+            UsePriors = false,
+            UseInputStatistics = false,
+        }, null, default);
+        Assert.Equal(new[] { "total", "bn" }, ablated.Curves.Select(c => c.Term));
+
+        // Curves keep iterations 0, 4, 8 and the last (11) of both batches; the total is the sum of the terms.
+        var total = dsg.Curve("total")!;
+        Assert.Equal(new[] { 0, 4, 8, 11 }, total.ForBatch(2).Select(p => p.Iteration));
+        var sum = dsg.Curves.Where(c => c.Term != "total").Sum(c => c.Points[0].Value);
+        Assert.Equal(total.Points[0].Value, sum, 4);
+    }
+
+    [Fact]
+    public void ProgressIsReportedAtTheStrideAndTheLastIteration()
+    {
+        using var model = new TinyBatchNormModel();
+        var reports = new List<GenerationProgress>();
+        SampleGenerator.Generate(model, s_small, new SynchronousProgress(reports.Add), default);
+        Assert.Equal(new[] { (1, 1), (1, 5), (1, 10), (1, 12), (2, 1), (2, 5), (2, 10), (2, 12) },
+            reports.Select(r => (r.Batch, r.Iteration)));
+        Assert.All(reports, r => Assert.Equal(2, r.Batches));
+        Assert.All(reports, r => Assert.Equal(r.TotalLoss, r.Terms.Values.Sum(), 4));
+        Assert.Equal(24, reports[^1].Current);
+        Assert.Equal(24, reports[^1].Total);
+        Assert.StartsWith("batch 2/2 iter 12/12 loss ", reports[^1].ToString());
+    }
+
+    [Fact]
+    public void CancellationStopsTheLoopWithOperationCanceled()
+    {
+        using var model = new TinyBatchNormModel();
+        using var cts = new CancellationTokenSource();
+        var reports = new List<GenerationProgress>();
+        var progress = new SynchronousProgress(p =>
+        {
+            reports.Add(p);
+            cts.Cancel();
+        });
+        Assert.Throws<OperationCanceledException>(() => SampleGenerator.Generate(model, s_small, progress, cts.Token));
+        Assert.Single(reports);
+        Assert.Equal(2, model.ForwardCalls); // the margin batch, then one iteration before the token was seen
+    }
+
+    [Fact]
+    public void ThreadsAreSetForTheRunAndRestoredAfterwards()
+    {
+        using var model = new TinyBatchNormModel();
+        int before = get_num_threads();
+        int during = 0;
+        var progress = new SynchronousProgress(_ => during = get_num_threads());
+        SampleGenerator.Generate(model, s_small with { Threads = 1, Iterations = 1 }, progress, default);
+        Assert.Equal(1, during);
+        Assert.Equal(before, get_num_threads());
+    }
+
+    [Fact]
+    public void AModelWithoutBatchNormIsRejectedForDsgButNotForGaussian()
+    {
+        using var model = new TinyBatchNormModel(withBatchNorm: false);
+        var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small, null, default));
+        Assert.Equal(ErrorCodes.NoBatchNorm, e.Code);
+        var noise = SampleGenerator.Generate(model, s_small with { Method = GenerationMethod.Gaussian }, null, default);
+        Assert.Equal(6 * 196, noise.Samples.Length);
+    }
+
+    [Fact]
+    public void AnOutputThatIsNotClassLogitsIsRejectedWhenTheClassTermIsOn()
+    {
+        using var model = new TinyBatchNormModel(logits: false);
+        var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small, null, default));
+        Assert.Equal(ErrorCodes.OutputNotClassLogits, e.Code);
+        var without = SampleGenerator.Generate(model, s_small with { UseCrossEntropy = false }, null, default);
+        Assert.DoesNotContain(without.Curves, c => c.Term == "ce");
+    }
+
+    [Fact]
+    public void ADivergingLossIsReportedWithAHint()
+    {
+        using var model = new TinyBatchNormModel(poisoned: true);
+        var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small, null, default));
+        Assert.Equal(ErrorCodes.GenerationDiverged, e.Code);
+        Assert.Contains("learning rate", e.Hint);
+    }
+
+    [Fact]
+    public void OptionsAskingForADifferentDeviceThanTheModelAreRefused()
+    {
+        using var model = new TinyBatchNormModel();
+        if (cuda.is_available())
+        {
+            Assert.Throws<ArgumentException>(() => SampleGenerator.Generate(model, s_small with { Device = "cuda" }, null, default));
+        }
+        else
+        {
+            var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small with { Device = "cuda" }, null, default));
+            Assert.Equal(ErrorCodes.CudaUnavailable, e.Code);
+        }
+    }
+
+    private static byte[] Bytes(float[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+
+    /// <summary>Progress that runs the callback on the reporting thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<GenerationProgress> report) : IProgress<GenerationProgress>
+    {
+        public void Report(GenerationProgress value) => report(value);
+    }
+}

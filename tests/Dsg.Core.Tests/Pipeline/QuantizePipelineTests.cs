@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Dsg.Core.Onnx;
+using Dsg.Core.Pipeline;
+using Dsg.Core.Quantization;
+using Dsg.Tests.Shared;
+
+namespace Dsg.Core.Tests.Pipeline;
+
+public sealed class QuantizePipelineTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dsg-pipeline-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private QuantizeRequest Request(string precision = "W8A8", ICalibrationSource? source = null) => new()
+    {
+        ModelPath = RepoPaths.Model("resnet_fmnist.onnx"),
+        OutputPath = Path.Combine(_dir, "out", "resnet.q.onnx"),
+        Source = source ?? new FileCalibrationSource(RepoPaths.Data("fmnist_test_64.npy")),
+        Options = QuantizationOptions.FromPrecision(precision),
+        Samples = 48,
+        HeldOutSamples = 16,
+    };
+
+    [Fact]
+    public void RealDataRunWritesModelAndReportsAndReportsPhasesInOrder()
+    {
+        var events = new List<PipelineEvent>();
+        var outcome = QuantizePipeline.Run(Request(), new InlineProgress(events.Add));
+
+        Assert.True(File.Exists(outcome.OutputPath));
+        Assert.Equal([QuantizeRequest.JsonReportPath(outcome.OutputPath), QuantizeRequest.MarkdownReportPath(outcome.OutputPath)], outcome.ReportPaths);
+        Assert.EndsWith("resnet.q.report.json", outcome.ReportPaths[0]);
+        Assert.True(outcome.Agreement >= 0.9, $"agreement {outcome.Agreement}");
+
+        var phases = events.OfType<PhaseEvent>().Select(e => (e.Phase, e.Status)).ToList();
+        Assert.Equal(
+            [(PipelinePhase.Generate, PhaseStatus.Start), (PipelinePhase.Generate, PhaseStatus.Done),
+             (PipelinePhase.Calibrate, PhaseStatus.Start), (PipelinePhase.Calibrate, PhaseStatus.Done),
+             (PipelinePhase.Write, PhaseStatus.Start), (PipelinePhase.Write, PhaseStatus.Done),
+             (PipelinePhase.Verify, PhaseStatus.Start), (PipelinePhase.Verify, PhaseStatus.Done)], phases);
+        Assert.Contains(events.OfType<ProgressEvent>(), e => e.Phase == PipelinePhase.Calibrate && e.Current == e.Total);
+
+        using var json = JsonDocument.Parse(File.ReadAllText(outcome.ReportPaths[0]));
+        var root = json.RootElement;
+        Assert.Equal("W8A8", root.GetProperty("precision").GetString());
+        Assert.Equal(48, root.GetProperty("calibrationSamples").GetInt32());
+        Assert.Equal(16, root.GetProperty("heldOutSamples").GetInt32());
+        Assert.Equal(outcome.Agreement, root.GetProperty("agreement").GetDouble());
+        Assert.Equal(10, root.GetProperty("layers").GetArrayLength());
+        Assert.All(root.GetProperty("layers").EnumerateArray(), l => Assert.True(l.GetProperty("weightSqnrDb").GetDouble() > 20));
+        Assert.All(root.GetProperty("activations").EnumerateArray(), a => Assert.True(a.GetProperty("sqnrDb").GetDouble() > 10));
+        foreach (var phase in new[] { "generate", "calibrate", "write", "verify", "total" })
+        {
+            Assert.True(root.GetProperty("seconds").GetProperty(phase).GetDouble() >= 0);
+        }
+
+        string md = File.ReadAllText(outcome.ReportPaths[1]);
+        Assert.Contains("Top-1 agreement with fp32 on 16 held-out samples", md);
+        Assert.Contains("| layer | op |", md);
+
+        // The written file is the reported model and carries its options.
+        var written = OnnxModel.Load(outcome.OutputPath);
+        Assert.Contains(written.Proto.MetadataProps, p => p.Key == QuantizationMetadata.OptionsKey && p.Value.Contains("W8A8"));
+    }
+
+    [Fact]
+    public void AgreementBelowMinimumFailsWithDsg0720AndWritesNothing()
+    {
+        var request = Request("W2A2") with { MinAgreement = 1.0, Options = QuantizationOptions.FromPrecision("W2A2") with { Recipe = QuantizationRecipe.Paper } };
+        var e = Assert.Throws<DsgException>(() => QuantizePipeline.Run(request));
+        Assert.Equal(ErrorCodes.AgreementBelowMinimum, e.Code);
+        Assert.Contains("held-out", e.Message);
+        Assert.False(File.Exists(request.OutputPath));
+        Assert.False(File.Exists(QuantizeRequest.JsonReportPath(request.OutputPath)));
+        Assert.Empty(Directory.Exists(Path.GetDirectoryName(request.OutputPath)) ? Directory.GetFiles(Path.GetDirectoryName(request.OutputPath)!) : []);
+    }
+
+    [Fact]
+    public void CancellationLeavesNothingBehind()
+    {
+        using var cts = new CancellationTokenSource();
+        var events = new List<PipelineEvent>();
+        var progress = new InlineProgress(e =>
+        {
+            events.Add(e);
+            if (e is PhaseEvent { Phase: PipelinePhase.Calibrate, Status: PhaseStatus.Done })
+            {
+                cts.Cancel();
+            }
+        });
+        var request = Request();
+        Assert.ThrowsAny<OperationCanceledException>(() => QuantizePipeline.Run(request, progress, cts.Token));
+        Assert.False(File.Exists(request.OutputPath));
+        Assert.DoesNotContain(events.OfType<PhaseEvent>(), p => p.Phase == PipelinePhase.Verify);
+    }
+
+    [Fact]
+    public void GaussianSourceCalibratesOnNoiseAndHoldsOutOtherNoise()
+    {
+        var outcome = QuantizePipeline.Run(Request("W8A8", new GaussianCalibrationSource()) with { Samples = 32, WriteReports = false });
+        Assert.Empty(outcome.ReportPaths);
+        Assert.Equal("gaussian", outcome.Report.Source);
+        Assert.Contains("seed 1", outcome.Report.SourceDescription);
+        Assert.InRange(outcome.Agreement, 0.5, 1.0);
+    }
+
+    [Fact]
+    public void BadRequestValuesAreOptionErrors()
+    {
+        Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request() with { Samples = 0 })).Code);
+        Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request() with { MinAgreement = 1.5 })).Code);
+        Assert.Equal(ErrorCodes.ModelNotFound, Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request() with { ModelPath = Path.Combine(_dir, "none.onnx") })).Code);
+        var wrongData = Path.Combine(_dir, "wrong.npy");
+        Dsg.Core.Data.NpyFile.WriteFloat32(wrongData, new float[4 * 3 * 8 * 8], [4, 3, 8, 8]);
+        var e = Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request("W8A8", new FileCalibrationSource(wrongData))));
+        Assert.Equal(ErrorCodes.CalibrationDataShapeMismatch, e.Code);
+        Assert.Contains("(3, 8, 8)", e.Message);
+    }
+
+    private sealed class InlineProgress(Action<PipelineEvent> report) : IProgress<PipelineEvent>
+    {
+        public void Report(PipelineEvent value) => report(value);
+    }
+}

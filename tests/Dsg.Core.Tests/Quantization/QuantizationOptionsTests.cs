@@ -1,0 +1,62 @@
+using Dsg.Core.Quantization;
+using Dsg.Core.Quantization.Observers;
+
+namespace Dsg.Core.Tests.Quantization;
+
+public sealed class QuantizationOptionsTests
+{
+    [Theory]
+    [InlineData("W8A8", 8, 8)]
+    [InlineData("w6a6", 6, 6)]
+    [InlineData("W4A8", 4, 8)]
+    [InlineData("W4A4", 4, 4)]
+    [InlineData("W2A3", 2, 3)]
+    public void PrecisionSetsBothWidths(string text, int weight, int activation)
+    {
+        var o = QuantizationOptions.FromPrecision(text);
+        Assert.Equal((weight, activation), (o.WeightBits, o.ActivationBits));
+    }
+
+    [Theory]
+    [InlineData("W9A8")]
+    [InlineData("W1A8")]
+    [InlineData("int8")]
+    [InlineData("")]
+    public void BadPrecisionNamesTheOptionAndTheAllowedValues(string text)
+    {
+        var e = Assert.Throws<DsgException>(() => QuantizationOptions.FromPrecision(text));
+        Assert.Equal(ErrorCodes.BadOption, e.Code);
+        Assert.Contains("precision", e.Message);
+        Assert.Contains("W4A4", e.Message);
+    }
+
+    [Fact]
+    public void ValidateRejectsOutOfRangeValues()
+    {
+        Assert.Contains("weight-bits", Assert.Throws<DsgException>(() => new QuantizationOptions { WeightBits = 9 }.Validate()).Message);
+        Assert.Contains("activation-bits", Assert.Throws<DsgException>(() => new QuantizationOptions { ActivationBits = 1 }.Validate()).Message);
+        Assert.Contains("percentile", Assert.Throws<DsgException>(() => new QuantizationOptions { Percentile = 20 }.Validate()).Message);
+        Assert.Contains("batch-size", Assert.Throws<DsgException>(() => new QuantizationOptions { BatchSize = 0 }.Validate()).Message);
+        Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizationOptions.ParseObserver("median")).Code);
+        Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizationOptions.ParseRecipe("zeroq")).Code);
+        Assert.Equal(ObserverKind.MinMax, QuantizationOptions.ParseObserver("min-max"));
+        Assert.Equal(QuantizationRecipe.Paper, QuantizationOptions.ParseRecipe("PAPER"));
+    }
+
+    [Fact]
+    public void PaperRecipeFillsEveryUnsetChoiceAndEachPartCanBeOverridden()
+    {
+        var paper = new QuantizationOptions { Recipe = QuantizationRecipe.Paper };
+        Assert.Equal(ObserverKind.MinMax, paper.EffectiveObserver);
+        Assert.Equal(WeightRangeMethod.MinMax, paper.EffectiveWeightRange);
+        Assert.False(paper.EffectiveEightBitFirstLastLayer);
+        var mixed = paper with { EightBitFirstLastLayer = true, Observer = ObserverKind.Percentile };
+        Assert.True(mixed.EffectiveEightBitFirstLastLayer);
+        Assert.Equal(ObserverKind.Percentile, mixed.EffectiveObserver);
+        var defaults = new QuantizationOptions();
+        Assert.Equal(QuantizationOptions.DefaultObserver, defaults.EffectiveObserver);
+        Assert.Equal(WeightRangeMethod.Mse, defaults.EffectiveWeightRange);
+        Assert.True(defaults.EffectiveEightBitFirstLastLayer);
+        Assert.Contains("\"observer\":\"minmax\"", paper.ToJson());
+    }
+}
