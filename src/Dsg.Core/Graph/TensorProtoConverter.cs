@@ -91,6 +91,11 @@ public static class TensorProtoConverter
     /// <summary>The values of any numeric tensor as doubles (copied to the CPU).</summary>
     public static double[] ToDoubles(Tensor tensor)
     {
+        if (tensor.numel() == 0)
+        {
+            return [];
+        }
+
         using var cpu = tensor.detach().to(ScalarType.Float64, torch.CPU).contiguous();
         return cpu.data<double>().ToArray();
     }

@@ -17,6 +17,7 @@ public sealed class TorchGraph : IDisposable
     private readonly GraphPlan _plan;
     private readonly Tensor[] _owned;
     private readonly string _displayName;
+    private long? _fixedBatch;
     private bool _disposed;
 
     private TorchGraph(GraphPlan plan, IReadOnlyList<BatchNormLayer> layers, Tensor[] owned, long[] inputShape, Device device, string displayName)
@@ -46,12 +47,18 @@ public sealed class TorchGraph : IDisposable
     /// <summary>The device every weight lives on and every forward pass runs on.</summary>
     public Device Device { get; }
 
+    /// <summary>The only batch size the graph runs with, when the model fixes its batch and breaks with any other; otherwise null.</summary>
+    internal long? FixedBatch => _fixedBatch;
+
+    /// <summary>The op types that run on each forward pass, in order (folded nodes excluded). For tests and diagnostics.</summary>
+    internal IReadOnlyList<string> StepOpTypes => _plan.Steps.Select(s => s.OpType).ToArray();
+
     /// <summary>Builds the executor for a model.</summary>
     /// <exception cref="DsgException">
     /// DSG0202 (lists every unsupported op), DSG0203 (dynamic non-batch input dimension and no declared shape),
     /// DSG0205 (an attribute or input form the executor does not support), DSG0503 (declared shape conflicts with
-    /// the model), DSG0303 (CUDA requested but unavailable), DSG0106 (malformed graph), DSG0502 (a constant
-    /// sub-graph fails to compute).
+    /// the model), DSG0303 (CUDA requested but unavailable), DSG0301 (unknown device), DSG0106 (malformed graph),
+    /// DSG0502 (a constant sub-graph fails to compute), DSG0401 (TorchSharp's native libraries do not load).
     /// </exception>
     public static TorchGraph Create(OnnxModel model, TorchGraphOptions? options = null)
     {
@@ -63,18 +70,41 @@ public sealed class TorchGraph : IDisposable
         }
 
         var inputShape = ResolveInputShape(model, options.InputShape);
+        TorchRuntime.EnsureLoaded();
         var device = ResolveDevice(options.Device);
         var planner = new GraphPlanner(model, device);
         GraphPlan plan;
         List<BatchNormLayer> layers;
-        using (torch.no_grad())
-        using (torch.NewDisposeScope())
+        try
         {
-            plan = planner.Build(out layers);
+            using (torch.no_grad())
+            using (torch.NewDisposeScope())
+            {
+                plan = planner.Build(out layers);
+            }
+        }
+        catch
+        {
+            planner.DisposeLoaded();
+            throw;
         }
 
         var owned = plan.Constants.OfType<Tensor>().Concat(planner.Owned).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToArray();
-        return new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName);
+        var graph = new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName);
+        try
+        {
+            if (DeclaredBatch(model) is long batch && plan.InputNames.Length == 1)
+            {
+                graph._fixedBatch = graph.RunsWithOtherBatchSizes(model, batch) ? null : batch;
+            }
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
+        }
+
+        return graph;
     }
 
     /// <summary>
@@ -102,8 +132,15 @@ public sealed class TorchGraph : IDisposable
                 "Resize or reshape the data to the model's input shape (or declare the shape the model was exported for).");
         }
 
-        var result = Execute([input], capture, shape[0]);
-        return result;
+        if (_fixedBatch is long batch && shape[0] != batch)
+        {
+            throw new DsgException(ErrorCodes.ExecutorInputMismatch,
+                $"'{_displayName}' was exported with a fixed batch of {batch}, and its graph does not compute other batch sizes (got {shape[0]}).",
+                "Re-export with a dynamic batch axis: torch.onnx.export(..., dynamic_axes={\"input\": {0: \"batch\"}}), or run with batches of " +
+                batch.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".") { FilePath = _displayName };
+        }
+
+        return Execute([input], capture, shape[0]);
     }
 
     /// <summary>Runs the graph on named inputs (every graph input must be given); returns every output by name.</summary>
@@ -260,13 +297,60 @@ public sealed class TorchGraph : IDisposable
         return new GraphOutputs(results, taps, features);
     }
 
+    /// <summary>
+    /// Whether a model that declares a static batch still computes a batch of another size correctly. Constant
+    /// reshapes baked for the export batch break this; the probe runs batch + 1 zeros and checks every output whose
+    /// first dimension the model declares as the batch follows it.
+    /// </summary>
+    private bool RunsWithOtherBatchSizes(OnnxModel model, long batch)
+    {
+        var declaredOutputs = model.Graph.Output.Select(o => o.Type?.TensorType?.Shape?.Dim.FirstOrDefault()).ToArray();
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        long probe = batch + 1;
+        IReadOnlyList<Tensor> outputs;
+        try
+        {
+            var type = _plan.InputTypes[0] ?? ScalarType.Float32;
+            outputs = Execute([torch.zeros([probe, .. InputShape], type, Device)], ForwardCapture.None, probe).Outputs;
+        }
+        catch (DsgException e) when (e.Code == ErrorCodes.NodeExecutionFailed)
+        {
+            return false;
+        }
+
+        bool checkedAny = false;
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            if (declaredOutputs[i] is { ValueCase: TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue } d && d.DimValue == batch)
+            {
+                checkedAny = true;
+                if (outputs[i].ndim == 0 || outputs[i].shape[0] != probe)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return checkedAny;
+    }
+
+    /// <summary>The batch size the model's (first) input declares, or null when it is dynamic.</summary>
+    internal static long? DeclaredBatch(OnnxModel model)
+    {
+        var initializers = model.Initializers;
+        var input = model.Graph.Input.FirstOrDefault(i => !initializers.ContainsKey(i.Name));
+        var first = input?.Type?.TensorType?.Shape?.Dim.FirstOrDefault();
+        return first is { ValueCase: TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue, DimValue: > 0 } ? first.DimValue : null;
+    }
+
     /// <summary>A tensor the caller may own: slots holding constants or caller inputs are handed out as aliases.</summary>
     private Tensor Own(Tensor tensor, int slot) => _plan.External[slot] ? tensor.alias() : tensor;
 
     private Tensor Prepare(Tensor input, ScalarType? declared)
     {
         var tensor = input;
-        if (tensor.device != Device)
+        if (tensor.device_type != Device.type || (Device.type != DeviceType.CPU && tensor.device_index != Math.Max(Device.index, 0)))
         {
             tensor = tensor.to(Device);
         }
@@ -289,7 +373,7 @@ public sealed class TorchGraph : IDisposable
         }
 
         var dims = input.Type?.TensorType?.Shape?.Dim
-            .Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0 ? d.DimValue : (long?)null)
+            .Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue >= 0 ? d.DimValue : (long?)null)
             .Skip(1).ToArray();
         if (declared is not null)
         {

@@ -30,6 +30,18 @@ internal sealed class GraphPlanner
     /// <summary>Tensors the graph owns besides the constants in the plan (built by kernels at load).</summary>
     public IReadOnlyList<Tensor> Owned => _owned;
 
+    /// <summary>Releases every tensor loaded or built so far (when building fails).</summary>
+    public void DisposeLoaded()
+    {
+        foreach (var tensor in _constants.Values.Concat(_owned).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
+        {
+            tensor.Dispose();
+        }
+
+        _constants.Clear();
+        _owned.Clear();
+    }
+
     /// <summary>Names every node whose op the executor lacks; null when all are supported.</summary>
     public static DsgException? FindUnsupported(OnnxModel model)
     {
@@ -73,6 +85,11 @@ internal sealed class GraphPlanner
             var context = new NodeContext(node, opset, _device, ConstantOf, consumed.Contains, t => Own(t));
             var kernel = OperatorRegistry.Find(node.OpType, node.Domain)!.Build(context);
             var inputSlotsOfNode = node.Input.Select(n => n.Length == 0 ? -1 : SlotOf(n)).ToArray();
+            foreach (var slot in inputSlotsOfNode.Where(s => s >= 0))
+            {
+                ConstantAt(slot);
+            }
+
             var outputSlotsOfNode = node.Output.Select(n => n.Length == 0 || !consumed.Contains(n) ? -1 : SlotOf(n)).ToArray();
             if (inputSlotsOfNode.All(s => s < 0 || ConstantAt(s) is not null))
             {
@@ -90,6 +107,12 @@ internal sealed class GraphPlanner
             }
         }
 
+        foreach (var name in outputNames)
+        {
+            ConstantOf(name);
+        }
+
+        var outputSlots = outputNames.Select(SlotOf).ToArray();
         var lastUse = Enumerable.Repeat(-1, _slots.Count).ToArray();
         for (int i = 0; i < steps.Count; i++)
         {
@@ -123,7 +146,7 @@ internal sealed class GraphPlanner
             InputSlots = inputSlots,
             InputTypes = inputs.Select(i => i.Type?.TensorType is { } t ? TensorProtoConverter.ToScalarType((TensorProto.Types.DataType)t.ElemType) : null).ToArray(),
             OutputNames = outputNames,
-            OutputSlots = outputNames.Select(SlotOf).ToArray(),
+            OutputSlots = outputSlots,
             LastUse = lastUse,
             TapSlots = tapSlots.ToArray(),
             FeatureStep = featureStep,

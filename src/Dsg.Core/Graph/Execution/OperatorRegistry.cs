@@ -39,6 +39,8 @@ internal static class OperatorRegistry
             .. IndexingOperators.All(),
             .. ReduceOperators.All(),
             .. ConstantOperators.All(),
+            .. NormalizationOperators.All(),
+            .. MiscellaneousOperators.All(),
         ];
         var map = new Dictionary<string, IOperator>(StringComparer.Ordinal);
         foreach (var op in operators)

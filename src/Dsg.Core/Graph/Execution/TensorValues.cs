@@ -9,6 +9,11 @@ internal static class TensorValues
     /// <summary>The values of an integer (or any numeric) tensor as int64, read on the CPU.</summary>
     public static long[] ToInt64s(Tensor tensor)
     {
+        if (tensor.numel() == 0)
+        {
+            return [];
+        }
+
         if (tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Int64 && tensor.is_contiguous())
         {
             return tensor.data<long>().ToArray();
@@ -19,11 +24,7 @@ internal static class TensorValues
     }
 
     /// <summary>The values of a numeric tensor as double, read on the CPU.</summary>
-    public static double[] ToDoubles(Tensor tensor)
-    {
-        using var cpu = tensor.detach().to(ScalarType.Float64, torch.CPU).contiguous();
-        return cpu.data<double>().ToArray();
-    }
+    public static double[] ToDoubles(Tensor tensor) => TensorProtoConverter.ToDoubles(tensor);
 
     /// <summary>A 1-D int64 tensor on <paramref name="device"/>.</summary>
     public static Tensor Int64Tensor(long[] values, Device device) => torch.tensor(values, ScalarType.Int64, device);

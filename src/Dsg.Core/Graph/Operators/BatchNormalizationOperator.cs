@@ -38,7 +38,16 @@ internal sealed class BatchNormalizationOperator : IOperator
             throw node.Unsupported("it needs five inputs (X, scale, B, mean, var).");
         }
 
-        return new BatchNormKernel(node.Float("epsilon", 1e-5f));
+        double epsilon = node.Float("epsilon", 1e-5f);
+        bool vectors = Enumerable.Range(1, 4).All(i => node.Constant(i) is { ndim: 1 });
+        return vectors ? new VectorStatisticsKernel(epsilon) : new BatchNormKernel(epsilon);
+    }
+
+    /// <summary>The usual case: four constant [C] statistics, passed straight to F.batch_norm.</summary>
+    private sealed class VectorStatisticsKernel(double epsilon) : SingleOutputKernel
+    {
+        protected override Tensor Compute(ReadOnlySpan<Tensor?> inputs) =>
+            F.batch_norm(inputs[0]!, inputs[3]!, inputs[4]!, inputs[1]!, inputs[2]!, training: false, eps: epsilon);
     }
 
     private sealed class BatchNormKernel(double epsilon) : SingleOutputKernel

@@ -56,7 +56,7 @@ internal static class ConstantOperators
         {
             value = torch.tensor(node.Float("value_float", 0), ScalarType.Float32, node.Device);
         }
-        else if (node.Floats("value_floats") is { } floats && node.HasAttribute("value_floats"))
+        else if (node.Floats("value_floats") is { } floats)
         {
             value = torch.tensor(floats, ScalarType.Float32, node.Device);
         }

@@ -13,8 +13,12 @@ internal sealed class ConvOperator : IOperator
     public OperatorKernel Build(NodeContext node)
     {
         var weight = node.Constant(1);
-        int rank = weight is not null ? (int)weight.ndim - 2
-            : node.Ints("kernel_shape")?.Length ?? throw node.Unsupported("the weight is computed at run time and kernel_shape is not given.");
+        int? rank = weight is not null ? (int)weight.ndim - 2 : node.Ints("kernel_shape")?.Length;
+        return rank is int known ? Build(node, known) : new RankDeferredKernel(r => Build(node, r), 1);
+    }
+
+    private static OperatorKernel Build(NodeContext node, int rank)
+    {
         if (rank is < 1 or > 3)
         {
             throw node.Unsupported($"{rank}-D convolution is not supported (1-D, 2-D and 3-D are).");

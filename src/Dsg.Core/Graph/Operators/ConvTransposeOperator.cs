@@ -17,8 +17,12 @@ internal sealed class ConvTransposeOperator : IOperator
     public OperatorKernel Build(NodeContext node)
     {
         var weight = node.Constant(1);
-        int rank = weight is not null ? (int)weight.ndim - 2
-            : node.Ints("kernel_shape")?.Length ?? throw node.Unsupported("the weight is computed at run time and kernel_shape is not given.");
+        int? rank = weight is not null ? (int)weight.ndim - 2 : node.Ints("kernel_shape")?.Length;
+        return rank is int known ? Build(node, known) : new RankDeferredKernel(r => Build(node, r), 1);
+    }
+
+    private static OperatorKernel Build(NodeContext node, int rank)
+    {
         if (rank is < 1 or > 3)
         {
             throw node.Unsupported($"{rank}-D transposed convolution is not supported (1-D, 2-D and 3-D are).");
@@ -60,10 +64,11 @@ internal sealed class ConvTransposeOperator : IOperator
                 long? target = outputShape?[i] ?? (autoPad is "SAME_UPPER" or "SAME_LOWER" ? inShape[2 + i] * strides[i] : null);
                 if (target is long t)
                 {
-                    long total = full + outputPadding[i] - t;
+                    // Pads split as the ONNX spec says; an output larger than the computed one is zero-extended at the end.
+                    long total = Math.Max(0, full + outputPadding[i] - t);
                     long half = total / 2;
                     begin[i] = autoPad == "SAME_UPPER" ? half : total - half;
-                    end[i] = total - begin[i];
+                    end[i] = full + outputPadding[i] - begin[i] - t;
                 }
                 else
                 {

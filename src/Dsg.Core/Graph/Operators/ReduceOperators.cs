@@ -16,6 +16,22 @@ internal static class ReduceOperators
         yield return Reduce("ReduceSum", 13, (x, dims, keep) => x.sum(dims, keep));
         yield return Reduce("ReduceMax", 18, (x, dims, keep) => x.amax(dims, keep));
         yield return Reduce("ReduceMin", 18, (x, dims, keep) => x.amin(dims, keep));
+        yield return Reduce("ReduceProd", 18, (x, dims, keep) =>
+        {
+            var result = x.alias();
+            foreach (var dim in dims.OrderDescending())
+            {
+                using var previous = result;
+                result = previous.prod(dim, keep);
+            }
+
+            return result;
+        });
+        yield return Reduce("ReduceLogSum", 18, (x, dims, keep) =>
+        {
+            using var sum = x.sum(dims, keep);
+            return sum.log();
+        });
         yield return Reduce("ReduceSumSquare", 18, (x, dims, keep) =>
         {
             using var squared = x.mul(x);
@@ -37,7 +53,7 @@ internal static class ReduceOperators
             using var max = x.amax(dims, true);
             using var shifted = x.sub(max);
             using var exp = shifted.exp();
-            using var sum = exp.sum(dims, true);
+            using var sum = exp.sum(dims, keep);
             using var log = sum.log();
             if (keep)
             {
