@@ -45,7 +45,11 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
 
     private sealed class ForwardProgress(IProgress<PipelineEvent> target, string prefix) : IProgress<GenerationProgress>
     {
-        public void Report(GenerationProgress value) =>
-            target.Report(new ProgressEvent(PipelinePhase.Generate, (int)Math.Min(value.Current, int.MaxValue), (int)Math.Min(value.Total, int.MaxValue), prefix + value));
+        public void Report(GenerationProgress value)
+        {
+            // Gaussian noise has no iterations: its steps are batches.
+            long current = value.Iterations == 0 ? value.Batch : value.Current, total = value.Iterations == 0 ? value.Batches : value.Total;
+            target.Report(new ProgressEvent(PipelinePhase.Generate, (int)Math.Min(current, int.MaxValue), (int)Math.Min(total, int.MaxValue), prefix + value));
+        }
     }
 }

@@ -20,8 +20,10 @@ internal static class InspectCommand
         var command = new Command("inspect", "Describe an ONNX model and say whether DSG can run on it.");
         var model = new Argument<string>("MODEL") { Description = "The .onnx file." };
         var json = GlobalOptions.Json("Print one JSON object instead of text.");
+        var verify = new Option<bool>("--verify") { Description = "Also run the model in the TorchSharp executor and in ONNX Runtime on one N(0,1) batch (--batch-size, --seed) and print each output's max absolute difference." };
         command.Add(model);
         command.Add(json);
+        command.Add(verify);
         var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads]);
 
         VerbAction.Set(command, global, json, context =>
@@ -30,7 +32,7 @@ internal static class InspectCommand
             var options = settings.Resolve(context.Parse, context.Environment, path).Options;
             var loaded = OnnxModel.Load(path);
             var report = Declare(ModelInspector.Inspect(loaded), options.InputShape);
-            InspectVerification? verification = null;
+            InspectVerification? verification = context.Parse.GetValue(verify) && report.UnsupportedNodes.Count == 0 ? InspectVerification.Run(loaded, options) : null;
 
             if (context.Reporter.IsJson)
             {

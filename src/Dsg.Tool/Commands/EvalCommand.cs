@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Globalization;
+using Dsg.Core.Data;
+using Dsg.Core.Evaluation;
+using Dsg.Core.Onnx;
+using Dsg.Core.Pipeline;
+using Dsg.Tool.Configuration;
+using Dsg.Tool.Output;
+
+namespace Dsg.Tool.Commands;
+
+/// <summary>
+/// <c>dsg eval FP32.onnx QUANT.onnx</c>: top-1 agreement, accuracy (with --labels), output SQNR, ONNX Runtime latency at
+/// batch 1 and 64, and file sizes. Without --data the inputs are N(0,1) noise in the model's input space (--samples, --seed).
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var command = new Command("eval", "Compare a quantized model with its fp32 model in ONNX Runtime: agreement, accuracy, output SQNR, latency and size.");
+        var reference = new Argument<string>("FP32") { Description = "The fp32 .onnx model." };
+        var candidate = new Argument<string>("QUANT") { Description = "The quantized .onnx model made from it." };
+        var data = new Option<string>("--data") { Description = "A .npy of inputs (N×C×H×W float32, preprocessed as the model expects). Default: --samples N(0,1) samples drawn with --seed.", HelpName = "PATH" };
+        var labels = new Option<string>("--labels") { Description = "A .npy of int64 class labels for --data; adds top-1 accuracy for both models.", HelpName = "PATH" };
+        var json = GlobalOptions.Json("Print one JSON object instead of text.");
+        command.Add(reference);
+        command.Add(candidate);
+        command.Add(data);
+        command.Add(labels);
+        command.Add(json);
+        var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape]);
+        VerbAction.Set(command, global, json, context =>
+        {
+            var referencePath = context.FullPath(context.Parse.GetValue(reference)!);
+            var candidatePath = context.FullPath(context.Parse.GetValue(candidate)!);
+            var dataPath = context.Parse.GetValue(data) is { } d ? context.FullPath(d) : null;
+            var labelsPath = context.Parse.GetValue(labels) is { } l ? context.FullPath(l) : null;
+            var options = settings.Resolve(context.Parse, context.Environment, referencePath).Options;
+            return Task.Run(() =>
+            {
+                var report = Evaluate(referencePath, candidatePath, dataPath, labelsPath, options, context.CancellationToken, out string dataDescription);
+                var output = context.Environment.Output;
+                if (context.Reporter.IsJson)
+                {
+                    output.WriteLine(ToJson(report, referencePath, candidatePath, dataDescription));
+                }
+                else
+                {
+                    WriteText(output, report, dataDescription);
+                }
+
+                return VerbAction.Success;
+            }, context.CancellationToken);
+        });
+        return command;
+    }
+
+    private static EvaluationReport Evaluate(string referencePath, string candidatePath, string? dataPath, string? labelsPath, DsgOptions options,
+        CancellationToken cancellationToken, out string dataDescription)
+    {
+        var referenceModel = OnnxModel.Load(referencePath);
+        var candidateModel = OnnxModel.Load(candidatePath);
+        CalibrationSet set;
+        if (dataPath is null)
+        {
+            if (labelsPath is not null)
+            {
+                throw new Core.DsgException(Core.ErrorCodes.CommandLineUsage, "--labels was given without --data.",
+                    "Pass the inputs the labels belong to with --data PATH.");
+            }
+
+            var shape = options.InputShape is { } declared ? declared.ToArray()
+                : QuantizePipeline.SampleShape(referenceModel, new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource() });
+            set = GaussianCalibrationSource.Noise(options.Samples, shape, options.Seed);
+            dataDescription = string.Create(CultureInfo.InvariantCulture, $"{options.Samples} N(0,1) samples (seed {options.Seed})");
+        }
+        else
+        {
+            set = CalibrationData.Load(dataPath, new CalibrationDataOptions { SampleShape = options.InputShape });
+            if (labelsPath is not null)
+            {
+                set = CalibrationData.WithLabels(set, CalibrationData.LoadLabels(labelsPath), labelsPath);
+            }
+
+            dataDescription = $"{set.Count} samples from {dataPath}{(labelsPath is null ? "" : $", labels {labelsPath}")}";
+        }
+
+        return ModelEvaluator.Compare(referenceModel, candidateModel, set, new EvaluationOptions { Threads = options.Threads },
+            new FileInfo(referencePath).Length, new FileInfo(candidatePath).Length, cancellationToken);
+    }
+
+    private static void WriteText(TextWriter output, EvaluationReport report, string dataDescription)
+    {
+        static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+        static string Accuracy(double? value) => value is { } a ? F(a, "P2") : "-";
+        static string Ms(double? value) => value is { } v ? F(v, "0.00") + " ms" : "-";
+        output.WriteLine($"Data          {dataDescription}");
+        output.WriteLine($"Agreement     {F(report.Agreement, "P2")} top-1 with fp32");
+        output.WriteLine($"Output SQNR   {F(report.OutputSqnrDb, "0.0")} dB");
+        output.WriteLine($"{"",-13} {"fp32",-14} {"quantized",-14}");
+        output.WriteLine($"{"Accuracy",-13} {Accuracy(report.Reference.Accuracy),-14} {Accuracy(report.Candidate.Accuracy),-14}");
+        output.WriteLine($"{"Batch 1",-13} {Ms(report.Reference.Latency?.Batch1Ms),-14} {Ms(report.Candidate.Latency?.Batch1Ms),-14}");
+        var batch = report.Reference.Latency?.BatchSize ?? 64;
+        output.WriteLine($"{"Batch " + batch.ToString(CultureInfo.InvariantCulture),-13} {Ms(report.Reference.Latency?.BatchMs),-14} {Ms(report.Candidate.Latency?.BatchMs),-14}");
+        output.WriteLine($"{"File size",-13} {ByteText(report.Reference.FileBytes),-14} {ByteText(report.Candidate.FileBytes),-14} ({F(report.SizeRatio, "0.00")}x smaller)");
+    }
+
+    private static string ByteText(long bytes) => bytes >= 1 << 20
+        ? (bytes / 1048576.0).ToString("0.00", CultureInfo.InvariantCulture) + " MiB"
+        : (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB";
+
+    private static string ToJson(EvaluationReport report, string referencePath, string candidatePath, string dataDescription) => JsonLine.Format(w =>
+    {
+        w.WriteString("type", "eval");
+        w.WriteString("data", dataDescription);
+        w.WriteNumber("samples", report.Samples);
+        Number(w, "agreement", report.Agreement);
+        Number(w, "outputSqnrDb", report.OutputSqnrDb);
+        foreach (var (name, path, figures) in new[] { ("reference", referencePath, report.Reference), ("candidate", candidatePath, report.Candidate) })
+        {
+            w.WriteStartObject(name);
+            w.WriteString("path", path);
+            w.WriteNumber("fileBytes", figures.FileBytes);
+            if (figures.Accuracy is { } accuracy)
+            {
+                w.WriteNumber("accuracy", accuracy);
+            }
+            else
+            {
+                w.WriteNull("accuracy");
+            }
+
+            if (figures.Latency is { } latency)
+            {
+                Number(w, "latencyBatch1Ms", latency.Batch1Ms);
+                Number(w, "latencyBatchMs", latency.BatchMs);
+                w.WriteNumber("latencyBatchSize", latency.BatchSize);
+            }
+
+            w.WriteEndObject();
+        }
+    });
+
+    /// <summary>JSON has no NaN or infinity (identical outputs give an infinite SQNR): those are written as null.</summary>
+    private static void Number(System.Text.Json.Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            w.WriteNumber(name, value);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+}
