@@ -50,10 +50,11 @@ internal static class GenerateCommand
             ModelInspector.EnsureDsgReady(loaded, options.InputShape);
         }
 
+        var device = SampleGenerator.ResolveDevice(generation.Device);
         reporter.PhaseStarted("generate");
         var phase = Stopwatch.StartNew();
         GenerationResult result;
-        using (var graph = TorchGraph.Create(loaded, new TorchGraphOptions(options.InputShape, SampleGenerator.ResolveDevice(generation.Device))))
+        using (var graph = TorchGraph.Create(loaded, new TorchGraphOptions(options.InputShape, device)))
         {
             result = SampleGenerator.Generate(graph, generation, new ReporterProgress(reporter), cancellationToken);
         }
