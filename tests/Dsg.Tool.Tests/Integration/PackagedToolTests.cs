@@ -1,4 +1,7 @@
 using Dsg.Core;
+using Dsg.Core.Data;
+using Dsg.Core.Evaluation;
+using Dsg.Core.Onnx;
 using Dsg.Tests.Shared;
 
 namespace Dsg.Tool.Tests.Integration;
@@ -41,5 +44,30 @@ public sealed class PackagedToolTests : IClassFixture<InstalledTool>
         Assert.Equal(1, folded.ExitCode);
         Assert.StartsWith($"error {ErrorCodes.NoBatchNorm}:", folded.Error);
         Assert.Contains("TrainingMode.PRESERVE", folded.Error);
+    }
+
+    [Fact]
+    public async Task InstalledCommandQuantizesAndOnnxRuntimeRunsTheOutput()
+    {
+        using var folder = new TempFolder();
+        var output = folder.Combine("out", "resnet.int8.onnx");
+        var run = await ProcessTool.RunAsync(
+            ["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", output, "--json", "--cache-dir", folder.Combine("cache"), .. Integration.QuantizeProcessTests.TinyBudget, "--iterations", "2"],
+            executable: _tool.Command);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var result = run.Line("result");
+        Assert.Equal(output, result.GetProperty("output").GetString());
+        Assert.False(result.GetProperty("cacheHit").GetBoolean());
+        Assert.Equal(64, result.GetProperty("cacheKey").GetString()!.Length);
+        Assert.InRange(result.GetProperty("agreement").GetDouble(), 0.0, 1.0);
+        Assert.Contains(run.JsonLines, l => l.GetProperty("type").GetString() == "progress" && l.GetProperty("phase").GetString() == "generate");
+
+        var quantized = OnnxModel.Load(output);
+        Assert.Contains(quantized.Graph.Node, n => n.OpType == "QuantizeLinear");
+        var data = NpyFile.ReadFloat32(RepoPaths.Data("fmnist_test_64.npy"));
+        using var runner = new OnnxRuntimeRunner(quantized, threads: 1);
+        var logits = runner.RunFirstOutput(data.Data.AsMemory(0, 4 * 28 * 28), [4, 1, 28, 28]);
+        Assert.Equal(40, logits.Length);
+        Assert.All(logits, v => Assert.True(float.IsFinite(v)));
     }
 }

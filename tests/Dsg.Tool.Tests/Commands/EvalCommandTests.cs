@@ -1,0 +1,47 @@
+using Dsg.Core;
+using Dsg.Tests.Shared;
+
+namespace Dsg.Tool.Tests.Commands;
+
+public sealed class EvalCommandTests
+{
+    private static readonly string s_model = RepoPaths.Model("resnet_fmnist.onnx");
+
+    [Fact]
+    public void ModelAgainstItselfAgreesFullyAndReportsAccuracyLatencyAndSize()
+    {
+        var run = InProcessTool.Run("eval", s_model, s_model, "--data", RepoPaths.Data("fmnist_test_64.npy"),
+            "--labels", RepoPaths.Data("fmnist_test_64_labels.npy"), "--threads", "2", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var report = run.Line("eval");
+        Assert.Equal(64, report.GetProperty("samples").GetInt32());
+        Assert.Equal(1.0, report.GetProperty("agreement").GetDouble());
+        var reference = report.GetProperty("reference");
+        Assert.InRange(reference.GetProperty("accuracy").GetDouble(), 0.8, 1.0);
+        Assert.Equal(new FileInfo(s_model).Length, reference.GetProperty("fileBytes").GetInt64());
+        Assert.True(reference.GetProperty("latencyBatch1Ms").GetDouble() > 0);
+        Assert.Equal(64, reference.GetProperty("latencyBatchSize").GetInt32());
+    }
+
+    [Fact]
+    public void WithoutDataItUsesSeededGaussianSamplesAndPrintsATable()
+    {
+        var run = InProcessTool.Run("eval", s_model, s_model, "--samples", "8", "--seed", "5");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("8 N(0,1) samples (seed 5)", run.Output);
+        Assert.Contains("Agreement     100.00 %", run.Output);
+        Assert.Contains("File size", run.Output);
+    }
+
+    [Fact]
+    public void LabelsWithoutDataAndAMissingModelAreCodedErrors()
+    {
+        var labels = InProcessTool.Run("eval", s_model, s_model, "--labels", RepoPaths.Data("fmnist_test_64_labels.npy"));
+        Assert.Equal(1, labels.ExitCode);
+        Assert.StartsWith($"error {ErrorCodes.CommandLineUsage}:", labels.Error);
+
+        var missing = InProcessTool.Run("eval", s_model, Path.Combine(Path.GetTempPath(), "dsg-no-such-model.onnx"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.StartsWith("error DSG01", missing.Error);
+    }
+}
