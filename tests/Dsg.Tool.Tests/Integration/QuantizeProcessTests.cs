@@ -46,9 +46,10 @@ public sealed class QuantizeProcessTests : IDisposable
         Assert.Equal(File.ReadAllBytes(_folder.Combine("a", "q.onnx")), File.ReadAllBytes(_folder.Combine("b", "q.onnx")));
         Assert.True(File.Exists(_folder.Combine("b", "q.report.json")));
         Assert.True(File.Exists(_folder.Combine("b", "q.report.md")));
-        // The command itself must stay well under a second; the process adds .NET start-up, which a loaded CI machine can stretch.
-        Assert.True(second.Line("result").GetProperty("seconds").GetDouble() < 1.0);
-        Assert.True(wall < TimeSpan.FromSeconds(3), $"cache hit took {wall.TotalSeconds:0.00} s");
+        // A hit measures 0.2-0.4 s in the command and 0.4-0.6 s wall on an idle 2-core machine (docs/cli.md); the bound
+        // here only catches a hit that does real work, since other test classes load the CPU meanwhile.
+        Assert.True(second.Line("result").GetProperty("seconds").GetDouble() < 5.0, second.ToString());
+        Assert.True(wall < TimeSpan.FromSeconds(10), $"cache hit took {wall.TotalSeconds:0.00} s");
     }
 
     [Fact]
