@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 // Timed harness for sample generation (see docs/performance.md).
 //   dotnet run -c Release --project eng/bench/Dsg.Bench -- iteration MODEL [--batch 64] [--threads 2] [--reps 30] [--warmup 5]
 //   dotnet run -c Release --project eng/bench/Dsg.Bench -- memory MODEL [--batch 64] [--batches 20] [--iterations 10] [--threads 2]
+//   dotnet run -c Release --project eng/bench/Dsg.Bench -- quality MODEL [--samples 64] [--batch 64] [--iterations 100] [--set Key=Value,...]...
 // Each measurement prints one JSON line; medians are over --reps timed repetitions after --warmup untimed ones.
 if (args.Length < 2)
 {
@@ -28,21 +29,27 @@ set_num_threads(threads);
 using var graph = TorchGraph.Create(OnnxModel.Load(modelPath));
 string name = Path.GetFileName(modelPath);
 
-void Emit(string measure, IReadOnlyList<double> ms, object? extra = null)
+static double Median(IEnumerable<double> values)
 {
-    var sorted = ms.Order().ToArray();
-    double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+void Emit(string measure, (List<double> Wall, List<double> Cpu) ms)
+{
+    var sorted = ms.Wall.Order().ToArray();
+    double median = Median(sorted);
     Console.WriteLine(JsonSerializer.Serialize(new
     {
         model = name,
         measure,
         batch,
         threads = get_num_threads(),
-        reps = ms.Count,
+        reps = sorted.Length,
         median_ms = Math.Round(median, 3),
         min_ms = Math.Round(sorted[0], 3),
         max_ms = Math.Round(sorted[^1], 3),
-        extra,
+        median_cpu_ms = Math.Round(Median(ms.Cpu), 3),
     }));
 }
 
@@ -55,6 +62,17 @@ if (mode == "iteration")
     // The real generation loop, timed between consecutive per-iteration progress reports.
     Emit("dsg_iteration", Loop(GenerationMethod.Dsg));
     Emit("zeroq_iteration", Loop(GenerationMethod.ZeroQ));
+    return 0;
+}
+
+if (mode == "loop")
+{
+    // The generation loop under each --set configuration (for finding what an iteration spends its time on).
+    foreach (var configuration in args.Select((a, i) => (a, i)).Where(t => t.a == "--set").Select(t => args[t.i + 1]))
+    {
+        Emit("loop:" + configuration, Loop(GenerationMethod.Dsg, configuration));
+    }
+
     return 0;
 }
 
@@ -95,20 +113,70 @@ if (mode == "memory")
     return 0;
 }
 
+if (mode == "quality")
+{
+    // One generation per configuration; each --set list is applied to the defaults (Key=Value,Key=Value).
+    int samples = Option("samples", 64), iterations = Option("iterations", 100);
+    var configurations = args.Select((a, i) => (a, i)).Where(t => t.a == "--set").Select(t => args[t.i + 1]).DefaultIfEmpty("Method=Dsg").ToArray();
+    foreach (var configuration in configurations)
+    {
+        var options = Apply(new GenerationOptions { Samples = samples, BatchSize = batch, Iterations = iterations, Device = "cpu", CurveStride = 10 }, configuration);
+        var result = SampleGenerator.Generate(graph, options);
+        string? outDir = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
+        if (outDir is not null)
+        {
+            GenerationOutputWriter.Write(Path.Combine(outDir, configuration.Replace(',', '_').Replace('=', '-')), result);
+        }
+
+        var bn = result.Curve("bn");
+        double first = bn?.Points.Where(p => p.Iteration == 0).Average(p => p.Value) ?? double.NaN;
+        double last = bn?.Points.Where(p => p.Iteration == iterations - 1).Average(p => p.Value) ?? double.NaN;
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            model = name,
+            set = configuration,
+            samples,
+            batch,
+            iterations,
+            seconds = Math.Round(result.Seconds, 1),
+            bn_first = first,
+            bn_last = last,
+            bn_drop = 1 - (last / first),
+            result.Diversity.BatchNormSpread,
+            result.Diversity.PixelCosine,
+            result.Diversity.FeatureCosine,
+            result.Diversity.BatchNormGap,
+        }, s_json));
+    }
+
+    string? data = args.SkipWhile(a => a != "--data").Skip(1).FirstOrDefault();
+    if (data is not null)
+    {
+        var (values, shape) = Dsg.Core.Data.NpyFile.ReadFloat32(data);
+        using var scope = NewDisposeScope();
+        var metrics = DiversityMetrics.Compute(graph, tensor(values, shape), batch);
+        Console.WriteLine(JsonSerializer.Serialize(new { model = name, set = "real:" + Path.GetFileName(data), samples = shape[0], metrics.BatchNormSpread, metrics.PixelCosine, metrics.FeatureCosine, metrics.BatchNormGap }, s_json));
+    }
+
+    return 0;
+}
+
 Console.Error.WriteLine($"unknown mode '{mode}'");
 return 2;
 
-List<double> Bare(ForwardCapture capture)
+(List<double> Wall, List<double> Cpu) Bare(ForwardCapture capture)
 {
     using var outer = NewDisposeScope();
     var shape = new long[] { batch, graph.InputShape[0], graph.InputShape[1], graph.InputShape[2] };
     using var generator = new Generator(0);
     var x = randn(shape, generator: generator).requires_grad_(true);
     var times = new List<double>();
+    var cpu = new List<double>();
     for (int r = 0; r < warmup + reps; r++)
     {
         using var scope = NewDisposeScope();
         var start = Stopwatch.GetTimestamp();
+        var cpuStart = CpuMs();
         x.grad?.zero_();
         var outputs = graph.Forward(x, capture);
         outputs.Outputs[0].sum().backward();
@@ -116,16 +184,18 @@ List<double> Bare(ForwardCapture capture)
         if (r >= warmup)
         {
             times.Add(ms);
+            cpu.Add(CpuMs() - cpuStart);
         }
     }
 
-    return times;
+    return (times, cpu);
 }
 
-List<double> Loop(GenerationMethod method)
+(List<double> Wall, List<double> Cpu) Loop(GenerationMethod method, string configuration = "")
 {
     var stamps = new List<long>();
-    var options = new GenerationOptions
+    var cpuStamps = new List<double>();
+    var options = Apply(new GenerationOptions
     {
         Method = method,
         Samples = batch,
@@ -134,16 +204,41 @@ List<double> Loop(GenerationMethod method)
         Device = "cpu",
         ProgressStride = 1,
         CurveStride = 1000,
-    };
-    SampleGenerator.Generate(graph, options, new Callback(_ => stamps.Add(Stopwatch.GetTimestamp())));
+    }, configuration);
+    SampleGenerator.Generate(graph, options, new Callback(_ =>
+    {
+        stamps.Add(Stopwatch.GetTimestamp());
+        cpuStamps.Add(CpuMs());
+    }));
     var times = new List<double>();
+    var cpu = new List<double>();
     for (int i = warmup + 1; i < stamps.Count; i++)
     {
         times.Add(Stopwatch.GetElapsedTime(stamps[i - 1], stamps[i]).TotalMilliseconds);
+        cpu.Add(cpuStamps[i] - cpuStamps[i - 1]);
     }
 
-    return times;
+    return (times, cpu);
 }
+
+static GenerationOptions Apply(GenerationOptions options, string assignments)
+{
+    foreach (var assignment in assignments.Split(',', StringSplitOptions.RemoveEmptyEntries))
+    {
+        var parts = assignment.Split('=', 2);
+        var property = typeof(GenerationOptions).GetProperty(parts[0]) ?? throw new ArgumentException($"no option {parts[0]}");
+        object value = property.PropertyType.IsEnum
+            ? Enum.Parse(property.PropertyType, parts[1], ignoreCase: true)
+            : Convert.ChangeType(parts[1], property.PropertyType, CultureInfo.InvariantCulture);
+        options = options with { };
+        property.SetValue(options, value);
+    }
+
+    return options;
+}
+
+// CPU time of the whole process (all threads), so contention from other processes inflates it much less than wall time.
+static double CpuMs() => Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
 
 static double ReadStatusKb(string key)
 {
@@ -156,6 +251,11 @@ static double ReadStatusKb(string key)
     }
 
     return double.NaN;
+}
+
+internal static partial class Program
+{
+    private static readonly JsonSerializerOptions s_json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 }
 
 /// <summary>Synchronous progress (Progress&lt;T&gt; would post to the thread pool and blur the timestamps).</summary>

@@ -15,17 +15,15 @@ internal static class ActivationStatistics
     public static (Tensor Mean, Tensor Std) PerSample(Tensor activation)
     {
         var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
-        var mean = flat.mean([2]);
-        var variance = flat.var(2, unbiased: false);
+        var (variance, mean) = flat.var_mean(2, unbiased: false);
         return (mean, (variance + VarianceFloor).sqrt());
     }
 
     /// <summary>Batch statistics of an N×C×H×W activation (ZeroQ): mean and sqrt(var + 1e-6) over (n, h, w), both [C].</summary>
     public static (Tensor Mean, Tensor Std) PerBatch(Tensor activation)
     {
-        var perChannel = activation.transpose(0, 1).reshape(activation.shape[1], -1);
-        var mean = perChannel.mean([1]);
-        var variance = perChannel.var(1, unbiased: false);
+        var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
+        var (variance, mean) = flat.var_mean([0, 2], unbiased: false);
         return (mean, (variance + VarianceFloor).sqrt());
     }
 }

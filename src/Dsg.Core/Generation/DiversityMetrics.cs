@@ -1,3 +1,4 @@
+using Dsg.Core.Graph;
 using static TorchSharp.torch;
 
 namespace Dsg.Core.Generation;
@@ -23,6 +24,19 @@ public sealed record DiversityMetrics(
 {
     /// <summary>Average of the mean and std spreads: the headline "spread of per-sample BN statistics".</summary>
     public double BatchNormSpread => (BatchNormMeanSpread + BatchNormStdSpread) / 2;
+
+    /// <summary>
+    /// Measures any sample set (N×C×H×W float32 in the model's input space, on any device) with <paramref name="graph"/>,
+    /// in batches of <paramref name="batchSize"/>: generated samples of every method, or real calibration images.
+    /// </summary>
+    public static DiversityMetrics Compute(TorchGraph graph, Tensor samples, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        using var model = new TorchGraphGenerationModel(graph);
+        return Compute(model, samples, batchSize);
+    }
 
     /// <summary>Measures <paramref name="samples"/> (N×C×H×W float32, any device) with the model, in batches of <paramref name="batchSize"/>.</summary>
     internal static DiversityMetrics Compute(IGenerationModel model, Tensor samples, int batchSize = 64)

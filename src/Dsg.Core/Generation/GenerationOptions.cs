@@ -1,11 +1,12 @@
 using System.Globalization;
+using Dsg.Core.Graph;
 
 namespace Dsg.Core.Generation;
 
 /// <summary>
 /// Every setting of sample generation, with its default, in one place. The CLI, the configuration file and
 /// MSBuild metadata all bind to this record. Call <see cref="Validate"/> before use
-/// (<c>SampleGenerator.Generate</c> does).
+/// (<see cref="SampleGenerator.Generate(TorchGraph, GenerationOptions, IProgress{GenerationProgress}?, CancellationToken)"/> does).
 /// </summary>
 public sealed record GenerationOptions
 {

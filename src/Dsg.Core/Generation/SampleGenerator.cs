@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dsg.Core.Generation.Losses;
+using Dsg.Core.Graph;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,6 +27,27 @@ public static class SampleGenerator
         _ => throw new DsgException(ErrorCodes.BadOption, $"Generation option Device is {device}; it must be auto, cpu or cuda.",
             "Set Device to auto, cpu or cuda."),
     };
+
+    /// <summary>
+    /// Generates <see cref="GenerationOptions.Samples"/> samples for <paramref name="graph"/>, one batch at a time.
+    /// With a fixed seed on CPU the samples are bit-for-bit identical from run to run (same thread count).
+    /// </summary>
+    /// <param name="graph">The model; create it on <see cref="ResolveDevice"/>(options.Device). With <c>auto</c> the graph's device is used.</param>
+    /// <param name="options">The options; validated first.</param>
+    /// <param name="progress">Receives reports every <see cref="GenerationOptions.ProgressStride"/> iterations, on the calling thread.</param>
+    /// <param name="cancellationToken">Checked every iteration; cancellation throws <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="DsgException">
+    /// DSG0301 (bad option), DSG0303 (CUDA requested, none present), DSG0201 (no BatchNorm layers, except for Gaussian),
+    /// DSG0601 (the class term needs N×K logits), DSG0602 (the loss diverged).
+    /// </exception>
+    public static GenerationResult Generate(TorchGraph graph, GenerationOptions options,
+        IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(options);
+        using var model = new TorchGraphGenerationModel(graph);
+        return Generate(model, options, progress, cancellationToken);
+    }
 
     internal static GenerationResult Generate(IGenerationModel model, GenerationOptions options,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
@@ -219,7 +241,8 @@ public static class SampleGenerator
 
     private static Tensor Jitter(Tensor images, int pixels, Generator generator)
     {
-        var shifts = randint(-pixels, pixels + 1, [2], generator: generator).data<long>().ToArray();
+        using var drawn = randint(-pixels, pixels + 1, [2], generator: generator, device: generator.device).cpu();
+        var shifts = drawn.data<long>().ToArray();
         return images.roll([shifts[0], shifts[1]], [2, 3]);
     }
 
