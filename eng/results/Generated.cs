@@ -1,13 +1,26 @@
 using Dsg.Core.Data;
+using Dsg.Core.Generation;
+using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 
 namespace Dsg.Results;
 
-/// <summary>Synthetic samples from Dsg's generator (zeroq, dsg). Replaced by the generator-backed version once it lands.</summary>
+/// <summary>Synthetic samples from Dsg's generator (zeroq, dsg) with its default settings and the given budget.</summary>
 internal static class Generated
 {
-    public static bool Available => false;
+    public static bool Available => true;
 
-    public static CalibrationSet Generate(string method, OnnxModel model, int samples, int iterations, int seed) =>
-        throw new InvalidOperationException($"Method '{method}' needs Dsg.Core.Generation, which is not in this build.");
+    public static CalibrationSet Generate(string method, OnnxModel model, int samples, int iterations, int seed)
+    {
+        var options = GenerationOptions.Default with
+        {
+            Method = method == "zeroq" ? GenerationMethod.ZeroQ : GenerationMethod.Dsg,
+            Samples = samples,
+            Iterations = iterations,
+            Seed = seed,
+        };
+        using var graph = TorchGraph.Create(model, new TorchGraphOptions([1, 28, 28]));
+        var result = SampleGenerator.Generate(graph, options);
+        return new CalibrationSet(result.Samples, result.Shape);
+    }
 }
