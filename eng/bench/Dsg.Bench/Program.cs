@@ -122,6 +122,12 @@ if (mode == "quality")
     {
         var options = Apply(new GenerationOptions { Samples = samples, BatchSize = batch, Iterations = iterations, Device = "cpu", CurveStride = 10 }, configuration);
         var result = SampleGenerator.Generate(graph, options);
+        string? outDir = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
+        if (outDir is not null)
+        {
+            GenerationOutputWriter.Write(Path.Combine(outDir, configuration.Replace(',', '_').Replace('=', '-')), result);
+        }
+
         var bn = result.Curve("bn");
         double first = bn?.Points.Where(p => p.Iteration == 0).Average(p => p.Value) ?? double.NaN;
         double last = bn?.Points.Where(p => p.Iteration == iterations - 1).Average(p => p.Value) ?? double.NaN;

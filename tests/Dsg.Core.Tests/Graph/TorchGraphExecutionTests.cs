@@ -161,4 +161,26 @@ public sealed class TorchGraphExecutionTests
         Assert.Equal([3L, 2], graph.Forward(torch.ones(3, 2, 2, 2)).Outputs[0].shape);
         Assert.Equal(1, Dsg.Core.Inspection.ExecutorVerifier.Verify(model, batchSize: 4).BatchSize);
     }
+
+    [Fact]
+    public void Concurrent_forward_passes_agree_with_sequential_ones()
+    {
+        using var graph = TorchGraph.Create(TestModels.SmallCnn());
+        var batches = Enumerable.Range(0, 4).Select(i => Dsg.Core.Inspection.ExecutorVerifier.StandardNormal(i, 3 * 64)).ToArray();
+
+        float[] Run(float[] data)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            return graph.Forward(torch.tensor(data, [3L, 1, 8, 8]), ForwardCapture.BatchNormInputs).Outputs[0].data<float>().ToArray();
+        }
+
+        var sequential = batches.Select(Run).ToArray();
+        var concurrent = new float[batches.Length][];
+        Parallel.For(0, batches.Length * 5, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => concurrent[i % batches.Length] = Run(batches[i % batches.Length]));
+        for (int i = 0; i < batches.Length; i++)
+        {
+            Assert.All(sequential[i].Zip(concurrent[i]), pair => Assert.Equal(pair.First, pair.Second, 1e-6f));
+        }
+    }
 }
