@@ -95,7 +95,7 @@ public sealed class QuantizeCommandTests : IDisposable
     {
         var failing = Quantize(Producer(agreement: 0.5), "--min-agreement", "0.9");
         Assert.Equal(1, failing.ExitCode);
-        Assert.Equal("DSG0720", failing.Line("error").GetProperty("code").GetString());
+        Assert.Equal(ErrorCodes.AgreementBelowMinimum, failing.Line("error").GetProperty("code").GetString());
         Assert.False(File.Exists(Out));
 
         var relaxed = Quantize(Producer(agreement: 0.5), "--min-agreement", "0.4");

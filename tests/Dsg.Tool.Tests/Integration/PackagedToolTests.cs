@@ -52,7 +52,7 @@ public sealed class PackagedToolTests : IClassFixture<InstalledTool>
         using var folder = new TempFolder();
         var output = folder.Combine("out", "resnet.int8.onnx");
         var run = await ProcessTool.RunAsync(
-            ["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", output, "--json", "--cache-dir", folder.Combine("cache"), .. Integration.QuantizeProcessTests.TinyBudget, "--iterations", "2"],
+            ["quantize", RepoPaths.Model("tiny_cnn.onnx"), "--out", output, "--json", "--cache-dir", folder.Combine("cache"), .. Integration.QuantizeProcessTests.TinyBudget, "--iterations", "2"],
             executable: _tool.Command);
         Assert.True(run.ExitCode == 0, run.ToString());
         var result = run.Line("result");
