@@ -14,8 +14,12 @@ dotnet build DsgBuild.sln -warnaserror -c Debug || { echo "0 passed, 1 failed"; 
 log=$(mktemp)
 dotnet test DsgBuild.sln --no-build -c Debug "${filter[@]}" --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-read -r passed failed skipped < <(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' |
-  awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+# vstest prints, per test project, a block "Total tests: N / Passed: N / Failed: N / Skipped: N".
+read -r passed failed skipped < <(awk '
+  /^[[:space:]]+Passed: *[0-9]+$/  { p += $2 }
+  /^[[:space:]]+Failed: *[0-9]+$/  { f += $2 }
+  /^[[:space:]]+Skipped: *[0-9]+$/ { s += $2 }
+  END { print p + 0, f + 0, s + 0 }' "$log")
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1

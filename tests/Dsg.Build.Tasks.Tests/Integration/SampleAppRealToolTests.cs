@@ -42,7 +42,8 @@ public sealed class SampleAppRealToolTests
 
         var clone = SampleAppCopy.Create(_feed, "real-clone", tool, cache);
         CliResult warm = _log.Succeeds(clone.Build(), "fresh clone, warm cache");
-        Assert.Contains($"Dsg: ../models/resnet_fmnist.onnx -> {OutputName} (cache hit", warm.Output, StringComparison.Ordinal);
+        Assert.True(warm.Output.Contains($"Dsg: ../models/resnet_fmnist.onnx -> {OutputName} (cache hit", StringComparison.Ordinal),
+            "the warm-cache build did not report a cache hit:" + Environment.NewLine + warm.Output);
         Assert.Equal(quantized, File.ReadAllBytes(Path.Combine(clone.BinDir, OutputName)));
     }
 

