@@ -30,6 +30,12 @@ internal sealed class QuantizeSettings
     /// <summary>Accepted <c>Observer</c> values.</summary>
     public static readonly string[] Observers = { "minmax", "percentile", "mse", "entropy", "ema" };
 
+    /// <summary>Accepted <c>WeightRange</c> values.</summary>
+    public static readonly string[] WeightRanges = { "mse", "minmax" };
+
+    /// <summary>Accepted <c>FirstLastLayer</c> and <c>InputQuantization</c> values.</summary>
+    public static readonly string[] LayerWidths = { "8bit", "target" };
+
     private readonly List<KeyValuePair<string, string>> _options = new();
     private string? _threads;
 
@@ -104,6 +110,9 @@ internal sealed class QuantizeSettings
         Add("device", Choice("Device", Devices, problems));
         Add("recipe", Choice("Recipe", Recipes, problems));
         Add("observer", Choice("Observer", Observers, problems));
+        Add("weight-range", Choice("WeightRange", WeightRanges, problems));
+        Add("first-last-layer", Choice("FirstLastLayer", LayerWidths, problems));
+        Add("input-quantization", Choice("InputQuantization", LayerWidths, problems));
         Add("input-shape", InputShape(problems));
         Add("min-agreement", MinAgreement(problems));
         string? calibration = ExistingFile("CalibrationData", projectDirectory, problems);

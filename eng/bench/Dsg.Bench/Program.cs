@@ -143,6 +143,8 @@ if (mode == "quality")
             bn_last = last,
             bn_drop = 1 - (last / first),
             result.Diversity.BatchNormSpread,
+            result.Diversity.BatchNormMeanSpread,
+            result.Diversity.BatchNormStdSpread,
             result.Diversity.PixelCosine,
             result.Diversity.FeatureCosine,
             result.Diversity.BatchNormGap,

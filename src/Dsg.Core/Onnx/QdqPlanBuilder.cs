@@ -53,7 +53,8 @@ internal sealed class QdqPlanBuilder
             return false;
         }
 
-        Request(tensor, bits, $"input of {node.OpType} '{node.Name}'");
+        bool modelInput = Index.GraphInputs.Contains(tensor) && Index.Producer(tensor) is null;
+        Request(tensor, modelInput && Options.EightBitInput ? Math.Max(8, bits) : bits, $"input of {node.OpType} '{node.Name}'");
         return true;
     }
 

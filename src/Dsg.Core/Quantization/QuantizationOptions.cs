@@ -44,6 +44,14 @@ public sealed record QuantizationOptions
     /// </summary>
     public bool? EightBitFirstLastLayer { get; init; }
 
+    /// <summary>
+    /// Whether the model input (the image data itself) is quantized at 8 bits whatever the activation width. Default true
+    /// in both recipes: ZeroQ's and DSG's simulated pipelines quantize activations after ReLUs and leave the input in
+    /// float, and a 4-bit input grid stretched over synthetic data's wider range costs most of the accuracy
+    /// (docs/quantization.md). False quantizes the input at the activation width too.
+    /// </summary>
+    public bool EightBitInput { get; init; } = true;
+
     /// <summary>The percentile the <see cref="ObserverKind.Percentile"/> observer keeps, in (50, 100]. Default 99.99.</summary>
     public double Percentile { get; init; } = 99.99;
 
@@ -178,6 +186,7 @@ public sealed record QuantizationOptions
         ["observer"] = EffectiveObserver.ToString().ToLowerInvariant(),
         ["weightRange"] = EffectiveWeightRange.ToString().ToLowerInvariant(),
         ["eightBitFirstLastLayer"] = EffectiveEightBitFirstLastLayer,
+        ["eightBitInput"] = EightBitInput,
         ["percentile"] = Percentile,
     });
 

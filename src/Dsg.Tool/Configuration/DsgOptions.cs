@@ -40,6 +40,15 @@ internal sealed record DsgOptions
     /// <summary>Activation-range observer; null takes the recipe's (mse for default, minmax for paper).</summary>
     public string? Observer { get; init; }
 
+    /// <summary>mse or minmax weight ranges; null takes the recipe's (mse for default, minmax for paper).</summary>
+    public string? WeightRange { get; init; }
+
+    /// <summary>8bit or target for the first and last weight layers; null takes the recipe's (8bit for default, target for paper).</summary>
+    public string? FirstLastLayer { get; init; }
+
+    /// <summary>8bit or target for the model input's quantization. Default 8bit.</summary>
+    public string InputQuantization { get; init; } = "8bit";
+
     /// <summary>A .npy file of real calibration images (N×C×H×W float32) used instead of synthetic samples.</summary>
     public string? CalibrationData { get; init; }
 

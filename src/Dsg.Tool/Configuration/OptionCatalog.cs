@@ -21,6 +21,12 @@ internal static class OptionCatalog
     /// <summary>Accepted activation observers.</summary>
     public static readonly string[] Observers = ["minmax", "percentile", "mse", "entropy", "ema"];
 
+    /// <summary>Accepted weight-range methods.</summary>
+    public static readonly string[] WeightRanges = ["mse", "minmax"];
+
+    /// <summary>Accepted widths for the first/last layers and the model input.</summary>
+    public static readonly string[] LayerWidths = ["8bit", "target"];
+
     public static OptionDefinition Precision { get; } = Choice(nameof(DsgOptions.Precision),
         "Weight and activation bit widths.", Precisions, o => o.Precision, (o, v) => o with { Precision = v }, upper: true);
 
@@ -50,21 +56,21 @@ internal static class OptionCatalog
         "Quantization recipe: default (first and last layer at 8 bits, MSE weight and activation ranges) or paper (every layer at the target width, min/max ranges, as in the DSG paper).",
         Recipes, o => o.Recipe, (o, v) => o with { Recipe = v });
 
-    public static OptionDefinition Observer { get; } = new(nameof(DsgOptions.Observer),
+    public static OptionDefinition Observer { get; } = OptionalChoice(nameof(DsgOptions.Observer),
         "Activation-range observer used in calibration; unset takes the recipe's (mse for default, minmax for paper).",
-        string.Join(", ", Observers), affectsOutput: true,
-        o => o.Observer,
-        (o, text, _) =>
-        {
-            if (text.Length == 0)
-            {
-                return o with { Observer = null };
-            }
+        Observers, o => o.Observer, (o, v) => o with { Observer = v }, "percentile");
 
-            var match = Observers.FirstOrDefault(v => string.Equals(v, text, StringComparison.OrdinalIgnoreCase));
-            return match is null ? null : o with { Observer = match };
-        },
-        "percentile");
+    public static OptionDefinition WeightRange { get; } = OptionalChoice(nameof(DsgOptions.WeightRange),
+        "How per-channel weight ranges are chosen: mse (clipping search) or minmax; unset takes the recipe's (mse for default, minmax for paper).",
+        WeightRanges, o => o.WeightRange, (o, v) => o with { WeightRange = v }, "minmax");
+
+    public static OptionDefinition FirstLastLayer { get; } = OptionalChoice(nameof(DsgOptions.FirstLastLayer),
+        "Precision of the first and last weight layers: 8bit or target (the chosen widths); unset takes the recipe's (8bit for default, target for paper).",
+        LayerWidths, o => o.FirstLastLayer, (o, v) => o with { FirstLastLayer = v }, "target");
+
+    public static OptionDefinition InputQuantization { get; } = Choice(nameof(DsgOptions.InputQuantization),
+        "Width of the model input's quantization: 8bit (default; the image data, which ZeroQ and DSG leave in float) or target (the activation width).",
+        LayerWidths, o => o.InputQuantization, (o, v) => o with { InputQuantization = v });
 
     public static OptionDefinition CalibrationData { get; } = new(nameof(DsgOptions.CalibrationData),
         "A .npy file of real calibration images (N x C x H x W float32, preprocessed like the model's input), used instead of synthetic samples. Its content, not its path, enters the cache key.",
@@ -154,7 +160,8 @@ internal static class OptionCatalog
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
-        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Recipe, Observer, CalibrationData, MinAgreement,
+        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization,
+        CalibrationData, MinAgreement,
         InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];
 
@@ -174,6 +181,23 @@ internal static class OptionCatalog
         new(name, description, max == int.MaxValue ? $"an integer >= {min}" : $"an integer from {min} to {max}", affectsOutput,
             o => get(o).ToString(CultureInfo.InvariantCulture),
             (o, text, _) => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? set(o, v) : null,
+            example);
+
+    /// <summary>A choice that may be unset (empty text), which leaves it to the recipe.</summary>
+    private static OptionDefinition OptionalChoice(string name, string description, string[] values,
+        Func<DsgOptions, string?> get, Func<DsgOptions, string?, DsgOptions> set, string example) =>
+        new(name, description, string.Join(", ", values), affectsOutput: true,
+            o => get(o),
+            (o, text, _) =>
+            {
+                if (text.Length == 0)
+                {
+                    return set(o, null);
+                }
+
+                var match = values.FirstOrDefault(v => string.Equals(v, text, StringComparison.OrdinalIgnoreCase));
+                return match is null ? null : set(o, match);
+            },
             example);
 
     private static OptionDefinition Choice(string name, string description, string[] values,

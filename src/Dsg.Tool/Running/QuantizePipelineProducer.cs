@@ -37,6 +37,14 @@ internal static class QuantizePipelineProducer
     {
         Recipe = QuantizationOptions.ParseRecipe(options.Recipe),
         Observer = options.Observer is null ? null : QuantizationOptions.ParseObserver(options.Observer),
+        WeightRange = options.WeightRange switch
+        {
+            null => null,
+            "minmax" => WeightRangeMethod.MinMax,
+            _ => WeightRangeMethod.Mse,
+        },
+        EightBitFirstLastLayer = options.FirstLastLayer is null ? null : options.FirstLastLayer == "8bit",
+        EightBitInput = options.InputQuantization == "8bit",
         BatchSize = options.BatchSize,
         Threads = options.Threads,
     };

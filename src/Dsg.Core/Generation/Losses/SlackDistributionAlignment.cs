@@ -33,18 +33,39 @@ internal sealed class SlackDistributionAlignment : LossTerm
         return (weights * perSampleLayer).sum() / samples;
     }
 
-    /// <summary>L_SDA,l[n] for every sample and layer: an N×L tensor.</summary>
+    /// <summary>
+    /// L_SDA,l[n] for every sample and layer: an N×L tensor. The per-sample statistics of all layers are concatenated
+    /// along the channels and the hinge is computed once for all of them (a few large ops instead of a dozen per layer,
+    /// see docs/performance.md); the per-layer sums are then gathered with index_add.
+    /// </summary>
     public static Tensor PerSampleLayerLoss(IReadOnlyList<Tensor> batchNormInputs, IReadOnlyList<BatchNormTarget> targets, BatchNormMargins margins)
     {
-        var columns = new Tensor[targets.Count];
-        for (int l = 0; l < targets.Count; l++)
+        int layers = targets.Count;
+        var means = new Tensor[layers];
+        var stds = new Tensor[layers];
+        var targetMeans = new Tensor[layers];
+        var targetSigmas = new Tensor[layers];
+        long total = targets.Sum(t => t.Channels);
+        var meanMargins = new float[total];
+        var stdMargins = new float[total];
+        var layerOf = new long[total];
+        long offset = 0;
+        for (int l = 0; l < layers; l++)
         {
-            var (mean, std) = ActivationStatistics.PerSample(batchNormInputs[l]);
-            var meanExcess = ((mean - targets[l].Mean.unsqueeze(0)).abs() - margins.Mean[l]).clamp_min(0);
-            var stdExcess = ((std - targets[l].Sigma.unsqueeze(0)).abs() - margins.Std[l]).clamp_min(0);
-            columns[l] = meanExcess.square().sum(1) + stdExcess.square().sum(1);
+            (means[l], stds[l]) = ActivationStatistics.PerSample(batchNormInputs[l]);
+            targetMeans[l] = targets[l].Mean;
+            targetSigmas[l] = targets[l].Sigma;
+            long channels = targets[l].Channels;
+            Array.Fill(meanMargins, (float)margins.Mean[l], (int)offset, (int)channels);
+            Array.Fill(stdMargins, (float)margins.Std[l], (int)offset, (int)channels);
+            Array.Fill(layerOf, l, (int)offset, (int)channels);
+            offset += channels;
         }
 
-        return stack(columns, 1);
+        var device = batchNormInputs[0].device;
+        var meanExcess = ((cat(means, 1) - cat(targetMeans, 0).unsqueeze(0)).abs() - tensor(meanMargins, device: device)).clamp_min(0);
+        var stdExcess = ((cat(stds, 1) - cat(targetSigmas, 0).unsqueeze(0)).abs() - tensor(stdMargins, device: device)).clamp_min(0);
+        var perChannel = meanExcess.square() + stdExcess.square();
+        return zeros([perChannel.shape[0], layers], perChannel.dtype, device).index_add(1, tensor(layerOf, device: device), perChannel, 1);
     }
 }
