@@ -33,7 +33,7 @@ internal static class QuantizePipelineProducer
         return new QuantizeProduct(outcome.Agreement);
     }, cancellationToken);
 
-    private static QuantizationOptions QuantizationOptionsFor(DsgOptions options) => QuantizationOptions.FromPrecision(options.Precision) with
+    internal static QuantizationOptions QuantizationOptionsFor(DsgOptions options) => QuantizationOptions.FromPrecision(options.Precision) with
     {
         Recipe = QuantizationOptions.ParseRecipe(options.Recipe),
         Observer = options.Observer is null ? null : QuantizationOptions.ParseObserver(options.Observer),

@@ -118,7 +118,7 @@ public sealed class QdqWriterTests
     [InlineData("W3A5")]
     public void SubEightBitModelsOnlyHoldInRangeIntegers(string precision)
     {
-        var options = QuantizationOptions.FromPrecision(precision) with { Recipe = QuantizationRecipe.Paper };
+        var options = QuantizationOptions.FromPrecision(precision) with { Recipe = QuantizationRecipe.Paper, EightBitInput = false };
         var result = ModelQuantizer.Quantize(s_resnet.Value, TestData.Real, options);
 
         // Weights: every stored integer lies on the symmetric b-bit grid, and the grid's edge is reached.
@@ -197,6 +197,20 @@ public sealed class QdqWriterTests
     }
 
     [Fact]
+    public void ModelInputIsQuantizedAtEightBitsUnlessTheTargetWidthIsAskedFor()
+    {
+        var paper = QuantizationOptions.FromPrecision("W4A4") with { Recipe = QuantizationRecipe.Paper };
+        string input = s_resnet.Value.Graph.Input[0].Name;
+        var byDefault = ModelQuantizer.Quantize(s_resnet.Value, TestData.Real, paper);
+        var target = ModelQuantizer.Quantize(s_resnet.Value, TestData.Real, paper with { EightBitInput = false });
+
+        Assert.Equal(8, byDefault.Plan.Activations.Single(a => a.Tensor == input).Bits);
+        Assert.All(byDefault.Plan.Activations.Where(a => a.Tensor != input), a => Assert.Equal(4, a.Bits));
+        Assert.Equal(4, target.Plan.Activations.Single(a => a.Tensor == input).Bits);
+        Assert.Contains("\"eightBitInput\":false", target.Model.Proto.MetadataProps.Single(p => p.Key == QuantizationMetadata.OptionsKey).Value);
+    }
+
+    [Fact]
     public void FirstAndLastLayersStayAtEightBitsUnlessEveryLayerIsAskedFor()
     {
         var byDefault = Quantize("W4A4");
@@ -208,7 +222,7 @@ public sealed class QdqWriterTests
         Assert.Equal(8, byDefault.Activations.Single(a => a.Site.Tensor == "input").Site.Bits);
 
         var every = ModelQuantizer.Quantize(s_resnet.Value, TestData.Real,
-            QuantizationOptions.FromPrecision("W4A4") with { EightBitFirstLastLayer = false });
+            QuantizationOptions.FromPrecision("W4A4") with { EightBitFirstLastLayer = false, EightBitInput = false });
         Assert.All(every.Qdq.Weights, w => Assert.Equal(4, w.Site.Bits));
         Assert.All(every.Activations, a => Assert.Equal(4, a.Site.Bits));
     }

@@ -118,6 +118,32 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void RecipePartsAreIndividualOptionsThatEnterTheCacheKey()
+    {
+        var unset = QuantizePipelineProducer.QuantizationOptionsFor(new Dsg.Tool.Configuration.DsgOptions { Precision = "W4A4", Recipe = "paper" });
+        Assert.Equal(Core.Quantization.WeightRangeMethod.MinMax, unset.EffectiveWeightRange);
+        Assert.False(unset.EffectiveEightBitFirstLastLayer);
+        Assert.True(unset.EightBitInput);
+        var set = QuantizePipelineProducer.QuantizationOptionsFor(new Dsg.Tool.Configuration.DsgOptions
+        {
+            Precision = "W4A4", Recipe = "paper", WeightRange = "mse", FirstLastLayer = "8bit", InputQuantization = "target",
+        });
+        Assert.Equal(Core.Quantization.WeightRangeMethod.Mse, set.EffectiveWeightRange);
+        Assert.True(set.EffectiveEightBitFirstLastLayer);
+        Assert.False(set.EightBitInput);
+
+        var keys = new[] { "--weight-range", "--first-last-layer", "--input-quantization" }
+            .Select(flag => Quantize(Producer(), flag, flag == "--weight-range" ? "minmax" : "target").Line("result").GetProperty("cacheKey").GetString())
+            .Append(Quantize(Producer()).Line("result").GetProperty("cacheKey").GetString());
+        Assert.Equal(4, keys.Distinct().Count());
+
+        var bad = Quantize(Producer(), "--first-last-layer", "7bit");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
+        Assert.Contains("8bit, target", bad.Line("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public void UnwritableCacheFolderNamesTheFix()
     {
         var file = _folder.Write("blocker", "");
