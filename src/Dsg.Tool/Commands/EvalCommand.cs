@@ -20,13 +20,21 @@ internal static class EvalCommand
         var command = new Command("eval", "Compare a quantized model with its fp32 model in ONNX Runtime: agreement, accuracy, output SQNR, latency and size.");
         var reference = new Argument<string>("FP32") { Description = "The fp32 .onnx model." };
         var candidate = new Argument<string>("QUANT") { Description = "The quantized .onnx model made from it." };
-        var data = new Option<string>("--data") { Description = "A .npy of inputs (N×C×H×W float32, preprocessed as the model expects). Default: --samples N(0,1) samples drawn with --seed.", HelpName = "PATH" };
-        var labels = new Option<string>("--labels") { Description = "A .npy of int64 class labels for --data; adds top-1 accuracy for both models.", HelpName = "PATH" };
+        var data = new Option<string>("--data") { Description = "Inputs: a .npy (N×C×H×W float32, preprocessed as the model expects), an IDX images file (.gz read too) or a folder of images (with class subfolders it is an ImageFolder and gives labels); images need --mean and --std. Default: --samples N(0,1) samples drawn with --seed.", HelpName = "PATH" };
+        var labels = new Option<string>("--labels") { Description = "Class labels for --data: an IDX labels file or a .npy of int64; adds top-1 accuracy for both models (an ImageFolder brings its own).", HelpName = "PATH" };
+        var mean = new Option<string>("--mean") { Description = "Images only: the per-channel mean subtracted after scaling, one number or one per channel (for example 0.2860).", HelpName = "M[,M...]" };
+        var std = new Option<string>("--std") { Description = "Images only: the per-channel standard deviation divided by after the mean (for example 0.3530).", HelpName = "S[,S...]" };
+        var scale = new Option<string>("--scale") { Description = "Images only: the factor applied to 0–255 pixels first. Default 1/255.", HelpName = "X" };
+        var size = new Option<string>("--image-size") { Description = "Images only: resize to WIDTHxHEIGHT. Default: the model's input size.", HelpName = "WxH" };
         var json = GlobalOptions.Json("Print one JSON object instead of text.");
         command.Add(reference);
         command.Add(candidate);
         command.Add(data);
         command.Add(labels);
+        command.Add(mean);
+        command.Add(std);
+        command.Add(scale);
+        command.Add(size);
         command.Add(json);
         var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape]);
         VerbAction.Set(command, global, json, context =>
@@ -36,9 +44,10 @@ internal static class EvalCommand
             var dataPath = context.Parse.GetValue(data) is { } d ? context.FullPath(d) : null;
             var labelsPath = context.Parse.GetValue(labels) is { } l ? context.FullPath(l) : null;
             var options = settings.Resolve(context.Parse, context.Environment, referencePath).Options;
+            var preprocessing = Preprocessing(context.Parse.GetValue(mean), context.Parse.GetValue(std), context.Parse.GetValue(scale), context.Parse.GetValue(size));
             return Task.Run(() =>
             {
-                var report = Evaluate(referencePath, candidatePath, dataPath, labelsPath, options, context.CancellationToken, out string dataDescription);
+                var report = Evaluate(referencePath, candidatePath, dataPath, labelsPath, preprocessing, options, context.CancellationToken, out string dataDescription);
                 var output = context.Environment.Output;
                 if (context.Reporter.IsJson)
                 {
@@ -55,7 +64,50 @@ internal static class EvalCommand
         return command;
     }
 
-    private static EvaluationReport Evaluate(string referencePath, string candidatePath, string? dataPath, string? labelsPath, DsgOptions options,
+    /// <summary>The declared image preprocessing, or null when none of its options is given.</summary>
+    private static ImagePreprocessing? Preprocessing(string? mean, string? std, string? scale, string? size)
+    {
+        if (mean is null && std is null && scale is null && size is null)
+        {
+            return null;
+        }
+
+        var result = new ImagePreprocessing();
+        if (mean is not null)
+        {
+            result = result with { Mean = ImagePreprocessing.ParseList("mean", mean) };
+        }
+
+        if (std is not null)
+        {
+            result = result with { Std = ImagePreprocessing.ParseList("std", std) };
+        }
+
+        if (scale is not null)
+        {
+            result = result with { Scale = ImagePreprocessing.ParseList("scale", scale) is [var factor] ? factor : throw BadOption("scale", scale, "one number, for example 0.00392157") };
+        }
+
+        if (size is not null)
+        {
+            var parts = size.Split('x', 'X');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
+                || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) || w <= 0 || h <= 0)
+            {
+                throw BadOption("image-size", size, "WIDTHxHEIGHT with positive integers, for example 224x224");
+            }
+
+            result = result with { Width = w, Height = h };
+        }
+
+        return result;
+    }
+
+    private static Core.DsgException BadOption(string option, string text, string allowed) =>
+        new(Core.ErrorCodes.BadOption, $"Option '--{option}' has the value '{text}'; allowed: {allowed}.", $"Pass --{option} as {allowed}.");
+
+    private static EvaluationReport Evaluate(string referencePath, string candidatePath, string? dataPath, string? labelsPath,
+        ImagePreprocessing? preprocessing, DsgOptions options,
         CancellationToken cancellationToken, out string dataDescription)
     {
         var referenceModel = OnnxModel.Load(referencePath);
@@ -76,7 +128,11 @@ internal static class EvalCommand
         }
         else
         {
-            set = CalibrationData.Load(dataPath, new CalibrationDataOptions { SampleShape = options.InputShape });
+            // Images are resized to the model's input; a .npy is only checked against a declared --input-shape.
+            bool images = !dataPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+            var sampleShape = options.InputShape ?? (images ? QuantizePipeline.SampleShape(referenceModel,
+                new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource() }) : null);
+            set = CalibrationData.Load(dataPath, new CalibrationDataOptions { SampleShape = sampleShape, Preprocessing = preprocessing });
             if (labelsPath is not null)
             {
                 set = CalibrationData.WithLabels(set, CalibrationData.LoadLabels(labelsPath), labelsPath);

@@ -34,6 +34,28 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void IdxImagesWithDeclaredPreprocessingReproduceTheAssetsTestAccuracy()
+    {
+        string images = Path.Combine(RepoPaths.FashionMnist, "t10k-images-idx3-ubyte.gz");
+        string labels = Path.Combine(RepoPaths.FashionMnist, "t10k-labels-idx1-ubyte.gz");
+        var run = InProcessTool.Run("eval", s_model, s_model, "--data", images, "--labels", labels, "--mean", "0.2860", "--std", "0.3530", "--threads", "2", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var report = run.Line("eval");
+        Assert.Equal(10_000, report.GetProperty("samples").GetInt32());
+        // testassets/models/manifest.json: resnet_fmnist scores 92.14 % on the Fashion-MNIST test set.
+        Assert.Equal(0.9214, report.GetProperty("reference").GetProperty("accuracy").GetDouble(), 4);
+
+        var undeclared = InProcessTool.Run("eval", s_model, s_model, "--data", images);
+        Assert.Equal(1, undeclared.ExitCode);
+        Assert.StartsWith($"error {ErrorCodes.PreprocessingRequired}:", undeclared.Error);
+        Assert.Contains("--mean", undeclared.Error);
+
+        var bad = InProcessTool.Run("eval", s_model, s_model, "--data", images, "--mean", "grey", "--std", "0.35");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.StartsWith($"error {ErrorCodes.BadOption}:", bad.Error);
+    }
+
+    [Fact]
     public void LabelsWithoutDataAndAMissingModelAreCodedErrors()
     {
         var labels = InProcessTool.Run("eval", s_model, s_model, "--labels", RepoPaths.Data("fmnist_test_64_labels.npy"));
