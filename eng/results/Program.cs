@@ -25,6 +25,8 @@ int samples = int.Parse(Arg("samples", "256"), c);
 int iterations = int.Parse(Arg("iterations", "500"), c);
 // W8A8 cells use only the first N seeds (--w8a8-seeds 1 saves time; the table says so).
 int int8Seeds = int.Parse(Arg("w8a8-seeds", seeds.Length.ToString(c)), c);
+// How 8-bit weights are stored (first/last layers of the default recipe and every W8A8 layer): reduced (default) or full.
+var eightBitWeights = Enum.Parse<EightBitWeightStorage>(Arg("eight-bit-weights", "reduced"), ignoreCase: true);
 string output = Path.Combine(root, Arg("out", "docs/results.md"));
 string fmnist = Environment.GetEnvironmentVariable("FMNIST_DIR") ?? "/usr/share/datasets/fashion-mnist";
 var preprocessing = new ImagePreprocessing { Mean = [0.2860f], Std = [0.3530f] };
@@ -86,7 +88,7 @@ foreach (var name in models)
                         continue;
                     }
 
-                    var options = QuantizationOptions.FromPrecision(precision) with { Recipe = recipe };
+                    var options = QuantizationOptions.FromPrecision(precision) with { Recipe = recipe, EightBitWeights = eightBitWeights };
                     var result = ModelQuantizer.Quantize(model, calibration, options);
                     double acc = ModelEvaluator.Accuracy(result.Model, test);
                     var key = (name, method, recipe, precision);
@@ -132,7 +134,7 @@ string Render(bool complete)
         : string.Create(c, $"- Cells below 8 bits give mean ± standard deviation over the seeds; W8A8 cells use only the first {int8Seeds} seed(s) (a single number has no ± )."));
     md.AppendLine("- Recipes: `default` = first/last layer at 8 bits, per-channel weights with MSE clipping search, activations by the default observer (" +
         QuantizationOptions.DefaultObserver.ToString().ToLowerInvariant() + "); `paper` = every layer at the target width, per-channel min/max weights, per-tensor min/max activations.");
-    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
+    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
     if (missing.Count > 0)
     {
         md.AppendLine($"- Not measured (model file missing): {string.Join(", ", missing)}.");

@@ -36,6 +36,9 @@ internal sealed class QuantizeSettings
     /// <summary>Accepted <c>FirstLastLayer</c> and <c>InputQuantization</c> values.</summary>
     public static readonly string[] LayerWidths = { "8bit", "target" };
 
+    /// <summary>Accepted <c>EightBitWeights</c> values.</summary>
+    public static readonly string[] EightBitWeightStorages = { "reduced", "full" };
+
     private readonly List<KeyValuePair<string, string>> _options = new();
     private string? _threads;
 
@@ -113,6 +116,7 @@ internal sealed class QuantizeSettings
         Add("weight-range", Choice("WeightRange", WeightRanges, problems));
         Add("first-last-layer", Choice("FirstLastLayer", LayerWidths, problems));
         Add("input-quantization", Choice("InputQuantization", LayerWidths, problems));
+        Add("eight-bit-weights", Choice("EightBitWeights", EightBitWeightStorages, problems));
         Add("input-shape", InputShape(problems));
         Add("min-agreement", MinAgreement(problems));
         string? calibration = ExistingFile("CalibrationData", projectDirectory, problems);

@@ -80,6 +80,8 @@ if (mode == "memory")
 {
     int batches = Option("batches", 20), iterations = Option("iterations", 10);
     var rss = new List<double>();
+    var live = new List<long>();
+    var managed = new List<double>();
     var options = new GenerationOptions
     {
         Samples = batches * batch,
@@ -92,7 +94,17 @@ if (mode == "memory")
     {
         if (p.Iteration == p.Iterations)
         {
+            if (args.Contains("--collect"))
+            {
+                // Full GC and finalizers first, so that what remains is memory still held, not garbage awaiting collection.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+            }
+
             rss.Add(ReadStatusKb("VmRSS") / 1024.0);
+            live.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            managed.Add(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
         }
     });
     var stopwatch = Stopwatch.StartNew();
@@ -108,6 +120,8 @@ if (mode == "memory")
         seconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 1),
         rss_mib = rss.Select(v => Math.Round(v, 1)).ToArray(),
         growth_batch2_to_last_mib = Math.Round(rss[^1] - rss[Math.Min(1, rss.Count - 1)], 1),
+        live_tensors = live,
+        managed_heap_mib = managed.Select(v => Math.Round(v, 1)).ToArray(),
         peak_rss_mib = Math.Round(ReadStatusKb("VmHWM") / 1024.0, 1),
     }));
     return 0;

@@ -7,7 +7,8 @@ namespace Dsg.Core.Onnx;
 /// Writes a QDQ model from a BN-folded fp32 model, its plan and its calibration:
 /// <list type="bullet">
 /// <item>weights are stored behind a per-channel DequantizeLinear: below 8 bits as int8 (values on the b-bit symmetric
-/// grid, zero point 0); at 8 bits as uint8 holding q + 128 with zero point 128 (see <see cref="Uint8WeightOffset"/>);</item>
+/// grid, zero point 0); at 8 bits as set by <see cref="QuantizationOptions.EightBitWeights"/>: by default int8 on the
+/// 7-bit range [−63, 63], or uint8 holding q + 128 with zero point 128 (see <see cref="Uint8WeightOffset"/>);</item>
 /// <item>biases are stored as int32 with scale = input scale × weight scale per channel and zero point 0;</item>
 /// <item>activations get QuantizeLinear/DequantizeLinear (uint8, asymmetric, as ONNX Runtime's x86 integer kernels
 /// take them); below 8 bits a Clip to the exact 2^b-level range [(0 − zp)·s, (2^b − 1 − zp)·s] comes first, so every
@@ -18,8 +19,9 @@ namespace Dsg.Core.Onnx;
 public static class QdqWriter
 {
     /// <summary>
-    /// 8-bit weights are stored as uint8 q + 128 with zero point 128: the same symmetric values, but ONNX Runtime then
-    /// fuses them into its U8U8 integer kernels. Its U8S8 kernels (int8 weights) on x86 CPUs without VNNI sum pairs of
+    /// With <see cref="EightBitWeightStorage.Full"/>, 8-bit weights are stored as uint8 q + 128 with zero point 128: the
+    /// same symmetric values, but ONNX Runtime then fuses them into its U8U8 integer kernels (exact, but slower than fp32
+    /// on AVX2). The default <see cref="EightBitWeightStorage.Reduced"/> keeps int8 on the 7-bit range instead. Its U8S8 kernels (int8 weights) on x86 CPUs without VNNI sum pairs of
     /// products in int16 and saturate (255 · 127 · 2 &gt; 32767); measured on the test assets that cost 0.5–0.9 points of
     /// accuracy at W8A8, against 0.07–0.12 for the unfused graph (docs/quantization.md). Below 8 bits pairs stay in range.
     /// </summary>
@@ -42,7 +44,7 @@ public static class QdqWriter
         {
             var tensor = initializers[group.Key.Initializer];
             var quantized = WeightQuantizer.Quantize(OnnxTensor.ToFloats(tensor, model), OnnxTensor.Shape(tensor), group.Key.Axis,
-                group.Key.Bits, options.EffectiveWeightRange);
+                group.Key.Bits == 8 && options.EightBitWeights == EightBitWeightStorage.Reduced ? 7 : group.Key.Bits, options.EffectiveWeightRange);
             string name = group.Key.Initializer;
             string q = Unique(graph, name + "_quantized", taken);
             string scale = Unique(graph, name + "_scale", taken);

@@ -52,6 +52,14 @@ public sealed record QuantizationOptions
     /// </summary>
     public bool EightBitInput { get; init; } = true;
 
+    /// <summary>
+    /// How 8-bit weights are stored. <see cref="EightBitWeightStorage.Reduced"/> (default): int8 on the 7-bit range
+    /// [−63, 63], ONNX Runtime's reduce-range advice, so its fast U8S8 kernels cannot saturate on x86 without VNNI.
+    /// <see cref="EightBitWeightStorage.Full"/>: the full [−127, 127] range stored as uint8 q + 128 (U8U8 kernels; exact but
+    /// slower than fp32 on AVX2). Measured in docs/quantization.md.
+    /// </summary>
+    public EightBitWeightStorage EightBitWeights { get; init; } = EightBitWeightStorage.Reduced;
+
     /// <summary>The percentile the <see cref="ObserverKind.Percentile"/> observer keeps, in (50, 100]. Default 99.99.</summary>
     public double Percentile { get; init; } = 99.99;
 
@@ -187,6 +195,7 @@ public sealed record QuantizationOptions
         ["weightRange"] = EffectiveWeightRange.ToString().ToLowerInvariant(),
         ["eightBitFirstLastLayer"] = EffectiveEightBitFirstLastLayer,
         ["eightBitInput"] = EightBitInput,
+        ["eightBitWeights"] = EightBitWeights.ToString().ToLowerInvariant(),
         ["percentile"] = Percentile,
     });
 

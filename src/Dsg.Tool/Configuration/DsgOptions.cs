@@ -49,6 +49,9 @@ internal sealed record DsgOptions
     /// <summary>8bit or target for the model input's quantization. Default 8bit.</summary>
     public string InputQuantization { get; init; } = "8bit";
 
+    /// <summary>reduced or full: how 8-bit weights are stored. Default reduced.</summary>
+    public string EightBitWeights { get; init; } = "reduced";
+
     /// <summary>A .npy file of real calibration images (N×C×H×W float32) used instead of synthetic samples.</summary>
     public string? CalibrationData { get; init; }
 

@@ -27,6 +27,9 @@ internal static class OptionCatalog
     /// <summary>Accepted widths for the first/last layers and the model input.</summary>
     public static readonly string[] LayerWidths = ["8bit", "target"];
 
+    /// <summary>Accepted storages of 8-bit weights (the first is the default).</summary>
+    public static readonly string[] EightBitWeightStorages = ["reduced", "full"];
+
     public static OptionDefinition Precision { get; } = Choice(nameof(DsgOptions.Precision),
         "Weight and activation bit widths.", Precisions, o => o.Precision, (o, v) => o with { Precision = v }, upper: true);
 
@@ -71,6 +74,10 @@ internal static class OptionCatalog
     public static OptionDefinition InputQuantization { get; } = Choice(nameof(DsgOptions.InputQuantization),
         "Width of the model input's quantization: 8bit (default; the image data, which ZeroQ and DSG leave in float) or target (the activation width).",
         LayerWidths, o => o.InputQuantization, (o, v) => o with { InputQuantization = v });
+
+    public static OptionDefinition EightBitWeights { get; } = Choice(nameof(DsgOptions.EightBitWeights),
+        "Storage of 8-bit weights: reduced (default; int8 on the 7-bit range, ONNX Runtime's fast U8S8 kernels without int16 saturation) or full (the whole 8-bit range as uint8, exact but slower U8U8 kernels on CPUs without VNNI).",
+        EightBitWeightStorages, o => o.EightBitWeights, (o, v) => o with { EightBitWeights = v });
 
     public static OptionDefinition CalibrationData { get; } = new(nameof(DsgOptions.CalibrationData),
         "A .npy file of real calibration images (N x C x H x W float32, preprocessed like the model's input), used instead of synthetic samples. Its content, not its path, enters the cache key.",
@@ -160,7 +167,7 @@ internal static class OptionCatalog
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
-        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization,
+        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
         InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];

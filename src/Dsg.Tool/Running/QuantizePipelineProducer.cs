@@ -45,6 +45,7 @@ internal static class QuantizePipelineProducer
         },
         EightBitFirstLastLayer = options.FirstLastLayer is null ? null : options.FirstLastLayer == "8bit",
         EightBitInput = options.InputQuantization == "8bit",
+        EightBitWeights = options.EightBitWeights == "full" ? EightBitWeightStorage.Full : EightBitWeightStorage.Reduced,
         BatchSize = options.BatchSize,
         Threads = options.Threads,
     };

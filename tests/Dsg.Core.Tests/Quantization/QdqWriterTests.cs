@@ -42,9 +42,30 @@ public sealed class QdqWriterTests
     }
 
     [Fact]
-    public void EightBitWeightsAreStoredAsUint8WithZeroPoint128SoFusedKernelsMatchTheUnfusedGraph()
+    public void EightBitWeightsDefaultToTheSevenBitRangeInInt8SoFusedKernelsMatchTheUnfusedGraph()
     {
         var result = Quantize("W8A8");
+        Assert.Equal(EightBitWeightStorage.Reduced, QuantizationOptions.FromPrecision("W8A8").EightBitWeights);
+        var init = result.Model.Graph.Initializer.ToDictionary(t => t.Name);
+        var eightBit = result.Qdq.Weights.Where(w => w.Site.Bits == 8).ToList();
+        Assert.NotEmpty(eightBit);
+        foreach (var weight in eightBit)
+        {
+            var stored = init[weight.QuantizedName];
+            Assert.Equal((int)TensorProto.Types.DataType.Int8, stored.DataType);
+            var values = OnnxTensor.ToInt64s(stored);
+            Assert.All(values, v => Assert.InRange(v, -63, 63));
+            Assert.Contains(values, v => Math.Abs(v) == 63);
+        }
+
+        AssertFusedMatchesUnfused(result);
+    }
+
+    [Fact]
+    public void FullEightBitWeightsAreStoredAsUint8WithZeroPoint128SoFusedKernelsMatchTheUnfusedGraph()
+    {
+        var result = ModelQuantizer.Quantize(s_resnet.Value, TestData.Real,
+            QuantizationOptions.FromPrecision("W8A8") with { EightBitWeights = EightBitWeightStorage.Full });
         var init = result.Model.Graph.Initializer.ToDictionary(t => t.Name);
         var eightBit = result.Qdq.Weights.Where(w => w.Site.Bits == 8).ToList();
         Assert.NotEmpty(eightBit);
@@ -57,9 +78,16 @@ public sealed class QdqWriterTests
             Assert.Equal(weight.Weight.Values.Select(v => (long)v + QdqWriter.Uint8WeightOffset), values);
         }
 
-        // ORT's fused integer kernels must compute what the QDQ graph says. With int8 weights its U8S8 kernels on x86
-        // without VNNI saturate int16 pair sums: measured here, the logits then drift by up to 4.8 (largest logit 15.8);
-        // with uint8 weights the two agree to 0.03.
+        AssertFusedMatchesUnfused(result);
+    }
+
+    /// <summary>
+    /// ORT's fused integer kernels must compute what the QDQ graph says. With full-range int8 weights its U8S8 kernels on
+    /// x86 without VNNI saturate int16 pair sums: measured here, the logits then drift by up to 4.8 (largest logit 15.8);
+    /// with either storage above the two agree to about 0.03.
+    /// </summary>
+    private static void AssertFusedMatchesUnfused(QuantizationResult result)
+    {
         using var fused = new OnnxRuntimeRunner(result.Model, 1, null, GraphOptimizationLevel.ORT_ENABLE_ALL);
         using var reference = new OnnxRuntimeRunner(result.Model, 1, null, GraphOptimizationLevel.ORT_DISABLE_ALL);
         var a = ModelEvaluator.Predict(fused, TestData.Real);

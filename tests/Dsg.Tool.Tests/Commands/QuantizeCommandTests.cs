@@ -124,18 +124,20 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(Core.Quantization.WeightRangeMethod.MinMax, unset.EffectiveWeightRange);
         Assert.False(unset.EffectiveEightBitFirstLastLayer);
         Assert.True(unset.EightBitInput);
+        Assert.Equal(Core.Quantization.EightBitWeightStorage.Reduced, unset.EightBitWeights);
         var set = QuantizePipelineProducer.QuantizationOptionsFor(new Dsg.Tool.Configuration.DsgOptions
         {
-            Precision = "W4A4", Recipe = "paper", WeightRange = "mse", FirstLastLayer = "8bit", InputQuantization = "target",
+            Precision = "W4A4", Recipe = "paper", WeightRange = "mse", FirstLastLayer = "8bit", InputQuantization = "target", EightBitWeights = "full",
         });
+        Assert.Equal(Core.Quantization.EightBitWeightStorage.Full, set.EightBitWeights);
         Assert.Equal(Core.Quantization.WeightRangeMethod.Mse, set.EffectiveWeightRange);
         Assert.True(set.EffectiveEightBitFirstLastLayer);
         Assert.False(set.EightBitInput);
 
-        var keys = new[] { "--weight-range", "--first-last-layer", "--input-quantization" }
-            .Select(flag => Quantize(Producer(), flag, flag == "--weight-range" ? "minmax" : "target").Line("result").GetProperty("cacheKey").GetString())
+        var keys = new[] { ("--weight-range", "minmax"), ("--first-last-layer", "target"), ("--input-quantization", "target"), ("--eight-bit-weights", "full") }
+            .Select(f => Quantize(Producer(), f.Item1, f.Item2).Line("result").GetProperty("cacheKey").GetString())
             .Append(Quantize(Producer()).Line("result").GetProperty("cacheKey").GetString());
-        Assert.Equal(4, keys.Distinct().Count());
+        Assert.Equal(5, keys.Distinct().Count());
 
         var bad = Quantize(Producer(), "--first-last-layer", "7bit");
         Assert.Equal(1, bad.ExitCode);
