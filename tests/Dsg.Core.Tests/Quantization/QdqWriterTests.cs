@@ -46,14 +46,8 @@ public sealed class QdqWriterTests
     {
         var result = Quantize("W8A8");
         Assert.Equal(EightBitWeightStorage.Reduced, QuantizationOptions.FromPrecision("W8A8").EightBitWeights);
-        var init = result.Model.Graph.Initializer.ToDictionary(t => t.Name);
-        var eightBit = result.Qdq.Weights.Where(w => w.Site.Bits == 8).ToList();
-        Assert.NotEmpty(eightBit);
-        foreach (var weight in eightBit)
+        foreach (var (_, values) in StoredEightBitWeights(result, TensorProto.Types.DataType.Int8))
         {
-            var stored = init[weight.QuantizedName];
-            Assert.Equal((int)TensorProto.Types.DataType.Int8, stored.DataType);
-            var values = OnnxTensor.ToInt64s(stored);
             Assert.All(values, v => Assert.InRange(v, -63, 63));
             Assert.Contains(values, v => Math.Abs(v) == 63);
         }
@@ -66,19 +60,23 @@ public sealed class QdqWriterTests
     {
         var result = ModelQuantizer.Quantize(s_resnet.Value, TestData.Real,
             QuantizationOptions.FromPrecision("W8A8") with { EightBitWeights = EightBitWeightStorage.Full });
-        var init = result.Model.Graph.Initializer.ToDictionary(t => t.Name);
-        var eightBit = result.Qdq.Weights.Where(w => w.Site.Bits == 8).ToList();
-        Assert.NotEmpty(eightBit);
-        foreach (var weight in eightBit)
+        foreach (var (weight, values) in StoredEightBitWeights(result, TensorProto.Types.DataType.Uint8))
         {
-            var stored = init[weight.QuantizedName];
-            Assert.Equal((int)TensorProto.Types.DataType.Uint8, stored.DataType);
-            var values = OnnxTensor.ToInt64s(stored);
             Assert.All(values, v => Assert.InRange(v, 1, 255));
             Assert.Equal(weight.Weight.Values.Select(v => (long)v + QdqWriter.Uint8WeightOffset), values);
         }
 
         AssertFusedMatchesUnfused(result);
+    }
+
+    /// <summary>The weights planned at 8 bits with their stored integers; asserts there are some and their element type.</summary>
+    private static List<(WeightQuantization Weight, long[] Values)> StoredEightBitWeights(QuantizationResult result, TensorProto.Types.DataType type)
+    {
+        var init = result.Model.Graph.Initializer.ToDictionary(t => t.Name);
+        var stored = result.Qdq.Weights.Where(w => w.Site.Bits == 8).Select(w => (w, init[w.QuantizedName])).ToList();
+        Assert.NotEmpty(stored);
+        Assert.All(stored, s => Assert.Equal((int)type, s.Item2.DataType));
+        return stored.Select(s => (s.w, OnnxTensor.ToInt64s(s.Item2))).ToList();
     }
 
     /// <summary>
