@@ -6,29 +6,15 @@ namespace Dsg.Core.Quantization.Observers;
 /// folds the tail into the last kept bin, merges the kept bins into as many levels as the grid has on that side
 /// (all levels for non-negative tensors, half for signed ones), and keeps the t with the smallest KL(P‖Q).
 /// </summary>
-public sealed class EntropyObserver : IActivationObserver
+public sealed class EntropyObserver : HistogramObserver
 {
     private const int AbsBins = 2048;
-    private readonly ActivationHistogram _histogram = new();
+    /// <inheritdoc />
+    public override ObserverKind Kind => ObserverKind.Entropy;
 
     /// <inheritdoc />
-    public ObserverKind Kind => ObserverKind.Entropy;
-
-    /// <inheritdoc />
-    public (float Min, float Max) Observed => _histogram.Observed;
-
-    /// <inheritdoc />
-    public void Observe(ReadOnlySpan<float> values, int samples) => _histogram.Add(values);
-
-    /// <inheritdoc />
-    public (float Min, float Max) ChooseRange(IntegerGrid grid)
+    private protected override (float Min, float Max) Choose(IntegerGrid grid, float min, float max)
     {
-        if (!_histogram.Any)
-        {
-            return (0f, 0f);
-        }
-
-        var (min, max) = _histogram.Observed;
         double absMax = Math.Max(Math.Abs(min), Math.Abs(max));
         if (absMax <= 0)
         {
@@ -38,12 +24,12 @@ public sealed class EntropyObserver : IActivationObserver
         bool signed = min < 0;
         int levels = signed ? Math.Max(grid.Levels / 2, 1) : grid.Levels;
         var abs = new double[AbsBins];
-        var counts = _histogram.Counts;
+        var counts = Histogram.Counts;
         for (int i = 0; i < counts.Length; i++)
         {
             if (counts[i] != 0)
             {
-                abs[Math.Min((int)(Math.Abs(_histogram.Center(i)) / absMax * AbsBins), AbsBins - 1)] += counts[i];
+                abs[Math.Min((int)(Math.Abs(Histogram.Center(i)) / absMax * AbsBins), AbsBins - 1)] += counts[i];
             }
         }
 

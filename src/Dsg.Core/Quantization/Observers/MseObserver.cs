@@ -5,30 +5,16 @@ namespace Dsg.Core.Quantization.Observers;
 /// observed upper end (200 steps) and, for signed tensors, the lower end independently (50 × 50 steps); a value inside the range costs scale²/12 (rounding), a value outside
 /// costs its squared distance to the range (clipping). Values are kept in a 2048-bin histogram.
 /// </summary>
-public sealed class MseObserver : IActivationObserver
+public sealed class MseObserver : HistogramObserver
 {
     private const int Candidates = 200;
     private const int SignedSteps = 50;
-    private readonly ActivationHistogram _histogram = new();
+    /// <inheritdoc />
+    public override ObserverKind Kind => ObserverKind.Mse;
 
     /// <inheritdoc />
-    public ObserverKind Kind => ObserverKind.Mse;
-
-    /// <inheritdoc />
-    public (float Min, float Max) Observed => _histogram.Observed;
-
-    /// <inheritdoc />
-    public void Observe(ReadOnlySpan<float> values, int samples) => _histogram.Add(values);
-
-    /// <inheritdoc />
-    public (float Min, float Max) ChooseRange(IntegerGrid grid)
+    private protected override (float Min, float Max) Choose(IntegerGrid grid, float min, float max)
     {
-        if (!_histogram.Any)
-        {
-            return (0f, 0f);
-        }
-
-        var (min, max) = _histogram.Observed;
         double bestError = double.PositiveInfinity;
         (float, float) best = (min, max);
 
@@ -59,7 +45,7 @@ public sealed class MseObserver : IActivationObserver
         var p = QuantParams.FromRange(lo, hi, grid);
         double rangeMin = p.RangeMin, rangeMax = p.RangeMax, rounding = (double)p.Scale * p.Scale / 12;
         double error = 0;
-        var counts = _histogram.Counts;
+        var counts = Histogram.Counts;
         for (int i = 0; i < counts.Length; i++)
         {
             if (counts[i] == 0)
@@ -67,7 +53,7 @@ public sealed class MseObserver : IActivationObserver
                 continue;
             }
 
-            double c = _histogram.Center(i);
+            double c = Histogram.Center(i);
             double e = c < rangeMin ? (rangeMin - c) * (rangeMin - c) : c > rangeMax ? (c - rangeMax) * (c - rangeMax) : rounding;
             error += counts[i] * e;
         }

@@ -4,10 +4,8 @@ namespace Dsg.Core.Quantization.Observers;
 /// The range runs from the (100 − p)th to the pth percentile of every value seen (p = 99.99 by default), so the
 /// rarest outliers are clipped. Values are kept in a 2048-bin histogram.
 /// </summary>
-public sealed class PercentileObserver : IActivationObserver
+public sealed class PercentileObserver : HistogramObserver
 {
-    private readonly ActivationHistogram _histogram = new();
-
     /// <summary>Creates the observer.</summary>
     /// <param name="percentile">The upper percentile kept, in (50, 100].</param>
     public PercentileObserver(double percentile = 99.99)
@@ -24,25 +22,13 @@ public sealed class PercentileObserver : IActivationObserver
     public double Percentile { get; }
 
     /// <inheritdoc />
-    public ObserverKind Kind => ObserverKind.Percentile;
+    public override ObserverKind Kind => ObserverKind.Percentile;
 
     /// <inheritdoc />
-    public (float Min, float Max) Observed => _histogram.Observed;
-
-    /// <inheritdoc />
-    public void Observe(ReadOnlySpan<float> values, int samples) => _histogram.Add(values);
-
-    /// <inheritdoc />
-    public (float Min, float Max) ChooseRange(IntegerGrid grid)
+    private protected override (float Min, float Max) Choose(IntegerGrid grid, float min, float max)
     {
-        if (!_histogram.Any)
-        {
-            return (0f, 0f);
-        }
-
-        var (min, max) = _histogram.Observed;
-        float lo = min >= 0 ? min : (float)_histogram.Quantile(1 - Percentile / 100);
-        float hi = (float)_histogram.Quantile(Percentile / 100);
+        float lo = min >= 0 ? min : (float)Histogram.Quantile(1 - Percentile / 100);
+        float hi = (float)Histogram.Quantile(Percentile / 100);
         return (Math.Max(lo, min), Math.Min(hi, max));
     }
 }
