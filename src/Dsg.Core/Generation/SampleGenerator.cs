@@ -115,7 +115,7 @@ public static class SampleGenerator
     /// Every tensor of a batch is disposed by its scope, yet without this, resident memory grew ~6 MiB per batch on
     /// resnet_fmnist while the live-tensor count stayed flat, and a full collection made it flat: native memory held by
     /// managed objects awaiting finalization, which a ~6 MiB managed heap gives the GC no reason to collect
-    /// (docs/performance.md). One collection per batch costs about a millisecond.
+    /// (docs/performance.md). One collection of a heap that small per batch is negligible next to a batch's iterations.
     /// </summary>
     private static void ReleaseBatchGarbage()
     {
