@@ -19,11 +19,11 @@ namespace Dsg.Core.Onnx;
 public static class QdqWriter
 {
     /// <summary>
-    /// With <see cref="EightBitWeightStorage.Full"/>, 8-bit weights are stored as uint8 q + 128 with zero point 128: the
-    /// same symmetric values, but ONNX Runtime then fuses them into its U8U8 integer kernels (exact, but slower than fp32
-    /// on AVX2). The default <see cref="EightBitWeightStorage.Reduced"/> keeps int8 on the 7-bit range instead. Its U8S8 kernels (int8 weights) on x86 CPUs without VNNI sum pairs of
-    /// products in int16 and saturate (255 · 127 · 2 &gt; 32767); measured on the test assets that cost 0.5–0.9 points of
-    /// accuracy at W8A8, against 0.07–0.12 for the unfused graph (docs/quantization.md). Below 8 bits pairs stay in range.
+    /// The offset of 8-bit weights stored with <see cref="EightBitWeightStorage.Full"/>: uint8 q + 128 with zero point 128,
+    /// the same symmetric values, which ONNX Runtime fuses into its U8U8 kernels. Full-range int8 weights would take its
+    /// U8S8 kernels, whose int16 pair sums saturate on x86 without VNNI (255 · 127 · 2 &gt; 32767; 0.5–0.9 points at
+    /// W8A8 on the test assets, docs/quantization.md); the default <see cref="EightBitWeightStorage.Reduced"/> avoids that
+    /// with int8 on the 7-bit range instead.
     /// </summary>
     public const int Uint8WeightOffset = 128;
 

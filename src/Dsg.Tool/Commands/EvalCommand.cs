@@ -112,6 +112,9 @@ internal static class EvalCommand
     {
         var referenceModel = OnnxModel.Load(referencePath);
         var candidateModel = OnnxModel.Load(candidatePath);
+        // C,H,W: the declared --input-shape, else the model's own (DSG0203 when its spatial dimensions are dynamic).
+        long[] ModelShape() => options.InputShape is { } declared ? declared.ToArray()
+            : QuantizePipeline.SampleShape(referenceModel, new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource() });
         CalibrationSet set;
         if (dataPath is null)
         {
@@ -121,17 +124,14 @@ internal static class EvalCommand
                     "Pass the inputs the labels belong to with --data PATH.");
             }
 
-            var shape = options.InputShape is { } declared ? declared.ToArray()
-                : QuantizePipeline.SampleShape(referenceModel, new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource() });
-            set = GaussianCalibrationSource.Noise(options.Samples, shape, options.Seed);
+            set = GaussianCalibrationSource.Noise(options.Samples, ModelShape(), options.Seed);
             dataDescription = string.Create(CultureInfo.InvariantCulture, $"{options.Samples} N(0,1) samples (seed {options.Seed})");
         }
         else
         {
             // Images are resized to the model's input; a .npy is only checked against a declared --input-shape.
             bool images = !dataPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
-            var sampleShape = options.InputShape ?? (images ? QuantizePipeline.SampleShape(referenceModel,
-                new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource() }) : null);
+            var sampleShape = images ? ModelShape() : options.InputShape?.ToArray();
             set = CalibrationData.Load(dataPath, new CalibrationDataOptions { SampleShape = sampleShape, Preprocessing = preprocessing });
             if (labelsPath is not null)
             {

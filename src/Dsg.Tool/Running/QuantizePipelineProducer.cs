@@ -37,12 +37,7 @@ internal static class QuantizePipelineProducer
     {
         Recipe = QuantizationOptions.ParseRecipe(options.Recipe),
         Observer = options.Observer is null ? null : QuantizationOptions.ParseObserver(options.Observer),
-        WeightRange = options.WeightRange switch
-        {
-            null => null,
-            "minmax" => WeightRangeMethod.MinMax,
-            _ => WeightRangeMethod.Mse,
-        },
+        WeightRange = options.WeightRange is null ? null : QuantizationOptions.ParseWeightRange(options.WeightRange),
         EightBitFirstLastLayer = options.FirstLastLayer is null ? null : options.FirstLastLayer == "8bit",
         EightBitInput = options.InputQuantization == "8bit",
         EightBitWeights = options.EightBitWeights == "full" ? EightBitWeightStorage.Full : EightBitWeightStorage.Reduced,
