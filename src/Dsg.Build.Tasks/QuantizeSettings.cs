@@ -39,6 +39,15 @@ internal sealed class QuantizeSettings
     /// <summary>Accepted <c>EightBitWeights</c> values.</summary>
     public static readonly string[] EightBitWeightStorages = { "reduced", "full" };
 
+    /// <summary>Accepted <c>Without</c> terms (DSG loss terms to switch off), in the tool's canonical order.</summary>
+    public static readonly string[] Terms = { "class", "input-stats", "lse", "priors", "sci", "slack" };
+
+    /// <summary>Accepted names in <c>TermWeights</c>, in the tool's canonical order.</summary>
+    public static readonly string[] WeightNames = { "bn", "class", "input-stats", "l2", "sci", "tv" };
+
+    /// <summary>The largest loss-term weight the tool accepts.</summary>
+    private const double MaxWeight = 1e6;
+
     private readonly List<KeyValuePair<string, string>> _options = new();
     private string? _threads;
 
@@ -111,6 +120,8 @@ internal sealed class QuantizeSettings
         Add("batch-size", WholeNumber("BatchSize", 1, 4096, problems));
         Add("seed", WholeNumber("Seed", 0, int.MaxValue, problems));
         Add("device", Choice("Device", Devices, problems));
+        Add("without", Without(problems));
+        Add("term-weights", TermWeights(problems));
         Add("recipe", Choice("Recipe", Recipes, problems));
         Add("observer", Choice("Observer", Observers, problems));
         Add("weight-range", Choice("WeightRange", WeightRanges, problems));
@@ -205,6 +216,59 @@ internal sealed class QuantizeSettings
         }
 
         return x.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary><c>none</c>, or the terms distinct, lower case and sorted, so their order does not rerun the tool.</summary>
+    private string? Without(ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata("Without").Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        if (string.Equals(value, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            return "none";
+        }
+
+        var terms = value.Split(',').Select(t => t.Trim().ToLowerInvariant()).ToList();
+        if (terms.Any(t => Array.IndexOf(Terms, t) < 0))
+        {
+            problems.Add(Problem("Without", value, "none or a comma-separated list of " + string.Join(", ", Terms)));
+            return null;
+        }
+
+        return string.Join(",", terms.Distinct().OrderBy(t => t, StringComparer.Ordinal));
+    }
+
+    /// <summary>The <c>NAME=VALUE</c> pairs sorted by name with invariant numbers, so their order and spelling do not rerun the tool.</summary>
+    private string? TermWeights(ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata("TermWeights").Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        var weights = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (string pair in value.Split(','))
+        {
+            string[] parts = pair.Split('=');
+            string name = parts[0].Trim().ToLowerInvariant();
+            if (parts.Length != 2 || Array.IndexOf(WeightNames, name) < 0 || weights.ContainsKey(name)
+                || !double.TryParse(parts[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double weight)
+                || !(weight >= 0 && weight <= MaxWeight))
+            {
+                problems.Add(Problem("TermWeights", value,
+                    "comma-separated NAME=VALUE pairs, NAME one of " + string.Join(", ", WeightNames) + " (each at most once), VALUE a number from 0 to 1e6"));
+                return null;
+            }
+
+            weights[name] = weight;
+        }
+
+        return string.Join(",", weights.Select(w => w.Key + "=" + w.Value.ToString("R", CultureInfo.InvariantCulture)));
     }
 
     private string? InputShape(ICollection<KeyValuePair<string, string>> problems)

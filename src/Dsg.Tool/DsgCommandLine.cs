@@ -82,6 +82,7 @@ internal static class DsgCommandLine
             [
                 "dotnet dsg generate model.onnx --out samples/ --samples 64 --iterations 200",
                 "dotnet dsg generate model.onnx --out baseline/ --method zeroq --seed 3",
+                "dotnet dsg generate model.onnx --out ablation/ --without sci,class --term-weights bn=2",
             ],
             [evaluate] =
             [

@@ -60,6 +60,15 @@ public sealed class DsgQuantizeModelTests : IDisposable
     }
 
     [Fact]
+    public void AblationMetadataReachesTheToolsCommandLine()
+    {
+        var task = Task("net.onnx", ("Without", "sci,class"), ("TermWeights", "bn=2"));
+
+        Assert.True(task.Execute());
+        Assert.Equal($"quantize {_dir.Combine("net.onnx")} --precision W8A8 --without class,sci --term-weights bn=2", Assert.Single(_tool.Invocations));
+    }
+
+    [Fact]
     public void SecondRunWithTheSameCacheSaysCacheHit()
     {
         Assert.True(Task("net.onnx").Execute());

@@ -67,6 +67,20 @@ public sealed class QuantizeSettingsTests
     }
 
     [Fact]
+    public void AblationMetadataIsNormalisedSoItsOrderAndSpellingDoNotRerunGeneration()
+    {
+        var (s, problems) = Read("net.onnx", ("Without", "SCI, class,sci"), ("TermWeights", "class=5, BN=2.50"));
+        var (reordered, _) = Read("net.onnx", ("Without", "class,sci"), ("TermWeights", "bn=2.5,class=5e0"));
+
+        Assert.Empty(problems);
+        Assert.Equal(["precision=W8A8", "without=class,sci", "term-weights=bn=2.5,class=5"], s.NormalizedOptions);
+        Assert.Equal(s.NormalizedOptions, reordered.NormalizedOptions);
+        string args = string.Join(" ", s.ToolOptions().Select(o => o.Key + " " + o.Value));
+        Assert.Contains("--without class,sci --term-weights bn=2.5,class=5", args, StringComparison.Ordinal);
+        Assert.Equal(["precision=W8A8", "without=none"], Read("net.onnx", ("Without", "None")).Settings.NormalizedOptions);
+    }
+
+    [Fact]
     public void ThreadsDoNotChangeTheNormalisedOptionsSoTheyDoNotRerunGeneration()
     {
         var (without, _) = Read("net.onnx", ("Samples", "32"));
@@ -89,6 +103,13 @@ public sealed class QuantizeSettingsTests
     [InlineData("Recipe", "fast", "one of default, paper")]
     [InlineData("MinAgreement", "95", "a fraction between 0 and 1")]
     [InlineData("InputShape", "224", "C,H,W as three whole numbers")]
+    [InlineData("Without", "sci,magic", "none or a comma-separated list of class, input-stats, lse, priors, sci, slack")]
+    [InlineData("Without", "none,sci", "none or a comma-separated list of")]
+    [InlineData("TermWeights", "bn", "comma-separated NAME=VALUE pairs, NAME one of bn, class, input-stats, l2, sci, tv")]
+    [InlineData("TermWeights", "gamma=1", "NAME one of bn, class, input-stats, l2, sci, tv")]
+    [InlineData("TermWeights", "bn=-1", "VALUE a number from 0 to 1e6")]
+    [InlineData("TermWeights", "bn=NaN", "VALUE a number from 0 to 1e6")]
+    [InlineData("TermWeights", "bn=1,bn=2", "each at most once")]
     [InlineData("Embed", "yes", "true or false")]
     [InlineData("OutputName", "../x.onnx", "without '..'")]
     [InlineData("CalibrationData", "no/such.npy", "an existing file")]

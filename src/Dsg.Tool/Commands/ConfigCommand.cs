@@ -54,7 +54,8 @@ internal static class ConfigCommand
                 for (int i = 0; i < OptionCatalog.All.Count; i++)
                 {
                     var definition = OptionCatalog.All[i];
-                    output.WriteLine($"{definition.ConfigKey.PadRight(keyWidth)}{values[i].PadRight(valueWidth)}{resolved.Sources[definition.Name]}");
+                    // A value wider than the column (a long path, every term weight) still keeps one space before its source.
+                    output.WriteLine($"{definition.ConfigKey.PadRight(keyWidth)}{(values[i] + " ").PadRight(valueWidth)}{resolved.Sources[definition.Name]}");
                 }
             }
 

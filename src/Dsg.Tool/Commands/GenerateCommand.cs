@@ -28,7 +28,7 @@ internal static class GenerateCommand
         var settings = new SettingsOptions(command,
         [
             OptionCatalog.Method, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
-            OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.InputShape,
+            OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.Without, OptionCatalog.TermWeights, OptionCatalog.InputShape,
         ]);
         VerbAction.Set(command, global, json, context =>
         {

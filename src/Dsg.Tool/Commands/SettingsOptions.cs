@@ -63,6 +63,8 @@ internal sealed class SettingsOptions
         nameof(DsgOptions.CacheDir) => "DIR",
         nameof(DsgOptions.CacheSizeLimit) => "SIZE",
         nameof(DsgOptions.MinAgreement) => "X",
+        nameof(DsgOptions.Without) => "TERM[,TERM...]",
+        nameof(DsgOptions.TermWeights) => "NAME=VALUE[,NAME=VALUE...]",
         _ when definition.Allowed.Contains(',') && !definition.Allowed.StartsWith("a", StringComparison.Ordinal) => definition.Allowed.Replace(", ", "|"),
         _ => "N",
     };

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Dsg.Tool.Configuration;
 
 /// <summary>
@@ -51,6 +53,18 @@ internal sealed record DsgOptions
 
     /// <summary>reduced or full: how 8-bit weights are stored. Default reduced.</summary>
     public string EightBitWeights { get; init; } = "reduced";
+
+    /// <summary>
+    /// DSG loss terms switched off (ablations), in canonical form: distinct, lower case, ordinally sorted names from
+    /// <see cref="LossTermSettings.Terms"/>. Empty (the default) switches nothing off. Only method dsg uses them.
+    /// </summary>
+    public IReadOnlyList<string> Without { get; init; } = [];
+
+    /// <summary>
+    /// Loss-term weights given explicitly, by name from <see cref="LossTermSettings.WeightNames"/>; the others keep
+    /// the generator's defaults (<see cref="Dsg.Core.Generation.GenerationOptions"/>). Empty by default.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> TermWeights { get; init; } = ImmutableSortedDictionary<string, double>.Empty;
 
     /// <summary>A .npy file of real calibration images (N×C×H×W float32) used instead of synthetic samples.</summary>
     public string? CalibrationData { get; init; }

@@ -79,6 +79,21 @@ internal static class OptionCatalog
         "Storage of 8-bit weights: reduced (default; int8 on the 7-bit range, ONNX Runtime's fast U8S8 kernels without int16 saturation) or full (the whole 8-bit range as uint8, exact but slower U8U8 kernels on CPUs without VNNI).",
         EightBitWeightStorages, o => o.EightBitWeights, (o, v) => o with { EightBitWeights = v });
 
+    public static OptionDefinition Without { get; } = new(nameof(DsgOptions.Without),
+        "DSG loss terms to switch off (ablations; method dsg only, ignored by zeroq and gaussian): slack (per-sample margins, i.e. exact per-sample alignment), lse (Layerwise Sample Enhancement), sci (Sample Correlation Inhibition), input-stats (the input-statistics term), class (the random-label cross-entropy), priors (jitter and the total-variation and L2 priors).",
+        $"{LossTermSettings.None} or a comma-separated list of {string.Join(", ", LossTermSettings.Terms)} (any case)", affectsOutput: true,
+        o => LossTermSettings.FormatWithout(o.Without),
+        (o, text, _) => LossTermSettings.ParseWithout(text) is { } terms ? o with { Without = terms } : null,
+        "sci,class");
+
+    public static OptionDefinition TermWeights { get; } = new(nameof(DsgOptions.TermWeights),
+        "Loss-term weights: bn (BatchNorm statistics: SDA for dsg, batch alignment for zeroq), input-stats (input statistics; dsg and zeroq), sci (Sample Correlation Inhibition), class (random-label cross-entropy), tv (total-variation prior), l2 (L2 prior); sci, class, tv and l2 only matter for dsg. Names not given keep the generator's defaults.",
+        $"comma-separated NAME=VALUE pairs, NAME one of {string.Join(", ", LossTermSettings.WeightNames)} (each at most once), VALUE a number from 0 to 1e6",
+        affectsOutput: true,
+        o => LossTermSettings.FormatWeights(o.TermWeights),
+        (o, text, _) => LossTermSettings.ParseWeights(text) is { } weights ? o with { TermWeights = weights } : null,
+        "bn=2,class=0.5");
+
     public static OptionDefinition CalibrationData { get; } = new(nameof(DsgOptions.CalibrationData),
         "A .npy file of real calibration images (N x C x H x W float32, preprocessed like the model's input), used instead of synthetic samples. Its content, not its path, enters the cache key.",
         "a path to an existing .npy file (relative paths resolve against the dsg.json folder or the current folder)", affectsOutput: true,
@@ -167,7 +182,7 @@ internal static class OptionCatalog
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
-        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
+        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
         InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];

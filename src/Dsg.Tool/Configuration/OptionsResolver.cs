@@ -125,6 +125,11 @@ internal static class OptionsResolver
                 // A JSON array such as "inputShape": [3, 224, 224].
                 text = string.Join(",", children.OrderBy(c => int.Parse(c.Key, System.Globalization.CultureInfo.InvariantCulture)).Select(c => c.Value));
             }
+            else if (children.Count > 0 && children.All(c => c.Value is not null))
+            {
+                // A JSON object of values such as "termWeights": { "bn": 2, "class": 0.5 }.
+                text = string.Join(",", children.Select(c => c.Key + "=" + c.Value));
+            }
             else
             {
                 text = children.Count == 0 ? "" : "{...}";

@@ -49,8 +49,11 @@ internal static class QuantizePipelineProducer
         options.CalibrationData is { } path ? new FileCalibrationSource(path)
         : new GeneratorCalibrationSource(GenerationOptionsFor(options));
 
-    /// <summary>The generator's settings from the tool's (the same mapping <c>dsg generate</c> uses).</summary>
-    public static GenerationOptions GenerationOptionsFor(DsgOptions options) => new()
+    /// <summary>
+    /// The generator's settings from the tool's (the same mapping <c>dsg generate</c> uses): the budget, then the
+    /// switched-off terms and the given weights over the generator's defaults.
+    /// </summary>
+    public static GenerationOptions GenerationOptionsFor(DsgOptions options) => LossTermSettings.Apply(new GenerationOptions
     {
         Method = options.Method switch
         {
@@ -64,7 +67,7 @@ internal static class QuantizePipelineProducer
         Seed = options.Seed,
         Device = options.Device,
         Threads = options.Threads,
-    };
+    }, options.Without, options.TermWeights);
 
     /// <summary>Passes pipeline events straight to the reporter (synchronously, in order).</summary>
     private sealed class ReporterProgress(Reporter reporter) : IProgress<PipelineEvent>

@@ -123,6 +123,19 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void ConfigShowListsTheAblationsAndEveryEffectiveTermWeight()
+    {
+        var run = InProcessTool.Run(["config", "show", _folder.Combine("m.onnx"), "--without", "SCI,lse"], new Dictionary<string, string> { ["DSG_TERM_WEIGHTS"] = "class=5" });
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Matches(@"
+without\s+lse,sci\s+--without?
+", run.Output);
+        Assert.Matches(@"
+termWeights\s+bn=[0-9.]+,class=5,input-stats=[0-9.]+,l2=[0-9.]+,sci=[0-9.]+,tv=[0-9.]+\s+DSG_TERM_WEIGHTS?
+", run.Output);
+    }
+
+    [Fact]
     public void CachePathFollowsFlagThenEnvironmentThenXdg()
     {
         var env = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = _folder.Combine("xdg") };

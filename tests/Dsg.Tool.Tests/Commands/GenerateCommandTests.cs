@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Dsg.Core;
 using Dsg.Core.Data;
+using Dsg.Core.Generation;
 using Dsg.Tests.Shared;
 
 namespace Dsg.Tool.Tests.Commands;
@@ -25,6 +27,33 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Equal([1, 2], progress.Select(p => p.GetProperty("current").GetInt32()));
         Assert.All(progress, p => Assert.Equal(2, p.GetProperty("total").GetInt32()));
         Assert.Equal(_folder.Combine("samples.npy"), run.Line("result").GetProperty("output").GetString());
+    }
+
+    [Fact]
+    public void AblationsAreRecordedInGenerationJsonAndAcceptedByEveryMethod()
+    {
+        var run = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Path, "--method", "gaussian",
+            "--samples", "2", "--batch-size", "2", "--without", "sci,class", "--term-weights", "bn=2");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var report = JsonDocument.Parse(File.ReadAllText(_folder.Combine("generation.json")));
+        var options = report.RootElement.GetProperty("options");
+        Assert.False(options.GetProperty("useCorrelationInhibition").GetBoolean());
+        Assert.False(options.GetProperty("useCrossEntropy").GetBoolean());
+        Assert.True(options.GetProperty("useSlack").GetBoolean());
+        Assert.Equal(2, options.GetProperty("batchNormWeight").GetDouble());
+        Assert.Equal(GenerationOptions.Default.CrossEntropyWeight, options.GetProperty("crossEntropyWeight").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("--without", "sci,magic")]
+    [InlineData("--term-weights", "bn=-2")]
+    [InlineData("--term-weights", "bn")]
+    public void BadAblationValuesAreBadOptionsAndWriteNothing(string flag, string value)
+    {
+        var run = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Path, flag, value);
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith($"error {ErrorCodes.BadOption}: Invalid value '{value}' for option {flag}", run.Error);
+        Assert.Empty(Directory.GetFileSystemEntries(_folder.Path));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Dsg.Core;
+using Dsg.Core.Generation;
 using Dsg.Tests.Shared;
+using Dsg.Tool.Configuration;
 using Dsg.Tool.Running;
 
 namespace Dsg.Tool.Tests.Commands;
@@ -143,6 +145,77 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(1, bad.ExitCode);
         Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
         Assert.Contains("8bit, target", bad.Line("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public void AblationsFromTheCommandLineReachTheGenerationOptions()
+    {
+        DsgOptions? seen = null;
+        var run = Quantize((job, cancellationToken) =>
+        {
+            seen = job.Options;
+            return Producer()(job, cancellationToken);
+        }, "--without", "sci,class", "--term-weights", "class=5");
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var generation = QuantizePipelineProducer.GenerationOptionsFor(seen!);
+        var defaults = GenerationOptions.Default;
+        Assert.False(generation.UseCorrelationInhibition);
+        Assert.False(generation.UseCrossEntropy);
+        Assert.Equal(5, generation.CrossEntropyWeight);
+        Assert.True(generation.UseSlack && generation.UseLayerwiseEnhancement && generation.UseInputStatistics && generation.UsePriors);
+        Assert.Equal(
+            [defaults.BatchNormWeight, defaults.InputStatisticsWeight, defaults.CorrelationWeight, defaults.TotalVariationWeight, defaults.L2Weight],
+            [generation.BatchNormWeight, generation.InputStatisticsWeight, generation.CorrelationWeight, generation.TotalVariationWeight, generation.L2Weight]);
+
+        // Without either setting every term and weight is the generator's own default.
+        var plain = QuantizePipelineProducer.GenerationOptionsFor(DsgOptions.Default);
+        Assert.Equal(defaults with
+        {
+            Method = plain.Method, Samples = plain.Samples, BatchSize = plain.BatchSize, Iterations = plain.Iterations,
+            Seed = plain.Seed, Device = plain.Device, Threads = plain.Threads,
+        }, plain);
+    }
+
+    [Fact]
+    public void AblationsEnterTheCacheKeyInCanonicalForm()
+    {
+        string? Key(params string[] extra) => Quantize(Producer(), extra).Line("result").GetProperty("cacheKey").GetString();
+        var plain = Key();
+        var withoutSci = Key("--without", "sci");
+        var heavierBatchNorm = Key("--term-weights", "bn=2");
+        Assert.Equal(3, new[] { plain, withoutSci, heavierBatchNorm }.Distinct().Count());
+        Assert.Equal(Key("--without", "sci,class"), Key("--without", "CLASS, sci,sci"));
+        Assert.Equal(Key("--term-weights", "bn=2,tv=0"), Key("--term-weights", "tv=0.0, BN=2"));
+        var defaultBatchNorm = GenerationOptions.Default.BatchNormWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(plain, Key("--without", "none", "--term-weights", "bn=" + defaultBatchNorm));
+    }
+
+    [Fact]
+    public void AblationsWithAnotherMethodAreAccepted()
+    {
+        var run = Quantize(Producer(), "--method", "gaussian", "--without", "slack,priors", "--term-weights", "sci=0");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(1, _productions);
+    }
+
+    [Theory]
+    [InlineData("--without", "magic", "none or a comma-separated list of class, input-stats, lse, priors, sci, slack")]
+    [InlineData("--without", "sci;class", "class, input-stats, lse, priors, sci, slack")]
+    [InlineData("--term-weights", "class=-1", "NAME one of bn, class, input-stats, l2, sci, tv")]
+    [InlineData("--term-weights", "class=NaN", "VALUE a number from 0 to 1e6")]
+    [InlineData("--term-weights", "class:5", "comma-separated NAME=VALUE pairs")]
+    [InlineData("--term-weights", "gamma=1", "NAME one of bn, class, input-stats, l2, sci, tv")]
+    public void BadAblationValuesFailWithTheBadOptionCodeBeforeAnyProduction(string flag, string value, string accepted)
+    {
+        var bad = Quantize(Producer(), flag, value);
+        Assert.Equal(1, bad.ExitCode);
+        var error = bad.Line("error");
+        Assert.Equal(ErrorCodes.BadOption, error.GetProperty("code").GetString());
+        Assert.Contains($"'{value}' for option {flag}", error.GetProperty("message").GetString());
+        Assert.Contains(accepted, error.GetProperty("message").GetString());
+        Assert.Equal(0, _productions);
+        Assert.False(File.Exists(Out));
     }
 
     [Fact]

@@ -138,10 +138,60 @@ public sealed class OptionsPrecedenceTests : IDisposable
     [InlineData("Device", "tpu")]
     [InlineData("CalibrationData", "no-such-file.npy")]
     [InlineData("Iterations", "-1")]
+    [InlineData("Without", "magic")]
+    [InlineData("Without", "sci,,class")]
+    [InlineData("TermWeights", "bn")]
+    [InlineData("TermWeights", "gamma=1")]
+    [InlineData("TermWeights", "bn=-1")]
+    [InlineData("TermWeights", "bn=NaN")]
     public void OutOfRangeValuesAreRejected(string name, string value)
     {
         var error = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { [name] = value }));
         Assert.Equal(ErrorCodes.BadOption, error.Code);
+    }
+
+    [Fact]
+    public void AblationsBindFromDsgJsonTheEnvironmentAndTheCommandLine()
+    {
+        var config = _folder.Write("models/dsg.json", """{ "without": ["SCI", "class"], "termWeights": { "bn": 2, "tv": 0 } }""");
+        var fromFile = Resolve();
+        Assert.Equal(["class", "sci"], fromFile.Options.Without);
+        Assert.Equal<KeyValuePair<string, double>>([new("bn", 2), new("tv", 0)], fromFile.Options.TermWeights);
+        Assert.Equal(config, fromFile.Sources["Without"]);
+        Assert.Equal(config, fromFile.Sources["TermWeights"]);
+
+        var fromEnvironment = Resolve(environment: Environment(("DSG_WITHOUT", "priors,lse"), ("DSG_TERM_WEIGHTS", "class=5")));
+        Assert.Equal(["lse", "priors"], fromEnvironment.Options.Without);
+        Assert.Equal<KeyValuePair<string, double>>([new("class", 5)], fromEnvironment.Options.TermWeights);
+        Assert.Equal("DSG_WITHOUT", fromEnvironment.Sources["Without"]);
+        Assert.Equal("DSG_TERM_WEIGHTS", fromEnvironment.Sources["TermWeights"]);
+
+        var fromCommandLine = Resolve(new Dictionary<string, string> { ["Without"] = "none", ["TermWeights"] = "l2=0.5" }, Environment(("DSG_WITHOUT", "slack")));
+        Assert.Empty(fromCommandLine.Options.Without);
+        Assert.Equal<KeyValuePair<string, double>>([new("l2", 0.5)], fromCommandLine.Options.TermWeights);
+        Assert.Equal("--without", fromCommandLine.Sources["Without"]);
+        Assert.Equal("--term-weights", fromCommandLine.Sources["TermWeights"]);
+        Assert.Equal("none", OptionCatalog.Without.Format(fromCommandLine.Options));
+    }
+
+    [Fact]
+    public void BadAblationValuesAreBadOptionsNamingTheAcceptedValues()
+    {
+        var without = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { ["Without"] = "sci,magic" }));
+        Assert.Equal(ErrorCodes.BadOption, without.Code);
+        Assert.Contains("'sci,magic' for option --without", without.Message);
+        Assert.Contains("class, input-stats, lse, priors, sci, slack", without.Message);
+
+        var weights = Assert.Throws<DsgException>(() => Resolve(environment: Environment(("DSG_TERM_WEIGHTS", "class=-1"))));
+        Assert.Equal(ErrorCodes.BadOption, weights.Code);
+        Assert.Contains("DSG_TERM_WEIGHTS", weights.Message);
+        Assert.Contains("bn, class, input-stats, l2, sci, tv", weights.Message);
+        Assert.Contains("a number from 0 to 1e6", weights.Hint);
+
+        _folder.Write("models/dsg.json", """{ "termWeights": { "gamma": 1 } }""");
+        var file = Assert.Throws<DsgException>(() => Resolve());
+        Assert.Equal(ErrorCodes.BadConfiguration, file.Code);
+        Assert.Contains("'termWeights'", file.Message);
     }
 
     [Fact]
