@@ -2,6 +2,7 @@ using Dsg.Core.Data;
 using Dsg.Core.Generation;
 using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
+using Dsg.Eng;
 
 namespace Dsg.Results;
 
@@ -10,9 +11,9 @@ internal static class Generated
 {
     public static bool Available => true;
 
-    public static CalibrationSet Generate(string method, OnnxModel model, int samples, int iterations, int seed)
+    public static CalibrationSet Generate(string method, OnnxModel model, int samples, int iterations, int seed, string settings)
     {
-        var options = GenerationOptions.Default with
+        var options = GenerationOverrides.Apply(GenerationOptions.Default, settings) with
         {
             Method = method == "zeroq" ? GenerationMethod.ZeroQ : GenerationMethod.Dsg,
             Samples = samples,

@@ -7,11 +7,12 @@ using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Quantization;
 using Dsg.Core.Quantization.Observers;
+using Dsg.Eng;
 using Dsg.Results;
 
 // Usage: dotnet run --project eng/results -c Release -- [--models a,b] [--methods real,gaussian,zeroq,dsg]
 //   [--precisions W8A8,W6A6,W4A8,W4A4] [--recipes default,paper] [--seeds 0,1,2] [--samples 256] [--iterations 500]
-//   [--out docs/results.md] [--observer-study docs/observers.md] [--w8a8-seeds N]
+//   [--out docs/results.md] [--observer-study docs/observers.md] [--w8a8-seeds N] [--generator Key=Value,...]
 var c = CultureInfo.InvariantCulture;
 var arguments = ParseArgs(args);
 string root = FindRoot();
@@ -28,13 +29,16 @@ int int8Seeds = int.Parse(Arg("w8a8-seeds", seeds.Length.ToString(c)), c);
 // How 8-bit weights are stored (first/last layers of the default recipe and every W8A8 layer): reduced (default) or full.
 var eightBitWeights = Enum.Parse<EightBitWeightStorage>(Arg("eight-bit-weights", "reduced"), ignoreCase: true);
 string output = Path.Combine(root, Arg("out", "docs/results.md"));
+// Generator settings other than the defaults (GenerationOptions property assignments), for studies of one setting.
+string generatorSettings = Arg("generator", "");
+
 string fmnist = Environment.GetEnvironmentVariable("FMNIST_DIR") ?? "/usr/share/datasets/fashion-mnist";
 var preprocessing = new ImagePreprocessing { Mean = [0.2860f], Std = [0.3530f] };
 var test = CalibrationData.WithLabels(
     CalibrationData.Load(Path.Combine(fmnist, "t10k-images-idx3-ubyte.gz"), new CalibrationDataOptions { Preprocessing = preprocessing }),
     CalibrationData.LoadLabels(Path.Combine(fmnist, "t10k-labels-idx1-ubyte.gz")), "t10k labels");
 var train = CalibrationData.Load(Path.Combine(fmnist, "train-images-idx3-ubyte.gz"), new CalibrationDataOptions { Preprocessing = preprocessing });
-var sources = new SampleSources(train, samples, iterations, Path.Combine(root, "eng", "results", "cache"));
+var sources = new SampleSources(train, samples, iterations, generatorSettings, Path.Combine(root, "eng", "results", "cache"));
 var total = Stopwatch.StartNew();
 string Log(string line)
 {
@@ -134,7 +138,7 @@ string Render(bool complete)
         : string.Create(c, $"- Cells below 8 bits give mean ± standard deviation over the seeds; W8A8 cells use only the first {int8Seeds} seed(s) (a single number has no ± )."));
     md.AppendLine("- Recipes: `default` = first/last layer at 8 bits, per-channel weights with MSE clipping search, activations by the default observer (" +
         QuantizationOptions.DefaultObserver.ToString().ToLowerInvariant() + "); `paper` = every layer at the target width, per-channel min/max weights, per-tensor min/max activations.");
-    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
+    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")}{(generatorSettings.Length > 0 ? $" --generator {generatorSettings}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
     if (missing.Count > 0)
     {
         md.AppendLine($"- Not measured (model file missing): {string.Join(", ", missing)}.");

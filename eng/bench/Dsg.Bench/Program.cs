@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dsg.Core.Generation;
 using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
+using Dsg.Eng;
 using static TorchSharp.torch;
 
 // Timed harness for sample generation (see docs/performance.md).
@@ -134,7 +135,7 @@ if (mode == "quality")
     var configurations = args.Select((a, i) => (a, i)).Where(t => t.a == "--set").Select(t => args[t.i + 1]).DefaultIfEmpty("Method=Dsg").ToArray();
     foreach (var configuration in configurations)
     {
-        var options = Apply(new GenerationOptions { Samples = samples, BatchSize = batch, Iterations = iterations, Device = "cpu", CurveStride = 10 }, configuration);
+        var options = GenerationOverrides.Apply(new GenerationOptions { Samples = samples, BatchSize = batch, Iterations = iterations, Device = "cpu", CurveStride = 10 }, configuration);
         var result = SampleGenerator.Generate(graph, options);
         string? outDir = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
         if (outDir is not null)
@@ -211,7 +212,7 @@ return 2;
 {
     var stamps = new List<long>();
     var cpuStamps = new List<double>();
-    var options = Apply(new GenerationOptions
+    var options = GenerationOverrides.Apply(new GenerationOptions
     {
         Method = method,
         Samples = batch,
@@ -235,22 +236,6 @@ return 2;
     }
 
     return (times, cpu);
-}
-
-static GenerationOptions Apply(GenerationOptions options, string assignments)
-{
-    foreach (var assignment in assignments.Split(',', StringSplitOptions.RemoveEmptyEntries))
-    {
-        var parts = assignment.Split('=', 2);
-        var property = typeof(GenerationOptions).GetProperty(parts[0]) ?? throw new ArgumentException($"no option {parts[0]}");
-        object value = property.PropertyType.IsEnum
-            ? Enum.Parse(property.PropertyType, parts[1], ignoreCase: true)
-            : Convert.ChangeType(parts[1], property.PropertyType, CultureInfo.InvariantCulture);
-        options = options with { };
-        property.SetValue(options, value);
-    }
-
-    return options;
 }
 
 // CPU time of the whole process (all threads), so contention from other processes inflates it much less than wall time.

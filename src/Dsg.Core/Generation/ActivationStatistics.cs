@@ -14,16 +14,18 @@ internal static class ActivationStatistics
     /// </summary>
     public static (Tensor Mean, Tensor Std) PerSample(Tensor activation)
     {
-        var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
-        var (variance, mean) = flat.var_mean(2, unbiased: false);
+        var (mean, variance) = ChannelMoments.Compute(activation);
         return (mean, (variance + VarianceFloor).sqrt());
     }
 
     /// <summary>Batch statistics of an N×C×H×W activation (ZeroQ): mean and sqrt(var + 1e-6) over (n, h, w), both [C].</summary>
+    /// <remarks>Derived from the per-sample moments (every sample has the same number of positions):
+    /// mean = E_n[μ̃], var = E_n[σ̃² + μ̃²] − mean².</remarks>
     public static (Tensor Mean, Tensor Std) PerBatch(Tensor activation)
     {
-        var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
-        var (variance, mean) = flat.var_mean([0, 2], unbiased: false);
+        var (sampleMean, sampleVariance) = ChannelMoments.Compute(activation);
+        var mean = sampleMean.mean([0]);
+        var variance = ((sampleVariance + sampleMean.square()).mean([0]) - mean.square()).clamp_min(0);
         return (mean, (variance + VarianceFloor).sqrt());
     }
 }

@@ -1,0 +1,55 @@
+using Dsg.Core.Generation;
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Tests.Generation;
+
+/// <summary>The hand-written moments and their backward against libtorch's own var_mean and autograd.</summary>
+public sealed class ChannelMomentsTests
+{
+    [Theory]
+    [InlineData(new long[] { 3, 4, 5, 6 })]
+    [InlineData(new long[] { 5, 7 })]
+    [InlineData(new long[] { 2, 3, 9 })]
+    public void ValuesAndGradientsMatchVarMeanAutograd(long[] shape)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(7);
+        // An offset mean, so that E[x²] − E[x]² is checked away from zero mean.
+        var source = (randn(shape, generator: generator) * 2) + 1.5;
+        var weights = randn([shape[0], shape[1]], generator: generator);
+
+        var reference = source.detach().clone().requires_grad_(true);
+        var (referenceVariance, referenceMean) = reference.reshape(shape[0], shape[1], -1).var_mean(2, unbiased: false);
+        ((referenceMean * weights).sum() + ((referenceVariance + 1e-6).sqrt() * weights.square()).sum()).backward();
+
+        var input = source.detach().clone().requires_grad_(true);
+        var (mean, variance) = ChannelMoments.Compute(input);
+        ((mean * weights).sum() + ((variance + 1e-6).sqrt() * weights.square()).sum()).backward();
+
+        Assert.True(mean.allclose(referenceMean, rtol: 1e-5, atol: 1e-5));
+        Assert.True(variance.allclose(referenceVariance, rtol: 1e-4, atol: 1e-5));
+        Assert.True(input.grad!.allclose(reference.grad!, rtol: 1e-3, atol: 1e-5),
+            $"max gradient difference {(input.grad! - reference.grad!).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void BatchStatisticsAreTheStatisticsOverSamplesAndPositions()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(3);
+        var activation = (randn([6, 4, 5, 5], generator: generator) * 3) - 2;
+        var (mean, std) = ActivationStatistics.PerBatch(activation);
+        var (variance, expectedMean) = activation.transpose(0, 1).reshape(4, -1).var_mean(1, unbiased: false);
+        Assert.True(mean.allclose(expectedMean, rtol: 1e-5, atol: 1e-5));
+        Assert.True(std.allclose((variance + ActivationStatistics.VarianceFloor).sqrt(), rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void WithoutGradientsNoAutogradNodeIsBuilt()
+    {
+        using var scope = NewDisposeScope();
+        var (mean, variance) = ChannelMoments.Compute(ones(2, 3, 4, 4));
+        Assert.False(mean.requires_grad);
+        Assert.All(variance.data<float>().ToArray(), v => Assert.Equal(0f, v));
+    }
+}
