@@ -51,6 +51,7 @@ void Emit(string measure, (List<double> Wall, List<double> Cpu) ms)
         min_ms = Math.Round(sorted[0], 3),
         max_ms = Math.Round(sorted[^1], 3),
         median_cpu_ms = Math.Round(Median(ms.Cpu), 3),
+        all_ms = ms.Wall.Select(v => Math.Round(v, 3)).ToArray(),
     }));
 }
 
