@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 
 namespace Dsg.Core.Tests.Generation;
 
-/// <summary>The hand-written moments and their backward against libtorch's own var_mean and autograd.</summary>
-public sealed class ChannelMomentsTests
+/// <summary>The moments from plain sums against libtorch's own var_mean, values and gradients.</summary>
+public sealed class ActivationMomentsTests
 {
     [Theory]
     [InlineData(new long[] { 3, 4, 5, 6 })]
@@ -23,7 +23,7 @@ public sealed class ChannelMomentsTests
         ((referenceMean * weights).sum() + ((referenceVariance + 1e-6).sqrt() * weights.square()).sum()).backward();
 
         var input = source.detach().clone().requires_grad_(true);
-        var (mean, variance) = ChannelMoments.Compute(input);
+        var (mean, variance) = ActivationStatistics.Moments(input);
         ((mean * weights).sum() + ((variance + 1e-6).sqrt() * weights.square()).sum()).backward();
 
         Assert.True(mean.allclose(referenceMean, rtol: 1e-5, atol: 1e-5));
@@ -45,11 +45,11 @@ public sealed class ChannelMomentsTests
     }
 
     [Fact]
-    public void WithoutGradientsNoAutogradNodeIsBuilt()
+    public void AConstantChannelHasZeroVarianceNotARoundingNegative()
     {
         using var scope = NewDisposeScope();
-        var (mean, variance) = ChannelMoments.Compute(ones(2, 3, 4, 4));
-        Assert.False(mean.requires_grad);
-        Assert.All(variance.data<float>().ToArray(), v => Assert.Equal(0f, v));
+        var (mean, variance) = ActivationStatistics.Moments(full([2, 3, 4, 4], 0.1f));
+        Assert.All(mean.data<float>().ToArray(), m => Assert.Equal(0.1f, m, 6));
+        Assert.All(variance.data<float>().ToArray(), v => Assert.True(v >= 0f && v < 1e-8f, $"variance {v}"));
     }
 }
