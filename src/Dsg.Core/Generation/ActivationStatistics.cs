@@ -41,7 +41,9 @@ internal static class ActivationStatistics
         var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
         double positions = flat.shape[2];
         var mean = flat.sum(2) / positions;
-        var variance = ((flat.square().sum(2) / positions) - mean.square()).clamp_min(0);
+        // The squares are freed at once (autograd keeps what it needs), so a large batch never holds a second copy of every BN input.
+        using var squares = flat.square();
+        var variance = ((squares.sum(2) / positions) - mean.square()).clamp_min(0);
         return (mean, variance);
     }
 }
