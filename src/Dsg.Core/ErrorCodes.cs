@@ -31,6 +31,8 @@ public static class ErrorCodes
     public const string UnsupportedInput = "DSG0204";
     /// <summary>A node's attributes or inputs are outside what the executor supports.</summary>
     public const string UnsupportedNode = "DSG0205";
+    /// <summary>The model's opset is below 13 and an operator in it has no conversion to opset 13.</summary>
+    public const string OpsetNotUpgradable = "DSG0206";
 
     // 03xx: options.
     /// <summary>An option has a bad value.</summary>

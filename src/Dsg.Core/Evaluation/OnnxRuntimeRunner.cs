@@ -87,13 +87,78 @@ public sealed class OnnxRuntimeRunner : IDisposable
         return copy;
     }
 
-    /// <summary>Runs one batch and returns the named outputs (all graph outputs when <paramref name="outputs"/> is null).</summary>
+    /// <summary>The batch size the model's input fixes (for example 1 in [1,3,224,224]); null when the batch is symbolic.</summary>
+    public long? FixedBatch => InputDims.Length > 0 && InputDims[0] > 0 ? InputDims[0] : null;
+
+    /// <summary>
+    /// Runs one batch and returns the named outputs (all graph outputs when <paramref name="outputs"/> is null). A model
+    /// that fixes its batch is run in slices of that batch (the last one padded with zeros) and its outputs, batch first,
+    /// are joined again, so callers may pass any number of samples.
+    /// </summary>
     /// <param name="batch">The input values, N×C×H×W in C order.</param>
     /// <param name="shape">The input shape.</param>
     /// <param name="outputs">Which outputs to return.</param>
     public IReadOnlyList<TensorResult> Run(ReadOnlyMemory<float> batch, long[] shape, IReadOnlyList<string>? outputs = null)
     {
         outputs ??= OutputNames;
+        return FixedBatch is long fixedBatch && shape.Length > 0 && shape[0] != fixedBatch
+            ? RunInSlices(batch, shape, outputs, fixedBatch)
+            : RunOnce(batch, shape, outputs);
+    }
+
+    private IReadOnlyList<TensorResult> RunInSlices(ReadOnlyMemory<float> batch, long[] shape, IReadOnlyList<string> outputs, long fixedBatch)
+    {
+        long count = shape[0];
+        int perSample = checked((int)shape.Skip(1).Aggregate(1L, (a, d) => a * d));
+        long[] sliceShape = [fixedBatch, .. shape[1..]];
+        var slice = new float[checked((int)(fixedBatch * perSample))];
+        var parts = outputs.Select(_ => new List<TensorResult>()).ToArray();
+        for (long start = 0; start < count; start += fixedBatch)
+        {
+            int rows = (int)Math.Min(fixedBatch, count - start);
+            batch.Span.Slice((int)(start * perSample), rows * perSample).CopyTo(slice);
+            slice.AsSpan(rows * perSample).Clear();
+            var results = RunOnce(slice, sliceShape, outputs);
+            for (int i = 0; i < results.Count; i++)
+            {
+                if (results[i].Shape.Length == 0 || results[i].Shape[0] != fixedBatch)
+                {
+                    throw new DsgException(ErrorCodes.OnnxRuntimeFailed,
+                        $"'{DisplayName}' fixes its batch at {fixedBatch}, and its output '{results[i].Name}' [{string.Join(", ", results[i].Shape)}] does not have that batch first, so it cannot be run on {count} samples in slices.",
+                        $"Re-export the model with a dynamic batch axis (dynamic_axes={{\"{InputName}\": {{0: \"batch\"}}}}).") { FilePath = DisplayName };
+                }
+
+                parts[i].Add(rows == fixedBatch ? results[i] : Take(results[i], rows));
+            }
+        }
+
+        return parts.Select(Join).ToList();
+    }
+
+    private static TensorResult Take(TensorResult result, int rows)
+    {
+        long perRow = result.Shape.Skip(1).Aggregate(1L, (a, d) => a * d);
+        var data = Array.CreateInstance(result.Data.GetType().GetElementType()!, rows * perRow);
+        Array.Copy(result.Data, data, data.Length);
+        return new TensorResult(result.Name, [rows, .. result.Shape[1..]], data);
+    }
+
+    private static TensorResult Join(List<TensorResult> parts)
+    {
+        long rows = parts.Sum(p => p.Shape[0]);
+        var data = Array.CreateInstance(parts[0].Data.GetType().GetElementType()!, parts.Sum(p => p.Data.Length));
+        int offset = 0;
+        foreach (var part in parts)
+        {
+            Array.Copy(part.Data, 0, data, offset, part.Data.Length);
+            offset += part.Data.Length;
+        }
+
+        return new TensorResult(parts[0].Name, [rows, .. parts[0].Shape[1..]], data);
+    }
+
+    private IReadOnlyList<TensorResult> RunOnce(ReadOnlyMemory<float> batch, long[] shape, IReadOnlyList<string> outputs)
+    {
         try
         {
             var memory = System.Runtime.InteropServices.MemoryMarshal.AsMemory(batch);

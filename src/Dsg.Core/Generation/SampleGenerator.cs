@@ -45,6 +45,12 @@ public static class SampleGenerator
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(options);
+        if (graph.FixedBatch is long fixedBatch && fixedBatch != options.BatchSize)
+        {
+            // The graph computes only its declared batch (a Reshape to [1, -1], say): optimise that many samples at a time.
+            options = options with { BatchSize = (int)fixedBatch };
+        }
+
         using var model = new TorchGraphGenerationModel(graph);
         return Generate(model, options, progress, cancellationToken);
     }

@@ -1,5 +1,6 @@
 using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Import;
 using Dsg.Core.Onnx.Proto;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -8,7 +9,11 @@ using static TorchSharp.torch;
 
 namespace Dsg.Core.Inspection;
 
-/// <summary>Runs the same batch through the TorchSharp executor and ONNX Runtime (CPU execution provider) and compares the outputs.</summary>
+/// <summary>
+/// Runs the same batch through the TorchSharp executor, on the imported model (weights lifted, opset upgraded), and
+/// through ONNX Runtime (CPU execution provider) on the model as the file has it, and compares the outputs: the
+/// difference covers the import as well as the executor.
+/// </summary>
 public static class ExecutorVerifier
 {
     /// <summary>Compares on a batch of N(0,1) samples drawn from <paramref name="seed"/>.</summary>
@@ -21,7 +26,7 @@ public static class ExecutorVerifier
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        using var graph = TorchGraph.Create(model, new TorchGraphOptions(inputShape));
+        using var graph = TorchGraph.Create(ModelImporter.Import(model).Model, new TorchGraphOptions(inputShape));
         // ONNX Runtime only accepts the declared batch when the model fixes it.
         long[] shape = [TorchGraph.DeclaredBatch(model) ?? batchSize, .. graph.InputShape];
         var data = StandardNormal(seed, checked((int)shape.Aggregate(1L, (a, d) => a * d)));
@@ -42,7 +47,7 @@ public static class ExecutorVerifier
                 "Pass the data row-major with its full shape, batch first.");
         }
 
-        using var graph = TorchGraph.Create(model, new TorchGraphOptions(shape[1..]));
+        using var graph = TorchGraph.Create(ModelImporter.Import(model).Model, new TorchGraphOptions(shape[1..]));
         return Compare(model, graph, data, shape, -1);
     }
 

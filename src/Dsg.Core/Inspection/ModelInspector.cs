@@ -1,5 +1,6 @@
 using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Import;
 using Dsg.Core.Onnx.Proto;
 
 namespace Dsg.Core.Inspection;
@@ -13,9 +14,27 @@ public static class ModelInspector
         "training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, dynamic_axes={\"input\": {0: \"batch\"}}). " +
         "The default export folds BatchNormalization into Conv, which erases the statistics DSG needs.";
 
-    /// <summary>Inspects a loaded model.</summary>
-    public static ModelReport Inspect(OnnxModel model)
+    /// <summary>
+    /// Inspects a loaded model in the form quantization sees it: imported (Constant weights as initializers, opset
+    /// upgraded to 13); the report keeps the file's own opset and lists what the import rewrote.
+    /// </summary>
+    public static ModelReport Inspect(OnnxModel file)
     {
+        ArgumentNullException.ThrowIfNull(file);
+        var problems = new List<Problem>();
+        var model = file;
+        IReadOnlyList<string> changes = [];
+        try
+        {
+            var imported = ModelImporter.Import(file);
+            model = imported.Model;
+            changes = imported.Changes;
+        }
+        catch (DsgException e) when (e.Code == ErrorCodes.OpsetNotUpgradable)
+        {
+            problems.Add(new Problem(e.Code, e.Message, e.Hint));
+        }
+
         var graph = model.Graph;
         var initializerNames = model.Initializers.Keys.ToHashSet(StringComparer.Ordinal);
         var inputs = graph.Input.Where(i => !initializerNames.Contains(i.Name)).Select(Describe).ToList();
@@ -31,7 +50,6 @@ public static class ModelInspector
             .Select(n => new UnsupportedNode(n.OpType, n.Domain ?? "", string.IsNullOrEmpty(n.Name) ? $"<unnamed {n.OpType} -> {string.Join(",", n.Output)}>" : n.Name))
             .ToList();
 
-        var problems = new List<Problem>();
         if (batchNorms == 0)
         {
             problems.Add(new Problem(ErrorCodes.NoBatchNorm,
@@ -66,9 +84,13 @@ public static class ModelInspector
             }
         }
 
-        return new ModelReport(model.DisplayName, model.Proto.IrVersion, model.Opset,
+        return new ModelReport(model.DisplayName, file.Proto.IrVersion, file.Opset,
             $"{model.Proto.ProducerName} {model.Proto.ProducerVersion}".Trim(), inputs, outputs, parameters,
-            histogram, batchNorms, unsupported, problems);
+            histogram, batchNorms, unsupported, problems)
+        {
+            QuantizedOpset = Math.Max(model.Opset, ModelImporter.MinimumOpset),
+            Import = changes,
+        };
     }
 
     /// <summary>Throws the first problem that stops DSG from running on the model.</summary>

@@ -14,6 +14,12 @@ public sealed record ModelReport(
     IReadOnlyList<UnsupportedNode> UnsupportedNodes,
     IReadOnlyList<Problem> Problems)
 {
+    /// <summary>The opset the quantized model will have: the file's, raised to 13 when it is older.</summary>
+    public long QuantizedOpset { get; init; }
+
+    /// <summary>What importing the model rewrites (opset upgrade, Constant weights lifted); empty when nothing.</summary>
+    public IReadOnlyList<string> Import { get; init; } = [];
+
     /// <summary>Whether DSG can run on the model: no problems were found.</summary>
     public bool DsgReady => Problems.Count == 0;
 }

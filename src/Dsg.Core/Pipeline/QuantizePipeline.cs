@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Import;
 using Dsg.Core.Quantization;
 
 namespace Dsg.Core.Pipeline;
@@ -22,7 +23,8 @@ public static class QuantizePipeline
         request.Validate();
         var total = Stopwatch.StartNew();
         var seconds = new Dictionary<string, double>();
-        var model = OnnxModel.Load(request.ModelPath);
+        var imported = ModelImporter.Import(OnnxModel.Load(request.ModelPath));
+        var model = imported.Model;
         var shape = SampleShape(model, request);
         var options = request.Options;
 
@@ -60,7 +62,7 @@ public static class QuantizePipeline
         ct.ThrowIfCancellationRequested();
 
         seconds["total"] = total.Elapsed.TotalSeconds;
-        var report = BuildReport(request, model, output, samples, result, verification, seconds, bytes.LongLength);
+        var report = BuildReport(request, imported, output, samples, result, verification, seconds, bytes.LongLength);
         AtomicFile.WriteAllBytes(output, bytes);
         var reports = new List<string>();
         if (request.WriteReports)
@@ -114,7 +116,7 @@ public static class QuantizePipeline
         return value;
     }
 
-    private static QuantizeReport BuildReport(QuantizeRequest request, OnnxModel model, string output, CalibrationSamples samples,
+    private static QuantizeReport BuildReport(QuantizeRequest request, ImportedModel imported, string output, CalibrationSamples samples,
         QuantizationResult result, VerificationResult verification, Dictionary<string, double> seconds, long quantizedBytes)
     {
         var sqnr = verification.ActivationSqnrDb;
@@ -140,12 +142,14 @@ public static class QuantizePipeline
                 JsonValueKind.False => false,
                 _ => p.Value.GetString() ?? "",
             }));
-        long fp32Bytes = File.Exists(request.ModelPath) ? new FileInfo(request.ModelPath).Length : model.ToBytes().LongLength;
+        long fp32Bytes = File.Exists(request.ModelPath) ? new FileInfo(request.ModelPath).Length : imported.Model.ToBytes().LongLength;
         return new QuantizeReport
         {
             DsgVersion = QuantizationMetadata.DsgVersion,
             Model = Path.GetFullPath(request.ModelPath),
             Output = output,
+            ModelOpset = imported.OriginalOpset,
+            Import = imported.Changes,
             Precision = request.Options.Precision,
             Options = options,
             Source = request.Source.Name,

@@ -12,6 +12,12 @@ public sealed record QuantizeReport
     /// <summary>The quantized model's path.</summary>
     public required string Output { get; init; }
 
+    /// <summary>The default-domain opset of the fp32 model as its file declares it (the quantized model has at least 13).</summary>
+    public long ModelOpset { get; init; }
+
+    /// <summary>What importing the fp32 model rewrote (opset upgrade, Constant weights lifted); empty when nothing.</summary>
+    public IReadOnlyList<string> Import { get; init; } = [];
+
     /// <summary>The precision, for example W4A4.</summary>
     public required string Precision { get; init; }
 

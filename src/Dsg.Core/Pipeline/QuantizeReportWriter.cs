@@ -31,6 +31,11 @@ public static class QuantizeReportWriter
         md.AppendLine();
         md.AppendLine(c, $"- Model: `{r.Model}`");
         md.AppendLine(c, $"- Output: `{r.Output}` ({r.Precision}, Dsg {r.DsgVersion})");
+        if (r.Import.Count > 0)
+        {
+            md.AppendLine(c, $"- Import: {string.Join("; ", r.Import)}");
+        }
+
         md.AppendLine(c, $"- Samples: {r.SourceDescription}");
         string minimum = r.MinAgreement is { } m ? string.Create(c, $" (minimum {m:P2})") : "";
         md.AppendLine(c, $"- **Top-1 agreement with fp32 on {r.HeldOutSamples} held-out samples: {r.Agreement:P2}**{minimum}");

@@ -1,4 +1,5 @@
 using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Import;
 using Dsg.Core.Onnx.Proto;
 
 namespace Dsg.Core.Quantization;
@@ -6,9 +7,6 @@ namespace Dsg.Core.Quantization;
 /// <summary>Walks a BN-folded model and asks each operator's handler what to quantize.</summary>
 public static class QuantizationPlanner
 {
-    /// <summary>The lowest opset Dsg writes QDQ into (per-axis DequantizeLinear).</summary>
-    public const long MinimumOpset = 13;
-
     /// <summary>
     /// Plans the quantization of <paramref name="folded"/>. Unnamed nodes get names first (the model is changed in
     /// place), so every site can refer to its node.
@@ -17,11 +15,11 @@ public static class QuantizationPlanner
     public static QuantizationPlan Plan(OnnxModel folded, QuantizationOptions options)
     {
         options.Validate();
-        if (folded.Opset < MinimumOpset)
+        if (folded.Opset < ModelImporter.MinimumOpset)
         {
             throw new DsgException(ErrorCodes.OpsetTooOldForQuantization,
-                $"'{folded.DisplayName}' uses opset {folded.Opset}; per-channel QDQ quantization needs opset {MinimumOpset} or newer.",
-                "Re-export the model with opset_version=13 (or newer) in torch.onnx.export.") { FilePath = folded.DisplayName };
+                $"'{folded.DisplayName}' uses opset {folded.Opset}; per-channel QDQ quantization needs opset {ModelImporter.MinimumOpset} or newer.",
+                "Import the model first (ModelImporter.Import upgrades it), or re-export it with opset_version=13 or newer.") { FilePath = folded.DisplayName };
         }
 
         NameNodes(folded.Graph);

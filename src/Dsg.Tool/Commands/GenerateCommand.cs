@@ -4,6 +4,7 @@ using Dsg.Core.Generation;
 using Dsg.Core.Graph;
 using Dsg.Core.Inspection;
 using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Import;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
 using Dsg.Tool.Running;
@@ -44,7 +45,7 @@ internal static class GenerateCommand
     {
         var clock = Stopwatch.StartNew();
         var generation = QuantizePipelineProducer.GenerationOptionsFor(options).Validate();
-        var loaded = OnnxModel.Load(modelPath);
+        var loaded = ModelImporter.Import(OnnxModel.Load(modelPath)).Model;
         if (generation.Method != GenerationMethod.Gaussian)
         {
             ModelInspector.EnsureDsgReady(loaded, options.InputShape);

@@ -32,7 +32,7 @@ internal static class InspectCommand
             var options = settings.Resolve(context.Parse, context.Environment, path).Options;
             var loaded = OnnxModel.Load(path);
             var report = Declare(ModelInspector.Inspect(loaded), options.InputShape);
-            InspectVerification? verification = context.Parse.GetValue(verify) && report.UnsupportedNodes.Count == 0 ? InspectVerification.Run(loaded, options) : null;
+            InspectVerification? verification = context.Parse.GetValue(verify) && report.UnsupportedNodes.Count == 0 && report.Problems.All(p => p.Code != ErrorCodes.OpsetNotUpgradable) ? InspectVerification.Run(loaded, options) : null;
 
             if (context.Reporter.IsJson)
             {
@@ -62,7 +62,14 @@ internal static class InspectCommand
         output.WriteLine($"Model         {report.Path}");
         output.WriteLine($"Producer      {(report.Producer.Length == 0 ? "(not recorded)" : report.Producer)}");
         output.WriteLine($"IR version    {report.IrVersion}");
-        output.WriteLine($"Opset         {report.Opset}");
+        output.WriteLine(report.QuantizedOpset == report.Opset
+            ? $"Opset         {report.Opset}"
+            : $"Opset         {report.Opset} (upgraded to {report.QuantizedOpset} when quantized)");
+        if (report.Import.Count > 0)
+        {
+            output.WriteLine($"Import        {string.Join("; ", report.Import)}");
+        }
+
         foreach (var (label, tensors) in new[] { ("Inputs", report.Inputs), ("Outputs", report.Outputs) })
         {
             for (int i = 0; i < tensors.Count; i++)
@@ -98,6 +105,14 @@ internal static class InspectCommand
         w.WriteString("producer", report.Producer);
         w.WriteNumber("irVersion", report.IrVersion);
         w.WriteNumber("opset", report.Opset);
+        w.WriteNumber("quantizedOpset", report.QuantizedOpset);
+        w.WriteStartArray("import");
+        foreach (var change in report.Import)
+        {
+            w.WriteStringValue(change);
+        }
+
+        w.WriteEndArray();
         WriteTensors(w, "inputs", report.Inputs);
         WriteTensors(w, "outputs", report.Outputs);
         w.WriteNumber("parameters", report.ParameterCount);
