@@ -29,7 +29,8 @@ internal static class OpsetUpgrader
         "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Tile", "Transpose", "Where", "Xor",
     };
 
-    private delegate void Adapter(UpgradeContext context, NodeProto node);
+    /// <summary>Rewrites one node; returns whether anything changed.</summary>
+    private delegate bool Adapter(UpgradeContext context, NodeProto node);
 
     /// <summary>Ops rewritten on the way up, with the opset from which their form is already the new one.</summary>
     private static readonly Dictionary<string, (long Since, Adapter Adapt)> s_adapters = new(StringComparer.Ordinal)
@@ -81,8 +82,10 @@ internal static class OpsetUpgrader
             if (ConstantLifting.IsDefaultDomain(node.Domain) && s_adapters.TryGetValue(node.OpType, out var adapter) && opset < adapter.Since)
             {
                 string before = node.OpType;
-                adapter.Adapt(context, node);
-                counts[before] = counts.GetValueOrDefault(before) + 1;
+                if (adapter.Adapt(context, node))
+                {
+                    counts[before] = counts.GetValueOrDefault(before) + 1;
+                }
             }
         }
 
@@ -97,7 +100,7 @@ internal static class OpsetUpgrader
             $"Re-export the model at opset {ModelImporter.MinimumOpset} or newer; docs/models.md lists the ops Dsg converts.")
         { FilePath = displayName };
 
-    private static void BatchNormalization(UpgradeContext c, NodeProto node)
+    private static bool BatchNormalization(UpgradeContext c, NodeProto node)
     {
         if (c.Int(node, "spatial", 1) != 1)
         {
@@ -109,18 +112,16 @@ internal static class OpsetUpgrader
             throw c.NodeRefused(node, "is_test=0 (training mode)");
         }
 
-        c.RemoveAttributes(node, "spatial", "is_test", "consumed_inputs");
-        c.KeepOnlyFirstOutput(node);
+        return c.RemoveAttributes(node, "spatial", "is_test", "consumed_inputs") | c.KeepOnlyFirstOutput(node);
     }
 
-    private static void Dropout(UpgradeContext c, NodeProto node)
+    private static bool Dropout(UpgradeContext c, NodeProto node)
     {
         // Inference: Dropout is the identity. The opset-13 form without a ratio input and training_mode means exactly that.
-        c.RemoveAttributes(node, "ratio", "is_test", "seed");
-        c.KeepOnlyFirstOutput(node);
+        return c.RemoveAttributes(node, "ratio", "is_test", "seed") | c.KeepOnlyFirstOutput(node);
     }
 
-    private static void Pad(UpgradeContext c, NodeProto node)
+    private static bool Pad(UpgradeContext c, NodeProto node)
     {
         var pads = c.Ints(node, c.Opset < 2 ? "paddings" : "pads") ?? throw c.NodeRefused(node, "the pads attribute is missing");
         float value = c.Float(node, "value", 0f);
@@ -130,9 +131,11 @@ internal static class OpsetUpgrader
         {
             node.Input.Add(c.FloatInitializer(node, "value", [value]));
         }
+
+        return true;
     }
 
-    private static void Slice(UpgradeContext c, NodeProto node)
+    private static bool Slice(UpgradeContext c, NodeProto node)
     {
         var starts = c.Ints(node, "starts") ?? throw c.NodeRefused(node, "the starts attribute is missing");
         var ends = c.Ints(node, "ends") ?? throw c.NodeRefused(node, "the ends attribute is missing");
@@ -144,9 +147,11 @@ internal static class OpsetUpgrader
         {
             node.Input.Add(c.Int64Initializer(node, "axes", axes));
         }
+
+        return true;
     }
 
-    private static void Clip(UpgradeContext c, NodeProto node)
+    private static bool Clip(UpgradeContext c, NodeProto node)
     {
         bool hasMin = c.Has(node, "min"), hasMax = c.Has(node, "max");
         float min = c.Float(node, "min", float.MinValue), max = c.Float(node, "max", float.MaxValue);
@@ -160,9 +165,11 @@ internal static class OpsetUpgrader
         {
             node.Input.Add(c.FloatInitializer(node, "max", [max], scalar: true));
         }
+
+        return hasMin || hasMax;
     }
 
-    private static void Upsample(UpgradeContext c, NodeProto node)
+    private static bool Upsample(UpgradeContext c, NodeProto node)
     {
         string scales;
         if (c.Has(node, "scales"))
@@ -180,9 +187,10 @@ internal static class OpsetUpgrader
         }
 
         LegacyResize(c, node, node.Input[0], scales);
+        return true;
     }
 
-    private static void Resize10(UpgradeContext c, NodeProto node)
+    private static bool Resize10(UpgradeContext c, NodeProto node)
     {
         if (node.Input.Count < 2 || node.Input[1].Length == 0)
         {
@@ -190,6 +198,7 @@ internal static class OpsetUpgrader
         }
 
         LegacyResize(c, node, node.Input[0], node.Input[1]);
+        return true;
     }
 
     /// <summary>Upsample (7–9) and Resize-10 sample at x_out / scale, nearest rounding down: Resize-13 asymmetric with floor.</summary>
@@ -222,14 +231,14 @@ internal static class OpsetUpgrader
     /// On a 2-D input (a classifier head) that is Softmax over axis 1; otherwise it is rewritten as
     /// Flatten(axis) → Softmax(-1) → Reshape(Shape(x)).
     /// </summary>
-    private static void Softmax(UpgradeContext c, NodeProto node)
+    private static bool Softmax(UpgradeContext c, NodeProto node)
     {
         long axis = c.Int(node, "axis", 1);
         c.RemoveAttributes(node, "axis");
         if (c.RankOf(node.Input[0]) is long rank && (rank == 2 || axis == rank - 1 || axis == -1))
         {
             node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = axis });
-            return;
+            return false;
         }
 
         string x = node.Input[0], y = node.Output[0];
@@ -244,10 +253,11 @@ internal static class OpsetUpgrader
         node.Output[0] = normalised;
         node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
         c.InsertAfter(node, new NodeProto { OpType = "Reshape", Name = c.Fresh(NodeName(node) + "_reshape"), Input = { normalised, shape }, Output = { y } });
+        return true;
     }
 
     /// <summary>The experimental ImageScaler (CNTK, Caffe2 exports): y = scale · x + bias[c], as Mul and Add.</summary>
-    private static void ImageScaler(UpgradeContext c, NodeProto node)
+    private static bool ImageScaler(UpgradeContext c, NodeProto node)
     {
         float scale = c.Float(node, "scale", 1f);
         var bias = c.Floats(node, "bias") ?? [];
@@ -264,6 +274,8 @@ internal static class OpsetUpgrader
             c.AddInitializer(OnnxTensor.FromFloats(biasName, bias, bias.Length, 1, 1));
             c.InsertAfter(node, new NodeProto { OpType = "Add", Name = c.Fresh(NodeName(node) + "_add"), Input = { scaled, biasName }, Output = { y } });
         }
+
+        return true;
     }
 
     private static string NodeName(NodeProto node) => string.IsNullOrEmpty(node.Name) ? node.Output.FirstOrDefault() ?? node.OpType : node.Name;

@@ -46,8 +46,10 @@ internal sealed class UpgradeContext
 
     public float[]? Floats(NodeProto node, string name) => Find(node, name) is { } a ? [.. a.Floats] : null;
 
-    public void RemoveAttributes(NodeProto node, params string[] names)
+    /// <summary>Removes the named attributes; returns whether there were any.</summary>
+    public bool RemoveAttributes(NodeProto node, params string[] names)
     {
+        int before = node.Attribute.Count;
         for (int i = node.Attribute.Count - 1; i >= 0; i--)
         {
             if (names.Contains(node.Attribute[i].Name, StringComparer.Ordinal))
@@ -55,10 +57,13 @@ internal sealed class UpgradeContext
                 node.Attribute.RemoveAt(i);
             }
         }
+
+        return node.Attribute.Count != before;
     }
 
     /// <summary>Moves an int-list attribute to input <paramref name="index"/> as an int64 initializer.</summary>
-    public void AttributeToInput(NodeProto node, string name, int index, bool required)
+    /// <returns>Whether the attribute was there.</returns>
+    public bool AttributeToInput(NodeProto node, string name, int index, bool required)
     {
         var values = Ints(node, name);
         RemoveAttributes(node, name);
@@ -69,7 +74,7 @@ internal sealed class UpgradeContext
                 throw NodeRefused(node, $"the {name} attribute is missing");
             }
 
-            return;
+            return false;
         }
 
         while (node.Input.Count < index)
@@ -86,11 +91,14 @@ internal sealed class UpgradeContext
         {
             node.Input.Insert(index, initializer);
         }
+
+        return true;
     }
 
-    /// <summary>Drops every output but the first; refuses when one of them is used.</summary>
-    public void KeepOnlyFirstOutput(NodeProto node)
+    /// <summary>Drops every output but the first (returns whether there were any); refuses when one of them is used.</summary>
+    public bool KeepOnlyFirstOutput(NodeProto node)
     {
+        int before = node.Output.Count;
         for (int i = node.Output.Count - 1; i >= 1; i--)
         {
             if (node.Output[i].Length > 0 && _consumed.Contains(node.Output[i]))
@@ -100,6 +108,8 @@ internal sealed class UpgradeContext
 
             node.Output.RemoveAt(i);
         }
+
+        return node.Output.Count != before;
     }
 
     public string Int64Initializer(NodeProto node, string what, long[] values)
