@@ -1,5 +1,6 @@
 using Dsg.Core.Graph.Execution;
 using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Import;
 using Dsg.Core.Onnx.Proto;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -105,6 +106,50 @@ public sealed class TorchGraph : IDisposable
         }
 
         return graph;
+    }
+
+    /// <summary>
+    /// Builds the executor for sample generation, which wants batches larger than 1: for a model that fixes its batch
+    /// and folded it into Reshape shapes (<see cref="FixedBatchReshapes"/>), the generalised copy is used when it then
+    /// runs other batch sizes and matches the model at the declared batch; otherwise the model as it is.
+    /// </summary>
+    /// <exception cref="DsgException">What <see cref="Create"/> throws.</exception>
+    public static TorchGraph CreateForGeneration(OnnxModel model, TorchGraphOptions? options = null)
+    {
+        var graph = Create(model, options);
+        if (graph.FixedBatch is not long batch || FixedBatchReshapes.Generalize(model, batch) is not { } candidate)
+        {
+            return graph;
+        }
+
+        TorchGraph? general = null;
+        try
+        {
+            general = Create(candidate, options);
+            if (general.FixedBatch is null && SameOutputs(graph, general, batch))
+            {
+                graph.Dispose();
+                return general;
+            }
+        }
+        catch (DsgException)
+        {
+            // The copy is only an optimisation: keep the model's own graph.
+        }
+
+        general?.Dispose();
+        return graph;
+    }
+
+    private static bool SameOutputs(TorchGraph a, TorchGraph b, long batch)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var generator = new Generator(12345, a.Device);
+        var input = torch.randn([batch, .. a.InputShape], generator: generator, device: a.Device);
+        var left = a.Forward(input).Outputs;
+        var right = b.Forward(input).Outputs;
+        return left.Count == right.Count && left.Zip(right).All(p => p.First.shape.SequenceEqual(p.Second.shape) && p.First.allclose(p.Second, 1e-5, 1e-6));
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
     public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, int samples, int heldOut, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
-        using var graph = TorchGraph.Create(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(Options.Device)));
+        using var graph = TorchGraph.CreateForGeneration(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(Options.Device)));
         var calibration = Run(graph, Options with { Samples = samples, Seed = seed }, "", progress, ct);
         var held = Run(graph, Options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(Options.BatchSize, heldOut) }, "held-out ", progress, ct);
         string description = string.Create(CultureInfo.InvariantCulture,

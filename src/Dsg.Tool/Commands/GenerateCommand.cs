@@ -55,7 +55,7 @@ internal static class GenerateCommand
         reporter.PhaseStarted("generate");
         var phase = Stopwatch.StartNew();
         GenerationResult result;
-        using (var graph = TorchGraph.Create(loaded, new TorchGraphOptions(options.InputShape, device)))
+        using (var graph = TorchGraph.CreateForGeneration(loaded, new TorchGraphOptions(options.InputShape, device)))
         {
             result = SampleGenerator.Generate(graph, generation, new ReporterProgress(reporter), cancellationToken);
         }
