@@ -215,8 +215,9 @@ public sealed class DsgQuantizeModel : ToolTask
         string outcome = _result.CacheHit
             ? "cache hit"
             : "generated in " + (_result.Seconds ?? 0).ToString("0.0", CultureInfo.InvariantCulture) + " s";
+        string metric = _result.AgreementMetric == "cosine" ? "cosine similarity" : "top-1 agreement";
         return _result.Agreement is double a
-            ? outcome + ", top-1 agreement " + a.ToString("0.000", CultureInfo.InvariantCulture)
+            ? outcome + ", " + metric + " " + a.ToString("0.000", CultureInfo.InvariantCulture)
             : outcome;
     }
 

@@ -39,6 +39,9 @@ internal sealed class QuantizeSettings
     /// <summary>Accepted <c>EightBitWeights</c> values.</summary>
     public static readonly string[] EightBitWeightStorages = { "reduced", "full" };
 
+    /// <summary>Accepted <c>OutputKind</c> values (<c>auto</c> detects the kind).</summary>
+    public static readonly string[] OutputKinds = { "auto", "logits", "probabilities", "embedding", "dense" };
+
     /// <summary>Accepted <c>Without</c> terms (DSG loss terms to switch off), in the tool's canonical order.</summary>
     public static readonly string[] Terms = { "class", "input-stats", "lse", "priors", "sci", "slack" };
 
@@ -122,6 +125,7 @@ internal sealed class QuantizeSettings
         Add("device", Choice("Device", Devices, problems));
         Add("without", Without(problems));
         Add("term-weights", TermWeights(problems));
+        Add("output-kind", Choice("OutputKind", OutputKinds, problems));
         Add("recipe", Choice("Recipe", Recipes, problems));
         Add("observer", Choice("Observer", Observers, problems));
         Add("weight-range", Choice("WeightRange", WeightRanges, problems));
@@ -211,7 +215,7 @@ internal sealed class QuantizeSettings
 
         if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || x < 0 || x > 1)
         {
-            problems.Add(Problem("MinAgreement", value, "a fraction between 0 and 1, e.g. 0.95 (top-1 agreement with the fp32 model)"));
+            problems.Add(Problem("MinAgreement", value, "a fraction between 0 and 1, e.g. 0.95 (agreement with the fp32 model: top-1 for class scores, cosine similarity otherwise)"));
             return null;
         }
 

@@ -34,6 +34,9 @@ internal sealed class ToolMessage
 
     public double? Agreement => Number("agreement");
 
+    /// <summary>How <see cref="Agreement"/> was measured: <c>top-1</c> or <c>cosine</c> (absent from older tools: top-1).</summary>
+    public string? AgreementMetric => Text("agreementMetric");
+
     public double? Current => Number("current");
 
     public double? Total => Number("total");

@@ -59,12 +59,14 @@ public static class ErrorCodes
     public const string VerificationFailed = "DSG0504";
 
     // 06xx: sample generation. (owner: Generation/)
-    /// <summary>The model's first output is not a batch of class logits (N x K), which the class term needs.</summary>
-    public const string OutputNotClassLogits = "DSG0601";
+    /// <summary>--output-kind logits or probabilities was given, but the model's first output is not one vector of K ≥ 2 class scores per sample.</summary>
+    public const string OutputNotClassScores = "DSG0601";
     /// <summary>The generation loss became NaN or infinite.</summary>
     public const string GenerationDiverged = "DSG0602";
     /// <summary>The generated samples could not be written to the output folder.</summary>
     public const string GenerationOutputUnwritable = "DSG0603";
+    /// <summary>A warning: the class term is off because the model's first output is not class scores (an embedding or a dense map).</summary>
+    public const string ClassTermOff = "DSG0604";
 
     // 07xx: quantization, calibration data and evaluation. (owner: Quantization/, Evaluation/, Data/)
     /// <summary>A calibration or evaluation data file cannot be read or does not fit the model.</summary>
@@ -89,7 +91,7 @@ public static class ErrorCodes
     public const string PreprocessingRequired = "DSG0710";
     /// <summary>An image in a folder cannot be decoded.</summary>
     public const string ImageUnreadable = "DSG0711";
-    /// <summary>The quantized model's top-1 agreement with fp32 on held-out samples is below --min-agreement.</summary>
+    /// <summary>The quantized model's agreement with fp32 on held-out samples (top-1 for class scores, cosine similarity otherwise) is below --min-agreement.</summary>
     public const string AgreementBelowMinimum = "DSG0720";
 
     // 08xx: the tool: configuration, cache, cancellation. (owner: Dsg.Tool, Caching/)

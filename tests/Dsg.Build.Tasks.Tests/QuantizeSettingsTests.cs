@@ -101,6 +101,7 @@ public sealed class QuantizeSettingsTests
     [InlineData("Device", "gpu", "one of auto, cpu, cuda")]
     [InlineData("Observer", "max", "one of minmax, percentile, mse, entropy, ema")]
     [InlineData("Recipe", "fast", "one of default, paper")]
+    [InlineData("OutputKind", "softmax", "one of auto, logits, probabilities, embedding, dense")]
     [InlineData("MinAgreement", "95", "a fraction between 0 and 1")]
     [InlineData("InputShape", "224", "C,H,W as three whole numbers")]
     [InlineData("Without", "sci,magic", "none or a comma-separated list of class, input-stats, lse, priors, sci, slack")]
@@ -121,6 +122,17 @@ public sealed class QuantizeSettingsTests
         Assert.Equal(name, problem.Key);
         Assert.Contains($"{name}=\"{value}\" is not valid", problem.Value, StringComparison.Ordinal);
         Assert.Contains(expected, problem.Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OutputKindIsNormalisedToLowerCaseAndPassedToTheTool()
+    {
+        var (s, problems) = Read("net.onnx", ("OutputKind", " Embedding "));
+
+        Assert.Empty(problems);
+        Assert.Equal(["precision=W8A8", "output-kind=embedding"], s.NormalizedOptions);
+        Assert.Contains(new KeyValuePair<string, string>("--output-kind", "embedding"), s.ToolOptions());
+        Assert.Equal(["precision=W8A8"], Read("net.onnx", ("OutputKind", "")).Settings.NormalizedOptions);
     }
 
     [Fact]

@@ -14,6 +14,9 @@ public sealed class ToolMessageTests
         Assert.True(m.CacheHit);
         Assert.Equal(12.3, m.Seconds);
         Assert.Equal(0.987, m.Agreement);
+        Assert.Null(m.AgreementMetric);
+        Assert.True(ToolMessage.TryParse("""{"type":"result","agreement":0.998,"agreementMetric":"cosine"}""", out var cosine));
+        Assert.Equal("cosine", cosine.AgreementMetric);
     }
 
     [Fact]

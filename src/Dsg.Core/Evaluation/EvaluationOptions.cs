@@ -18,6 +18,9 @@ public sealed record EvaluationOptions
     /// <summary>Untimed runs before timing. Default 3.</summary>
     public int WarmupRuns { get; init; } = 3;
 
+    /// <summary>How the first outputs are compared. Default <see cref="AgreementMetric.TopOne"/> (for class scores).</summary>
+    public AgreementMetric Metric { get; init; } = AgreementMetric.TopOne;
+
     /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose. Default 0.</summary>
     public int Threads { get; init; }
 
@@ -30,6 +33,11 @@ public sealed record EvaluationOptions
         Check(LatencyRuns >= 1, "latency-runs", LatencyRuns, "positive integers");
         Check(WarmupRuns >= 0, "warmup-runs", WarmupRuns, "0 or more");
         Check(Threads >= 0, "threads", Threads, "0 (automatic) or a positive integer");
+        if (!Enum.IsDefined(Metric))
+        {
+            throw new DsgException(ErrorCodes.BadOption, $"The agreement metric '{Metric}' is not one of TopOne, Cosine.", "Use AgreementMetric.TopOne or AgreementMetric.Cosine.");
+        }
+
         return this;
     }
 

@@ -6,7 +6,8 @@ using Dsg.Core.Quantization;
 namespace Dsg.Core.Evaluation;
 
 /// <summary>
-/// Compares a quantized model with its fp32 reference in ONNX Runtime: top-1 agreement, accuracy against labels,
+/// Compares a quantized model with its fp32 reference in ONNX Runtime: agreement (top-1, or the cosine similarity of
+/// outputs that are not class scores; <see cref="EvaluationOptions.Metric"/>), accuracy against labels,
 /// output SQNR, median latency at batch 1 and 64, and file sizes.
 /// </summary>
 public static class ModelEvaluator
@@ -41,7 +42,7 @@ public static class ModelEvaluator
         int classes = data.Count == 0 ? 0 : refLogits.Length / data.Count;
         var refTop = TopOne(refLogits, classes);
         var candTop = TopOne(candLogits, classes);
-        double agreement = data.Count == 0 ? double.NaN : refTop.Zip(candTop).Count(p => p.First == p.Second) / (double)data.Count;
+        double agreement = data.Count == 0 ? double.NaN : AgreementMetrics.Sum(options.Metric, refLogits, candLogits, data.Count) / data.Count;
         double? refAccuracy = data.Labels is { } labels ? Accuracy(refTop, labels) : null;
         double? candAccuracy = data.Labels is { } l2 ? Accuracy(candTop, l2) : null;
         LatencyFigures? refLatency = null, candLatency = null;
@@ -51,7 +52,7 @@ public static class ModelEvaluator
             candLatency = MeasureLatency(candidateRunner, data, options, ct);
         }
 
-        return new EvaluationReport(data.Count, agreement, Sqnr.Compute(refLogits, candLogits),
+        return new EvaluationReport(data.Count, options.Metric, agreement, Sqnr.Compute(refLogits, candLogits),
             new ModelFigures(reference.DisplayName, referenceBytes ?? reference.ToBytes().LongLength, refAccuracy, refLatency),
             new ModelFigures(candidate.DisplayName, candidateBytes ?? candidate.ToBytes().LongLength, candAccuracy, candLatency));
     }
@@ -114,17 +115,7 @@ public static class ModelEvaluator
         var top = new int[logits.Length / classes];
         for (int n = 0; n < top.Length; n++)
         {
-            var row = logits.Slice(n * classes, classes);
-            int best = 0;
-            for (int c = 1; c < classes; c++)
-            {
-                if (row[c] > row[best])
-                {
-                    best = c;
-                }
-            }
-
-            top[n] = best;
+            top[n] = AgreementMetrics.ArgMax(logits.Slice(n * classes, classes));
         }
 
         return top;

@@ -6,25 +6,32 @@ namespace Dsg.Core.Evaluation;
 
 /// <summary>
 /// Runs the fp32 model and the quantized model side by side on samples, with every quantized activation exposed,
-/// and measures top-1 agreement, output SQNR and per-activation SQNR.
+/// and measures the agreement of the first outputs (<see cref="AgreementMetric"/>: top-1 for class scores, mean cosine
+/// similarity otherwise), output SQNR and per-activation SQNR.
 /// </summary>
 public static class QuantizationVerifier
 {
     /// <summary>Compares <paramref name="result"/>'s quantized model with its BN-folded fp32 model.</summary>
-    public static VerificationResult Verify(QuantizationResult result, CalibrationSet samples, int batchSize = 64, int threads = 0,
-        CancellationToken ct = default)
+    /// <param name="result">The quantization.</param>
+    /// <param name="samples">The held-out samples.</param>
+    /// <param name="metric">How the first outputs are compared: top-1 for class scores, cosine for anything else.</param>
+    /// <param name="batchSize">Samples per ONNX Runtime call.</param>
+    /// <param name="threads">ONNX Runtime intra-op threads (0: its choice).</param>
+    /// <param name="ct">Checked between batches.</param>
+    public static VerificationResult Verify(QuantizationResult result, CalibrationSet samples, AgreementMetric metric = AgreementMetric.TopOne,
+        int batchSize = 64, int threads = 0, CancellationToken ct = default)
     {
         var inputs = new GraphIndex(result.Folded.Graph).GraphInputs;
         var sites = result.Qdq.Activations;
-        string logits = result.Folded.Graph.Output[0].Name;
-        var fpNames = sites.Select(a => a.Calibration.Site.Tensor).Where(t => !inputs.Contains(t)).Prepend(logits).Distinct().ToList();
-        var qNames = sites.Select(a => a.DequantizedName).Prepend(logits).ToList();
+        string first = result.Folded.Graph.Output[0].Name;
+        var fpNames = sites.Select(a => a.Calibration.Site.Tensor).Where(t => !inputs.Contains(t)).Prepend(first).Distinct().ToList();
+        var qNames = sites.Select(a => a.DequantizedName).Prepend(first).ToList();
         using var fp = new OnnxRuntimeRunner(OnnxRuntimeRunner.WithOutputs(result.Folded, fpNames), threads);
         using var q = new OnnxRuntimeRunner(OnnxRuntimeRunner.WithOutputs(result.Model, qNames), threads);
         var signal = new double[sites.Count];
         var noise = new double[sites.Count];
         double outSignal = 0, outNoise = 0;
-        int agree = 0;
+        double agree = 0;
         foreach (var (start, count) in samples.Batches(batchSize))
         {
             ct.ThrowIfCancellationRequested();
@@ -32,11 +39,8 @@ public static class QuantizationVerifier
             var shape = samples.BatchShape(count);
             var a = fp.Run(values, shape, fpNames).ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
             var b = q.Run(values, shape, qNames).ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
-            Accumulate(a[logits], b[logits], ref outSignal, ref outNoise);
-            int classes = a[logits].Length / count;
-            var topA = ModelEvaluator.TopOne(a[logits], classes);
-            var topB = ModelEvaluator.TopOne(b[logits], classes);
-            agree += topA.Zip(topB).Count(p => p.First == p.Second);
+            Accumulate(a[first], b[first], ref outSignal, ref outNoise);
+            agree += AgreementMetrics.Sum(metric, a[first], b[first], count);
             for (int i = 0; i < sites.Count; i++)
             {
                 string tensor = sites[i].Calibration.Site.Tensor;
@@ -51,7 +55,7 @@ public static class QuantizationVerifier
             perSite[sites[i].Calibration.Site.Tensor] = Sqnr.Decibels(signal[i], noise[i]);
         }
 
-        return new VerificationResult(samples.Count, samples.Count == 0 ? double.NaN : agree / (double)samples.Count,
+        return new VerificationResult(samples.Count, metric, samples.Count == 0 ? double.NaN : agree / samples.Count,
             Sqnr.Decibels(outSignal, outNoise), perSite);
     }
 

@@ -6,7 +6,7 @@ namespace Dsg.Core.Generation;
 /// <summary>
 /// Every setting of sample generation, with its default, in one place. The CLI, the configuration file and
 /// MSBuild metadata all bind to this record. Call <see cref="Validate"/> before use
-/// (<see cref="SampleGenerator.Generate(TorchGraph, GenerationOptions, IProgress{GenerationProgress}?, CancellationToken)"/> does).
+/// (<see cref="SampleGenerator.Generate(TorchGraph, GenerationOptions, IProgress{GenerationProgress}?, CancellationToken, Action{GenerationWarning}?)"/> does).
 /// </summary>
 public sealed record GenerationOptions
 {
@@ -94,6 +94,15 @@ public sealed record GenerationOptions
     /// <summary>DSG ablation: the random-label cross-entropy. Default true.</summary>
     public bool UseCrossEntropy { get; init; } = true;
 
+    /// <summary>
+    /// What the model's first output holds, which chooses the class term: cross-entropy on logits and
+    /// log-probabilities, NLL on the log of the probabilities, and no class term (with a warning) for an embedding or
+    /// a dense map. Null (the default) judges it from the output of one noise batch (<see cref="OutputKindDetector.FromValues"/>),
+    /// which cannot tell an embedding from logits: callers that have the ONNX model pass
+    /// <see cref="OutputKindDetector.Detect(Onnx.OnnxModel, Graph.OutputKind?, TorchGraph?)"/>'s kind.
+    /// </summary>
+    public OutputKind? OutputKind { get; init; }
+
     /// <summary>DSG ablation: jitter and the total-variation and L2 priors. Default true.</summary>
     public bool UsePriors { get; init; } = true;
 
@@ -136,6 +145,11 @@ public sealed record GenerationOptions
         if (!Enum.IsDefined(CorrelationForm))
         {
             throw Bad(nameof(CorrelationForm), CorrelationForm.ToString(), "OffDiagonalCosine or Gdpp");
+        }
+
+        if (OutputKind is { } kind && !Enum.IsDefined(kind))
+        {
+            throw Bad(nameof(OutputKind), kind.ToString(), "Logits, Probabilities, LogProbabilities, Embedding, Dense or null (detect)");
         }
 
         if (Device is not ("auto" or "cpu" or "cuda"))

@@ -114,6 +114,9 @@ public static class GenerationOutputWriter
             shape = result.Shape,
             seconds = result.Seconds,
             options = result.Options,
+            outputKind = result.OutputKind is { } kind ? Graph.OutputKindDetector.Name(kind) : null,
+            classTerm = result.ClassTermUsed,
+            warnings = result.Warnings,
             diversity = new
             {
                 result.Diversity.Samples,

@@ -1,3 +1,5 @@
+using Dsg.Core.Graph;
+
 namespace Dsg.Core.Generation;
 
 /// <summary>Samples and everything measured while making them.</summary>
@@ -42,6 +44,18 @@ public sealed class GenerationResult
 
     /// <summary>Diversity (and fidelity) of the samples, computed the same way for every method.</summary>
     public DiversityMetrics Diversity { get; }
+
+    /// <summary>
+    /// The kind of the model's first output the class term was chosen for (given in the options, or judged from a
+    /// noise batch); null when the class term was not asked for.
+    /// </summary>
+    public OutputKind? OutputKind { get; init; }
+
+    /// <summary>What the class term computed: see <see cref="ClassTerm.Describe"/>; <c>off</c> when it was not used.</summary>
+    public string ClassTermUsed => OutputKind is { } kind && LossComposition.WantsClassTerm(Options) ? ClassTerm.Describe(kind) : "off";
+
+    /// <summary>The warnings of the run (also handed to the callback as they arose).</summary>
+    public IReadOnlyList<GenerationWarning> Warnings { get; init; } = [];
 
     /// <summary>The curve of one term, or null when that term was not used.</summary>
     public LossCurve? Curve(string term) => Curves.FirstOrDefault(c => c.Term == term);

@@ -1,12 +1,17 @@
 using Dsg.Core.Generation.Losses;
+using Dsg.Core.Graph;
 
 namespace Dsg.Core.Generation;
 
 /// <summary>Chooses the loss terms of a method from the options.</summary>
 internal static class LossComposition
 {
-    /// <summary>The terms for <paramref name="options"/>; <paramref name="margins"/> is used by DSG's SDA.</summary>
-    public static IReadOnlyList<LossTerm> For(GenerationOptions options, int batchNormLayers, BatchNormMargins margins)
+    /// <summary>
+    /// The terms for <paramref name="options"/>; <paramref name="margins"/> is used by DSG's SDA, and
+    /// <paramref name="output"/> (the kind of the model's first output; null when not known) chooses the class term's
+    /// form, or leaves it out when the output is not class scores.
+    /// </summary>
+    public static IReadOnlyList<LossTerm> For(GenerationOptions options, int batchNormLayers, BatchNormMargins margins, OutputKind? output)
     {
         var terms = new List<LossTerm>();
         switch (options.Method)
@@ -32,9 +37,11 @@ internal static class LossComposition
                     terms.Add(new SampleCorrelationInhibition(weight, options.CorrelationForm));
                 }
 
-                if (options.UseCrossEntropy)
+                if (options.UseCrossEntropy && output is { } kind && ClassTerm.Applies(kind))
                 {
-                    terms.Add(new RandomLabelCrossEntropy(options.CrossEntropyWeight));
+                    terms.Add(kind == OutputKind.Probabilities
+                        ? RandomLabelCrossEntropy.ForProbabilities(options.CrossEntropyWeight)
+                        : RandomLabelCrossEntropy.ForLogits(options.CrossEntropyWeight));
                 }
 
                 if (options.UsePriors)
@@ -50,6 +57,9 @@ internal static class LossComposition
 
         return terms;
     }
+
+    /// <summary>Whether the options ask for the class term (it is then used when the output holds class scores).</summary>
+    public static bool WantsClassTerm(GenerationOptions options) => options.Method == GenerationMethod.Dsg && options.UseCrossEntropy;
 
     /// <summary>Whether the DSG images are shifted randomly before each forward pass.</summary>
     public static bool UsesJitter(GenerationOptions options) =>

@@ -36,12 +36,17 @@ public static class SampleGenerator
     /// <param name="options">The options; validated first.</param>
     /// <param name="progress">Receives reports every <see cref="GenerationOptions.ProgressStride"/> iterations, on the calling thread.</param>
     /// <param name="cancellationToken">Checked every iteration; cancellation throws <see cref="OperationCanceledException"/>.</param>
+    /// <param name="warn">
+    /// Receives each <see cref="GenerationWarning"/> when it arises (before the first batch), on the calling thread;
+    /// <see cref="GenerationResult.Warnings"/> keeps them too.
+    /// </param>
     /// <exception cref="DsgException">
     /// DSG0301 (bad option), DSG0303 (CUDA requested, none present), DSG0201 (no BatchNorm layers, except for Gaussian),
-    /// DSG0601 (the class term needs N×K logits), DSG0602 (the loss diverged).
+    /// DSG0601 (<see cref="GenerationOptions.OutputKind"/> is logits or probabilities, and the output is not N×K),
+    /// DSG0602 (the loss diverged).
     /// </exception>
     public static GenerationResult Generate(TorchGraph graph, GenerationOptions options,
-        IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default, Action<GenerationWarning>? warn = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(options);
@@ -52,11 +57,11 @@ public static class SampleGenerator
         }
 
         using var model = new TorchGraphGenerationModel(graph);
-        return Generate(model, options, progress, cancellationToken);
+        return Generate(model, options, progress, cancellationToken, warn);
     }
 
     internal static GenerationResult Generate(IGenerationModel model, GenerationOptions options,
-        IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+        IProgress<GenerationProgress>? progress, CancellationToken cancellationToken, Action<GenerationWarning>? warn = null)
     {
         options.Validate();
         var stopwatch = Stopwatch.StartNew();
@@ -79,8 +84,16 @@ public static class SampleGenerator
             var shape = new long[] { options.Samples, model.InputShape[0], model.InputShape[1], model.InputShape[2] };
             long perSample = model.InputShape[0] * model.InputShape[1] * model.InputShape[2];
             var samples = new float[options.Samples * perSample];
+            var output = ResolveOutputKind(model, options);
+            var warnings = new List<GenerationWarning>();
+            if (output is { } kind && ClassTerm.OffWarning(options, kind) is { } off)
+            {
+                warnings.Add(off);
+                warn?.Invoke(off);
+            }
+
             var margins = ComputeMargins(model, options);
-            var terms = LossComposition.For(options, model.BatchNorms.Count, margins);
+            var terms = LossComposition.For(options, model.BatchNorms.Count, margins, output);
             var recorder = new CurveRecorder(terms);
             for (int b = 0; b < options.Batches; b++)
             {
@@ -106,7 +119,11 @@ public static class SampleGenerator
                 diversity = DiversityMetrics.Compute(model, tensor(samples, shape), options.BatchSize);
             }
 
-            return new GenerationResult(samples, shape, stopwatch.Elapsed.TotalSeconds, options, device, recorder.Curves(), diversity);
+            return new GenerationResult(samples, shape, stopwatch.Elapsed.TotalSeconds, options, device, recorder.Curves(), diversity)
+            {
+                OutputKind = output,
+                Warnings = warnings,
+            };
         }
         finally
         {
@@ -151,6 +168,24 @@ public static class SampleGenerator
         }
 
         return actual;
+    }
+
+    /// <summary>
+    /// The kind of the model's first output, when the class term is asked for: the options' kind, or else the kind
+    /// judged from the output of one noise batch (its own generator, so no batch's stream changes). Null otherwise.
+    /// </summary>
+    private static OutputKind? ResolveOutputKind(IGenerationModel model, GenerationOptions options)
+    {
+        if (options.OutputKind is not null || !LossComposition.WantsClassTerm(options))
+        {
+            return options.OutputKind;
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var generator = new Generator(unchecked((ulong)options.Seed ^ 0x6A09E667F3BCC908UL), model.Device);
+        var noise = randn(NoiseShape(model, Math.Min(options.BatchSize, options.Samples)), generator: generator, device: model.Device);
+        return OutputKindDetector.FromValues(model.Forward(noise, captureBatchNormInputs: false, captureFeatures: false).Output);
     }
 
     private static BatchNormMargins ComputeMargins(IGenerationModel model, GenerationOptions options)
@@ -201,7 +236,7 @@ public static class SampleGenerator
             var pass = model.Forward(input, captureBatchNormInputs: true, captureFeatures: false);
             if (needsLabels && labels is null)
             {
-                labels = DrawLabels(pass.Output, count, generator).MoveToOuterDisposeScope();
+                labels = DrawLabels(pass.Output, count, generator, options.OutputKind).MoveToOuterDisposeScope();
             }
 
             var context = new LossContext
@@ -266,13 +301,19 @@ public static class SampleGenerator
         return images.roll([shifts[0], shifts[1]], [2, 3]);
     }
 
-    private static Tensor DrawLabels(Tensor output, long count, Generator generator)
+    /// <summary>
+    /// One label per sample, uniform over the K classes of an N×K (or N×K×1×1) output. An output of another shape can
+    /// only get here when the caller declared it logits or probabilities (detection never does): DSG0601.
+    /// </summary>
+    private static Tensor DrawLabels(Tensor output, long count, Generator generator, OutputKind? declared)
     {
-        if (output.dim() != 2 || output.shape[0] != count || output.shape[1] < 2)
+        bool classScores = output.dim() >= 2 && output.shape[0] == count && output.shape[1] >= 2 && output.shape.Skip(2).All(d => d == 1);
+        if (!classScores)
         {
-            throw new DsgException(ErrorCodes.OutputNotClassLogits,
-                $"The model's first output has shape ({string.Join(", ", output.shape)}), not N x K class logits, so the random-label class term cannot be used.",
-                "Turn the class term off (UseCrossEntropy = false, or CrossEntropyWeight = 0), or use --method zeroq.");
+            string given = declared is { } k ? $"The output kind is {OutputKindDetector.Name(k)}, but the" : "The";
+            throw new DsgException(ErrorCodes.OutputNotClassScores,
+                $"{given} model's first output has shape ({string.Join(", ", output.shape)}), not one vector of K >= 2 class scores per sample, so the random-label class term cannot be used.",
+                "Use --output-kind auto (or embedding or dense) to let DSG switch the class term off, or --without class.");
         }
 
         return randint(0, output.shape[1], [count], generator: generator, device: output.device);

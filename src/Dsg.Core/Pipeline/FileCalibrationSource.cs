@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dsg.Core.Data;
+using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 
 namespace Dsg.Core.Pipeline;
@@ -27,7 +28,7 @@ public sealed class FileCalibrationSource : ICalibrationSource
     public string Name => "file";
 
     /// <inheritdoc />
-    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, int samples, int heldOut, int seed,
+    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
         var data = CalibrationData.Load(Path, new CalibrationDataOptions { SampleShape = sampleShape, Preprocessing = Preprocessing });

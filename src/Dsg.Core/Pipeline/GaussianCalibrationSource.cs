@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dsg.Core.Data;
+using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 
 namespace Dsg.Core.Pipeline;
@@ -29,7 +30,7 @@ public sealed class GaussianCalibrationSource : ICalibrationSource
     }
 
     /// <inheritdoc />
-    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, int samples, int heldOut, int seed,
+    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
         var calibration = Noise(samples, sampleShape, seed);

@@ -13,7 +13,10 @@ namespace Dsg.Core.Pipeline;
 /// </summary>
 public sealed class GeneratorCalibrationSource : ICalibrationSource
 {
-    /// <summary>Generates with <paramref name="options"/>; its Samples and Seed are replaced by the request's.</summary>
+    /// <summary>
+    /// Generates with <paramref name="options"/>; its Samples and Seed are replaced by the request's, and its
+    /// OutputKind by the detected one.
+    /// </summary>
     public GeneratorCalibrationSource(GenerationOptions options)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
@@ -26,21 +29,29 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
     public string Name => Options.Method.ToString().ToLowerInvariant();
 
     /// <inheritdoc />
-    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, int samples, int heldOut, int seed,
+    /// <remarks>
+    /// The class term follows <paramref name="output"/>'s kind; when the term is off for it, the warning goes to
+    /// <paramref name="progress"/> once (as a <see cref="WarningEvent"/>), not once per run.
+    /// </remarks>
+    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
-        using var graph = TorchGraph.CreateForGeneration(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(Options.Device)));
-        var calibration = Run(graph, Options with { Samples = samples, Seed = seed }, "", progress, ct);
-        var held = Run(graph, Options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(Options.BatchSize, heldOut) }, "held-out ", progress, ct);
+        ArgumentNullException.ThrowIfNull(output);
+        var options = Options with { OutputKind = output.Kind };
+        using var graph = TorchGraph.CreateForGeneration(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(options.Device)));
+        Action<GenerationWarning>? warn = progress is null ? null : w => progress.Report(new WarningEvent(w.Code, w.Message));
+        var calibration = Run(graph, options with { Samples = samples, Seed = seed }, "", progress, ct, warn);
+        var held = Run(graph, options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(options.BatchSize, heldOut) }, "held-out ", progress, ct, warn: null);
         string description = string.Create(CultureInfo.InvariantCulture,
             $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {Options.Iterations} iterations, batch {Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}");
         return new CalibrationSamples(new CalibrationSet(calibration.Samples, calibration.Shape), new CalibrationSet(held.Samples, held.Shape), description);
     }
 
-    private static GenerationResult Run(TorchGraph graph, GenerationOptions options, string prefix, IProgress<PipelineEvent>? progress, CancellationToken ct)
+    private static GenerationResult Run(TorchGraph graph, GenerationOptions options, string prefix, IProgress<PipelineEvent>? progress, CancellationToken ct,
+        Action<GenerationWarning>? warn)
     {
         var forward = progress is null ? null : new ForwardProgress(progress, prefix);
-        return SampleGenerator.Generate(graph, options, forward, ct);
+        return SampleGenerator.Generate(graph, options, forward, ct, warn);
     }
 
     private sealed class ForwardProgress(IProgress<PipelineEvent> target, string prefix) : IProgress<GenerationProgress>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Dsg.Core.Evaluation;
+using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Core.Quantization;
@@ -8,7 +9,8 @@ using Dsg.Core.Quantization;
 namespace Dsg.Core.Pipeline;
 
 /// <summary>
-/// The quantize command's engine: generate (or load) samples → calibrate → write → verify. The model and its
+/// The quantize command's engine: detect the output kind → generate (or load) samples → calibrate → write → verify
+/// (top-1 agreement for class scores, mean cosine similarity otherwise). The model and its
 /// reports reach the output folder only after verification passes (atomically); a failed agreement guard
 /// (DSG0720), an error or a cancellation leaves nothing at the output path.
 /// </summary>
@@ -27,9 +29,12 @@ public static class QuantizePipeline
         var model = imported.Model;
         var shape = SampleShape(model, request);
         var options = request.Options;
+        // The graph decides; an executor is built for a probe only when it does not (and only on CPU: one batch).
+        var detected = OutputKindDetector.Detect(model, request.OutputKind, new TorchGraphOptions(shape, "cpu"));
+        var metric = MetricFor(detected);
 
         var samples = Phase(PipelinePhase.Generate, progress, seconds, () =>
-            request.Source.Produce(model, shape, request.Samples, request.HeldOutSamples, request.Seed, progress, ct));
+            request.Source.Produce(model, shape, detected, request.Samples, request.HeldOutSamples, request.Seed, progress, ct));
         ct.ThrowIfCancellationRequested();
 
         var (folded, foldedCount, plan, activations) = Phase(PipelinePhase.Calibrate, progress, seconds, () =>
@@ -48,11 +53,11 @@ public static class QuantizePipeline
         var output = Path.GetFullPath(request.OutputPath);
         var (verification, bytes) = Phase(PipelinePhase.Verify, progress, seconds, () =>
         {
-            var v = QuantizationVerifier.Verify(result, samples.HeldOut, options.BatchSize, options.Threads, ct);
+            var v = QuantizationVerifier.Verify(result, samples.HeldOut, metric, options.BatchSize, options.Threads, ct);
             if (request.MinAgreement is { } min && v.Agreement < min)
             {
                 throw new DsgException(ErrorCodes.AgreementBelowMinimum,
-                    $"The quantized model agrees with fp32 on {v.Agreement:P2} of {v.Samples} held-out samples, below the minimum {min:P2}; nothing was written to '{output}'.",
+                    $"The quantized model's {AgreementMetrics.Describe(metric)} with fp32 on {v.Samples} held-out samples is {AgreementMetrics.Format(metric, v.Agreement)}, below the minimum {AgreementMetrics.Format(metric, min)} ({detected.KindName} output); nothing was written to '{output}'.",
                     "Use a wider precision (for example W8A8 or W4A8), more calibration samples or iterations, another --observer, or lower --min-agreement.")
                 { FilePath = output };
             }
@@ -62,7 +67,7 @@ public static class QuantizePipeline
         ct.ThrowIfCancellationRequested();
 
         seconds["total"] = total.Elapsed.TotalSeconds;
-        var report = BuildReport(request, imported, output, samples, result, verification, seconds, bytes.LongLength);
+        var report = BuildReport(request, imported, output, detected, samples, result, verification, seconds, bytes.LongLength);
         AtomicFile.WriteAllBytes(output, bytes);
         var reports = new List<string>();
         if (request.WriteReports)
@@ -73,8 +78,12 @@ public static class QuantizePipeline
             reports.AddRange([json, md]);
         }
 
-        return new QuantizeOutcome(output, reports, verification.Agreement, total.Elapsed.TotalSeconds, report, result);
+        return new QuantizeOutcome(output, reports, verification.Agreement, total.Elapsed.TotalSeconds, report, result) { Metric = metric };
     }
+
+    /// <summary>The agreement metric that fits an output: top-1 for class scores, cosine similarity for anything else.</summary>
+    public static AgreementMetric MetricFor(DetectedOutput output) =>
+        (output ?? throw new ArgumentNullException(nameof(output))).IsClassScore ? AgreementMetric.TopOne : AgreementMetric.Cosine;
 
     /// <summary>The sample shape (C, H, W): the model's fixed input dims, or the declared shape.</summary>
     /// <exception cref="DsgException">DSG0203 when the input has dynamic spatial dims and none were declared; DSG0204 for a non-image input.</exception>
@@ -116,7 +125,7 @@ public static class QuantizePipeline
         return value;
     }
 
-    private static QuantizeReport BuildReport(QuantizeRequest request, ImportedModel imported, string output, CalibrationSamples samples,
+    private static QuantizeReport BuildReport(QuantizeRequest request, ImportedModel imported, string output, DetectedOutput detected, CalibrationSamples samples,
         QuantizationResult result, VerificationResult verification, Dictionary<string, double> seconds, long quantizedBytes)
     {
         var sqnr = verification.ActivationSqnrDb;
@@ -158,6 +167,9 @@ public static class QuantizePipeline
             HeldOutSamples = samples.HeldOut.Count,
             Seed = request.Seed,
             Seconds = seconds,
+            OutputKind = detected.KindName,
+            OutputDescription = detected.Describe(),
+            AgreementMetric = AgreementMetrics.Name(verification.Metric),
             Agreement = verification.Agreement,
             MinAgreement = request.MinAgreement,
             OutputSqnrDb = verification.OutputSqnrDb,

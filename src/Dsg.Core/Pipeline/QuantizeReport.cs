@@ -42,13 +42,25 @@ public sealed record QuantizeReport
     /// <summary>Seconds per phase (generate, calibrate, write, verify) and in total.</summary>
     public required IReadOnlyDictionary<string, double> Seconds { get; init; }
 
-    /// <summary>Top-1 agreement with fp32 on the held-out samples.</summary>
+    /// <summary>
+    /// What the model's first output holds (<c>logits</c>, <c>probabilities</c>, <c>log-probabilities</c>,
+    /// <c>embedding</c> or <c>dense</c>); it chose the class term and the agreement metric.
+    /// </summary>
+    public string OutputKind { get; init; } = "logits";
+
+    /// <summary>The output in words: kind, shape, the node that computes it and how the kind was decided.</summary>
+    public string? OutputDescription { get; init; }
+
+    /// <summary>How <see cref="Agreement"/> was measured: <c>top-1</c> (class scores) or <c>cosine</c> (anything else).</summary>
+    public string AgreementMetric { get; init; } = "top-1";
+
+    /// <summary>Agreement with fp32 on the held-out samples: the top-1 fraction, or the mean cosine similarity of the first outputs.</summary>
     public required double Agreement { get; init; }
 
     /// <summary>The guard that was applied, if any.</summary>
     public double? MinAgreement { get; init; }
 
-    /// <summary>SQNR of the logits on the held-out samples, in dB.</summary>
+    /// <summary>SQNR of the first output on the held-out samples, in dB.</summary>
     public required double OutputSqnrDb { get; init; }
 
     /// <summary>BatchNormalization nodes folded into convolutions.</summary>

@@ -37,8 +37,10 @@ public static class QuantizeReportWriter
         }
 
         md.AppendLine(c, $"- Samples: {r.SourceDescription}");
-        string minimum = r.MinAgreement is { } m ? string.Create(c, $" (minimum {m:P2})") : "";
-        md.AppendLine(c, $"- **Top-1 agreement with fp32 on {r.HeldOutSamples} held-out samples: {r.Agreement:P2}**{minimum}");
+        var metric = Evaluation.AgreementMetrics.Parse(r.AgreementMetric) ?? Evaluation.AgreementMetric.TopOne;
+        string minimum = r.MinAgreement is { } m ? $" (minimum {Evaluation.AgreementMetrics.Format(metric, m)})" : "";
+        md.AppendLine(c, $"- Output kind: {r.OutputDescription ?? r.OutputKind}; agreement metric: {Evaluation.AgreementMetrics.Describe(metric)}");
+        md.AppendLine(c, $"- **{Capitalise(Evaluation.AgreementMetrics.Describe(metric))} with fp32 on {r.HeldOutSamples} held-out samples: {Evaluation.AgreementMetrics.Format(metric, r.Agreement)}**{minimum}");
         md.AppendLine(c, $"- Output SQNR: {Db(r.OutputSqnrDb)} dB");
         md.AppendLine(c, $"- BatchNorm folded: {r.FoldedBatchNorms}; int32 biases: {r.Int32Biases}");
         md.AppendLine(c, $"- File size: {r.Fp32Bytes:N0} → {r.QuantizedBytes:N0} bytes ({(r.QuantizedBytes > 0 ? (double)r.Fp32Bytes / r.QuantizedBytes : 0):F2}× smaller)");
@@ -78,6 +80,8 @@ public static class QuantizeReportWriter
 
         return md.ToString();
     }
+
+    private static string Capitalise(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     private static string Db(double value) => double.IsPositiveInfinity(value) ? "∞" : value.ToString("F1", CultureInfo.InvariantCulture);
 }

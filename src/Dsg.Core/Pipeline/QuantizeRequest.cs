@@ -1,3 +1,4 @@
+using Dsg.Core.Graph;
 using Dsg.Core.Quantization;
 
 namespace Dsg.Core.Pipeline;
@@ -26,8 +27,18 @@ public sealed record QuantizeRequest
     /// <summary>The seed for the source. Default 0.</summary>
     public int Seed { get; init; }
 
-    /// <summary>When set, a top-1 agreement below this fails with DSG0720 and nothing is written.</summary>
+    /// <summary>
+    /// When set, an agreement below this fails with DSG0720 and nothing is written: top-1 agreement when the first
+    /// output holds class scores, mean cosine similarity otherwise.
+    /// </summary>
     public double? MinAgreement { get; init; }
+
+    /// <summary>
+    /// What the model's first output holds; null (the default) detects it (<see cref="OutputKindDetector"/>). It
+    /// chooses the generator's class term and the agreement metric; logits or probabilities on an output that is not
+    /// N×K fail with DSG0601.
+    /// </summary>
+    public OutputKind? OutputKind { get; init; }
 
     /// <summary>The sample shape (C, H, W) for models whose input has dynamic height or width.</summary>
     public IReadOnlyList<long>? InputShape { get; init; }
@@ -59,6 +70,11 @@ public sealed record QuantizeRequest
         if (MinAgreement is { } m && !(m >= 0 && m <= 1))
         {
             throw Bad("min-agreement", m.ToString(System.Globalization.CultureInfo.InvariantCulture), "numbers from 0 to 1");
+        }
+
+        if (OutputKind is { } kind && !Enum.IsDefined(kind))
+        {
+            throw Bad("output-kind", kind.ToString(), "auto, logits, probabilities, embedding and dense");
         }
 
         if (string.IsNullOrWhiteSpace(OutputPath))

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Dsg.Core.Data;
 using Dsg.Core.Evaluation;
+using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 using Dsg.Core.Pipeline;
 using Dsg.Tool.Configuration;
@@ -10,8 +11,9 @@ using Dsg.Tool.Output;
 namespace Dsg.Tool.Commands;
 
 /// <summary>
-/// <c>dsg eval FP32.onnx QUANT.onnx</c>: top-1 agreement, accuracy (with --labels), output SQNR, ONNX Runtime latency at
-/// batch 1 and 64, and file sizes. Without --data the inputs are N(0,1) noise in the model's input space (--samples, --seed).
+/// <c>dsg eval FP32.onnx QUANT.onnx</c>: agreement (top-1 when the first output holds class scores, the mean cosine
+/// similarity of the outputs otherwise; --output-kind overrides the detection), accuracy (with --labels), output SQNR,
+/// ONNX Runtime latency at batch 1 and 64, and file sizes. Without --data the inputs are N(0,1) noise in the model's input space (--samples, --seed).
 /// </summary>
 internal static class EvalCommand
 {
@@ -36,7 +38,7 @@ internal static class EvalCommand
         command.Add(scale);
         command.Add(size);
         command.Add(json);
-        var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape]);
+        var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape, OptionCatalog.OutputKind]);
         VerbAction.Set(command, global, json, context =>
         {
             var referencePath = context.FullPath(context.Parse.GetValue(reference)!);
@@ -47,15 +49,16 @@ internal static class EvalCommand
             var preprocessing = Preprocessing(context.Parse.GetValue(mean), context.Parse.GetValue(std), context.Parse.GetValue(scale), context.Parse.GetValue(size));
             return Task.Run(() =>
             {
-                var report = Evaluate(referencePath, candidatePath, dataPath, labelsPath, preprocessing, options, context.CancellationToken, out string dataDescription);
+                var report = Evaluate(referencePath, candidatePath, dataPath, labelsPath, preprocessing, options, context.CancellationToken,
+                    out string dataDescription, out var detected);
                 var output = context.Environment.Output;
                 if (context.Reporter.IsJson)
                 {
-                    output.WriteLine(ToJson(report, referencePath, candidatePath, dataDescription));
+                    output.WriteLine(ToJson(report, detected, referencePath, candidatePath, dataDescription));
                 }
                 else
                 {
-                    WriteText(output, report, dataDescription);
+                    WriteText(output, report, detected, dataDescription);
                 }
 
                 return VerbAction.Success;
@@ -108,7 +111,7 @@ internal static class EvalCommand
 
     private static EvaluationReport Evaluate(string referencePath, string candidatePath, string? dataPath, string? labelsPath,
         ImagePreprocessing? preprocessing, DsgOptions options,
-        CancellationToken cancellationToken, out string dataDescription)
+        CancellationToken cancellationToken, out string dataDescription, out DetectedOutput detected)
     {
         var referenceModel = OnnxModel.Load(referencePath);
         var candidateModel = OnnxModel.Load(candidatePath);
@@ -141,17 +144,21 @@ internal static class EvalCommand
             dataDescription = $"{set.Count} samples from {dataPath}{(labelsPath is null ? "" : $", labels {labelsPath}")}";
         }
 
-        return ModelEvaluator.Compare(referenceModel, candidateModel, set, new EvaluationOptions { Threads = options.Threads },
+        // The fp32 model's output decides the metric; a probe (CPU, one small batch) runs only where its graph leaves the kind open.
+        detected = OutputKindDetector.Detect(referenceModel, OutputKindDetector.ParseRequested(options.OutputKind), new TorchGraphOptions(set.SampleShape, "cpu"));
+        var metric = QuantizePipeline.MetricFor(detected);
+        return ModelEvaluator.Compare(referenceModel, candidateModel, set, new EvaluationOptions { Threads = options.Threads, Metric = metric },
             new FileInfo(referencePath).Length, new FileInfo(candidatePath).Length, cancellationToken);
     }
 
-    private static void WriteText(TextWriter output, EvaluationReport report, string dataDescription)
+    private static void WriteText(TextWriter output, EvaluationReport report, DetectedOutput detected, string dataDescription)
     {
         static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
         static string Accuracy(double? value) => value is { } a ? F(a, "P2") : "-";
         static string Ms(double? value) => value is { } v ? F(v, "0.00") + " ms" : "-";
         output.WriteLine($"Data          {dataDescription}");
-        output.WriteLine($"Agreement     {F(report.Agreement, "P2")} top-1 with fp32");
+        output.WriteLine($"Output kind   {detected.Describe()}");
+        output.WriteLine($"Agreement     {AgreementMetrics.Format(report.Metric, report.Agreement)} {AgreementMetrics.Describe(report.Metric)} with fp32");
         output.WriteLine($"Output SQNR   {F(report.OutputSqnrDb, "0.0")} dB");
         output.WriteLine($"{"",-13} {"fp32",-14} {"quantized",-14}");
         output.WriteLine($"{"Accuracy",-13} {Accuracy(report.Reference.Accuracy),-14} {Accuracy(report.Candidate.Accuracy),-14}");
@@ -165,11 +172,13 @@ internal static class EvalCommand
         ? (bytes / 1048576.0).ToString("0.00", CultureInfo.InvariantCulture) + " MiB"
         : (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB";
 
-    private static string ToJson(EvaluationReport report, string referencePath, string candidatePath, string dataDescription) => JsonLine.Format(w =>
+    private static string ToJson(EvaluationReport report, DetectedOutput detected, string referencePath, string candidatePath, string dataDescription) => JsonLine.Format(w =>
     {
         w.WriteString("type", "eval");
         w.WriteString("data", dataDescription);
         w.WriteNumber("samples", report.Samples);
+        w.WriteString("outputKind", detected.KindName);
+        w.WriteString("agreementMetric", AgreementMetrics.Name(report.Metric));
         Number(w, "agreement", report.Agreement);
         Number(w, "outputSqnrDb", report.OutputSqnrDb);
         foreach (var (name, path, figures) in new[] { ("reference", referencePath, report.Reference), ("candidate", candidatePath, report.Candidate) })

@@ -29,7 +29,7 @@ internal static class GenerateCommand
         var settings = new SettingsOptions(command,
         [
             OptionCatalog.Method, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
-            OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.Without, OptionCatalog.TermWeights, OptionCatalog.InputShape,
+            OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.Without, OptionCatalog.TermWeights, OptionCatalog.OutputKind, OptionCatalog.InputShape,
         ]);
         VerbAction.Set(command, global, json, context =>
         {
@@ -57,7 +57,14 @@ internal static class GenerateCommand
         GenerationResult result;
         using (var graph = TorchGraph.CreateForGeneration(loaded, new TorchGraphOptions(options.InputShape, device)))
         {
-            result = SampleGenerator.Generate(graph, generation, new ReporterProgress(reporter), cancellationToken);
+            var output = OutputKindDetector.Detect(loaded, OutputKindDetector.ParseRequested(options.OutputKind), graph);
+            generation = generation with { OutputKind = output.Kind };
+            if (generation.Method == GenerationMethod.Dsg)
+            {
+                reporter.Note($"output: {output.Describe()}; class term: {(generation.UseCrossEntropy ? ClassTerm.Describe(output.Kind) : "off (--without class)")}");
+            }
+
+            result = SampleGenerator.Generate(graph, generation, new ReporterProgress(reporter), cancellationToken, w => reporter.Warning(w.Code, w.Message));
         }
 
         reporter.PhaseDone("generate", phase.Elapsed.TotalSeconds);

@@ -2,16 +2,22 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Dsg.Core;
+using Dsg.Core.Evaluation;
+using Dsg.Core.Generation;
+using Dsg.Core.Graph;
 using Dsg.Core.Inspection;
+using Dsg.Core.Pipeline;
 using Dsg.Core.Onnx;
+using Dsg.Core.Onnx.Import;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
 
 namespace Dsg.Tool.Commands;
 
 /// <summary>
-/// <c>dsg inspect MODEL</c>: inputs, outputs, opset, parameters, operator histogram, BatchNorm layers and whether DSG
-/// can run, with every problem's code, message and hint. Exits 1 when DSG cannot run.
+/// <c>dsg inspect MODEL</c>: inputs, outputs, opset, parameters, operator histogram, BatchNorm layers, what the first
+/// output holds (and so the class term and agreement metric) and whether DSG can run, with every problem's code,
+/// message and hint. Exits 1 when DSG cannot run.
 /// </summary>
 internal static class InspectCommand
 {
@@ -24,7 +30,7 @@ internal static class InspectCommand
         command.Add(model);
         command.Add(json);
         command.Add(verify);
-        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads]);
+        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.OutputKind, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads]);
 
         VerbAction.Set(command, global, json, context =>
         {
@@ -32,15 +38,16 @@ internal static class InspectCommand
             var options = settings.Resolve(context.Parse, context.Environment, path).Options;
             var loaded = OnnxModel.Load(path);
             var report = Declare(ModelInspector.Inspect(loaded), options.InputShape);
+            var output = DetectOutput(loaded, options, ref report);
             InspectVerification? verification = context.Parse.GetValue(verify) && report.UnsupportedNodes.Count == 0 && report.Problems.All(p => p.Code != ErrorCodes.OpsetNotUpgradable) ? InspectVerification.Run(loaded, options) : null;
 
             if (context.Reporter.IsJson)
             {
-                context.Environment.Output.WriteLine(ToJson(report, verification));
+                context.Environment.Output.WriteLine(ToJson(report, output, verification));
             }
             else
             {
-                WriteText(context.Environment.Output, report, verification);
+                WriteText(context.Environment.Output, report, output, verification);
                 if (!report.DsgReady)
                 {
                     context.Reporter.Error(report.Problems[0].ToException(path));
@@ -56,7 +63,43 @@ internal static class InspectCommand
     private static ModelReport Declare(ModelReport report, IReadOnlyList<long>? inputShape) =>
         inputShape is null ? report : report with { Problems = report.Problems.Where(p => p.Code != ErrorCodes.DynamicInputShape).ToList() };
 
-    private static void WriteText(TextWriter output, ModelReport report, InspectVerification? verification)
+    /// <summary>
+    /// What the first output holds, probing (on CPU, one small batch) only where the graph leaves it open. A
+    /// contradicting --output-kind is a problem of the report (DSG0601), shown beside the detected kind; a model whose
+    /// output cannot be described at all gets null (its other problems say why).
+    /// </summary>
+    private static DetectedOutput? DetectOutput(OnnxModel model, DsgOptions options, ref ModelReport report)
+    {
+        var probe = new TorchGraphOptions(options.InputShape, "cpu");
+        if (report.Problems.All(p => p.Code != ErrorCodes.OpsetNotUpgradable))
+        {
+            // The kind quantization will see: Softmax and friends as the import rewrites them.
+            model = ModelImporter.Import(model).Model;
+        }
+
+        try
+        {
+            return OutputKindDetector.Detect(model, OutputKindDetector.ParseRequested(options.OutputKind), probe);
+        }
+        catch (DsgException e) when (e.Code == ErrorCodes.OutputNotClassScores)
+        {
+            report = report with { Problems = [.. report.Problems, new Problem(e.Code, e.Message, e.Hint)] };
+            return OutputKindDetector.Detect(model, requested: null, probe);
+        }
+        catch (DsgException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>For example <c>probabilities [N,10] (Softmax 'prob'); class term: NLL on log-probabilities; agreement: top-1</c>.</summary>
+    private static string OutputLine(DetectedOutput output)
+    {
+        string classTerm = ClassTerm.Applies(output.Kind) ? "class term: " + ClassTerm.Describe(output.Kind) : "class term off";
+        return $"{output.Describe()}; {classTerm}; agreement: {AgreementMetrics.Describe(QuantizePipeline.MetricFor(output))}";
+    }
+
+    private static void WriteText(TextWriter output, ModelReport report, DetectedOutput? detected, InspectVerification? verification)
     {
         static string Tensor(TensorInfo t) => $"{t.Name}: {t.ElementType} [{string.Join(", ", t.Shape)}]";
         output.WriteLine($"Model         {report.Path}");
@@ -78,6 +121,7 @@ internal static class InspectCommand
             }
         }
 
+        output.WriteLine($"Output kind   {(detected is null ? "unknown" : OutputLine(detected))}");
         output.WriteLine($"Parameters    {report.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
         output.WriteLine($"BatchNorm     {report.BatchNormCount} layer(s)");
         output.WriteLine($"Operators     {string.Join(", ", report.OpHistogram.Select(p => $"{p.Key} {p.Value}"))}");
@@ -98,7 +142,7 @@ internal static class InspectCommand
         }
     }
 
-    private static string ToJson(ModelReport report, InspectVerification? verification) => JsonLine.Format(w =>
+    private static string ToJson(ModelReport report, DetectedOutput? output, InspectVerification? verification) => JsonLine.Format(w =>
     {
         w.WriteString("type", "inspect");
         w.WriteString("model", report.Path);
@@ -115,6 +159,26 @@ internal static class InspectCommand
         w.WriteEndArray();
         WriteTensors(w, "inputs", report.Inputs);
         WriteTensors(w, "outputs", report.Outputs);
+        if (output is null)
+        {
+            w.WriteNull("outputKind");
+        }
+        else
+        {
+            w.WriteStartObject("outputKind");
+            w.WriteString("kind", output.KindName);
+            w.WriteString("output", output.Name);
+            w.WriteString("shape", output.ShapeText);
+            w.WriteString("producer", output.ProducerOp);
+            w.WriteString("producerNode", output.ProducerNode);
+            w.WriteNumber("outputs", output.OutputCount);
+            w.WriteString("source", output.Source.ToString().ToLowerInvariant());
+            w.WriteString("classTerm", ClassTerm.Describe(output.Kind));
+            w.WriteString("agreementMetric", AgreementMetrics.Name(QuantizePipeline.MetricFor(output)));
+            w.WriteString("description", OutputLine(output));
+            w.WriteEndObject();
+        }
+
         w.WriteNumber("parameters", report.ParameterCount);
         w.WriteNumber("batchNormLayers", report.BatchNormCount);
         w.WriteStartObject("operators");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Dsg.Core;
+using Dsg.Core.Evaluation;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
 using Dsg.Tool.Running;
@@ -49,6 +50,7 @@ internal static class QuantizeCommand
             if (product.Agreement is { } agreement)
             {
                 metadata["agreement"] = agreement.ToString("R", CultureInfo.InvariantCulture);
+                metadata["agreementMetric"] = AgreementMetrics.Name(product.Metric ?? AgreementMetric.TopOne);
             }
 
             return metadata;
@@ -94,9 +96,13 @@ internal static class QuantizeCommand
         }
 
         double? measured = produced.TryGetValue("agreement", out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : null;
-        reporter.Result(new RunResult(outputPath, written.Where(p => p != outputPath).ToList(), hit, key, clock.Elapsed.TotalSeconds, measured));
+        reporter.Result(new RunResult(outputPath, written.Where(p => p != outputPath).ToList(), hit, key, clock.Elapsed.TotalSeconds, measured, MetricOf(produced)));
         return VerbAction.Success;
     }
+
+    /// <summary>How an entry's agreement was measured; entries that do not say are top-1 (the only metric before output kinds).</summary>
+    private static AgreementMetric MetricOf(IReadOnlyDictionary<string, string> metadata) =>
+        AgreementMetrics.Parse(metadata.GetValueOrDefault("agreementMetric")) ?? AgreementMetric.TopOne;
 
     /// <summary>The accuracy guard, checked on hits as well as misses, so a stricter --min-agreement is never skipped.</summary>
     private static void EnsureAgreement(IReadOnlyDictionary<string, string> metadata, DsgOptions options)
@@ -115,9 +121,11 @@ internal static class QuantizeCommand
         double agreement = double.Parse(text, CultureInfo.InvariantCulture);
         if (agreement < minimum)
         {
+            var metric = MetricOf(metadata);
+            string fits = metric == AgreementMetric.TopOne ? "its output holds class scores" : "its output is not class scores";
             throw new DsgException(ErrorCodes.AgreementBelowMinimum,
-                string.Create(CultureInfo.InvariantCulture, $"The quantized model agrees with fp32 on {agreement:P1} of held-out synthetic samples, below --min-agreement {minimum:P1}; nothing was written."),
-                "Use a higher precision (for example --precision W8A8), more samples or iterations, another --observer, or real --calibration-data.");
+                $"The quantized model's {AgreementMetrics.Describe(metric)} with fp32 on held-out synthetic samples is {AgreementMetrics.Format(metric, agreement)} ({fits}), below --min-agreement {AgreementMetrics.Format(metric, minimum)}; nothing was written.",
+                "Use a higher precision (for example --precision W8A8), more samples or iterations, another --observer, or real --calibration-data; or lower --min-agreement.");
         }
     }
 

@@ -66,10 +66,16 @@ internal sealed record DsgOptions
     /// </summary>
     public IReadOnlyDictionary<string, double> TermWeights { get; init; } = ImmutableSortedDictionary<string, double>.Empty;
 
+    /// <summary>
+    /// What the model's first output holds: auto (detect it from the graph, probing where the graph leaves it open),
+    /// logits, probabilities, embedding or dense. It chooses the class term and the agreement metric.
+    /// </summary>
+    public string OutputKind { get; init; } = "auto";
+
     /// <summary>A .npy file of real calibration images (N×C×H×W float32) used instead of synthetic samples.</summary>
     public string? CalibrationData { get; init; }
 
-    /// <summary>The lowest acceptable top-1 agreement with the fp32 model (0..1); null disables the guard.</summary>
+    /// <summary>The lowest acceptable agreement with the fp32 model (0..1; top-1 for class scores, mean cosine similarity otherwise); null disables the guard.</summary>
     public double? MinAgreement { get; init; }
 
     /// <summary>C,H,W for models whose spatial dimensions are dynamic.</summary>

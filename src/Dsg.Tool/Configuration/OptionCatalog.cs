@@ -27,6 +27,9 @@ internal static class OptionCatalog
     /// <summary>Accepted widths for the first/last layers and the model input.</summary>
     public static readonly string[] LayerWidths = ["8bit", "target"];
 
+    /// <summary>Accepted output kinds (the first, auto, detects the kind and is the default).</summary>
+    public static readonly string[] OutputKinds = [.. Dsg.Core.Graph.OutputKindDetector.RequestableNames];
+
     /// <summary>Accepted storages of 8-bit weights (the first is the default).</summary>
     public static readonly string[] EightBitWeightStorages = ["reduced", "full"];
 
@@ -94,6 +97,10 @@ internal static class OptionCatalog
         (o, text, _) => LossTermSettings.ParseWeights(text) is { } weights ? o with { TermWeights = weights } : null,
         "bn=2,class=0.5");
 
+    public static OptionDefinition OutputKind { get; } = Choice(nameof(DsgOptions.OutputKind),
+        "What the model's first output holds: auto (detected from the graph: Softmax gives probabilities, a classifier layer logits, a feature vector an embedding, an N x K x H x W map dense), or one of logits, probabilities, embedding, dense to override it. Class scores (logits, probabilities) get the class term (cross-entropy, or NLL on log-probabilities) and top-1 agreement; embeddings and dense maps get no class term (with a warning) and the mean cosine similarity of the outputs. logits or probabilities on an output that is not N x K fails with DSG0601.",
+        OutputKinds, o => o.OutputKind, (o, v) => o with { OutputKind = v });
+
     public static OptionDefinition CalibrationData { get; } = new(nameof(DsgOptions.CalibrationData),
         "A .npy file of real calibration images (N x C x H x W float32, preprocessed like the model's input), used instead of synthetic samples. Its content, not its path, enters the cache key.",
         "a path to an existing .npy file (relative paths resolve against the dsg.json folder or the current folder)", affectsOutput: true,
@@ -111,7 +118,7 @@ internal static class OptionCatalog
         "data/calibration.npy");
 
     public static OptionDefinition MinAgreement { get; } = new(nameof(DsgOptions.MinAgreement),
-        "Fail (DSG0720) when the quantized model's top-1 agreement with fp32 on held-out synthetic samples is below this.",
+        "Fail (DSG0720) when the quantized model's agreement with fp32 on held-out synthetic samples is below this: top-1 agreement when the output holds class scores (logits, probabilities), the mean cosine similarity of the outputs otherwise (embedding, dense).",
         "a number from 0 to 1, or empty to disable", affectsOutput: false,
         o => o.MinAgreement?.ToString("R", CultureInfo.InvariantCulture),
         (o, text, _) =>
@@ -182,7 +189,7 @@ internal static class OptionCatalog
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
-        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
+        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
         InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];

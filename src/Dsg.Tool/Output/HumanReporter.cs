@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dsg.Core;
+using Dsg.Core.Evaluation;
 
 namespace Dsg.Tool.Output;
 
@@ -68,7 +69,8 @@ internal abstract class HumanReporter : Reporter
             Out.WriteLine($"wrote {report}");
         }
 
-        var agreement = result.Agreement is { } a ? $", top-1 agreement with fp32 {a.ToString("P1", CultureInfo.InvariantCulture)}" : "";
+        var metric = result.Metric ?? AgreementMetric.TopOne;
+        var agreement = result.Agreement is { } a ? $", {AgreementMetrics.Describe(metric)} with fp32 {AgreementMetrics.Format(metric, a)}" : "";
         var cache = result.CacheKey is null ? "cache not used" : result.CacheHit ? $"cache hit {result.CacheKey[..12]}" : $"cached as {result.CacheKey[..12]}";
         Out.WriteLine($"done in {result.Seconds.ToString("0.0", CultureInfo.InvariantCulture)} s ({cache}{agreement})");
     }

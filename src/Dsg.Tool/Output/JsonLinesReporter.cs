@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dsg.Core;
+using Dsg.Core.Evaluation;
 
 namespace Dsg.Tool.Output;
 
@@ -84,10 +85,12 @@ internal sealed class JsonLinesReporter : Reporter
         if (result.Agreement is { } agreement)
         {
             w.WriteNumber("agreement", agreement);
+            w.WriteString("agreementMetric", AgreementMetrics.Name(result.Metric ?? AgreementMetric.TopOne));
         }
         else
         {
             w.WriteNull("agreement");
+            w.WriteNull("agreementMetric");
         }
     });
 

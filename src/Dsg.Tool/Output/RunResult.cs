@@ -1,3 +1,5 @@
+using Dsg.Core.Evaluation;
+
 namespace Dsg.Tool.Output;
 
 /// <summary>The final line of a run: what it wrote and how it went.</summary>
@@ -6,5 +8,7 @@ namespace Dsg.Tool.Output;
 /// <param name="CacheHit">Whether the files came from the cache.</param>
 /// <param name="CacheKey">The cache key (null with --no-cache or when caching does not apply).</param>
 /// <param name="Seconds">Wall time of the run.</param>
-/// <param name="Agreement">Top-1 agreement with fp32 on held-out samples, when measured.</param>
-internal sealed record RunResult(string Output, IReadOnlyList<string> Reports, bool CacheHit, string? CacheKey, double Seconds, double? Agreement);
+/// <param name="Agreement">Agreement with fp32 on held-out samples, when measured.</param>
+/// <param name="Metric">How <paramref name="Agreement"/> was measured (top-1 when not given).</param>
+internal sealed record RunResult(string Output, IReadOnlyList<string> Reports, bool CacheHit, string? CacheKey, double Seconds, double? Agreement,
+    AgreementMetric? Metric = null);

@@ -1,3 +1,4 @@
+using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
@@ -16,8 +17,9 @@ namespace Dsg.Tool.Running;
 internal sealed record QuantizeJob(string ModelPath, OnnxModel Model, DsgOptions Options, string Directory, Reporter Reporter);
 
 /// <summary>What a producer measured while quantizing.</summary>
-/// <param name="Agreement">Top-1 agreement of the quantized model with fp32 on held-out samples, if measured.</param>
-internal sealed record QuantizeProduct(double? Agreement);
+/// <param name="Agreement">Agreement of the quantized model with fp32 on held-out samples, if measured.</param>
+/// <param name="Metric">How it was measured: top-1 for class scores, cosine similarity otherwise (top-1 when not given).</param>
+internal sealed record QuantizeProduct(double? Agreement, AgreementMetric? Metric = null);
 
 /// <summary>Produces the files of a <see cref="QuantizeJob"/>.</summary>
 internal delegate Task<QuantizeProduct> QuantizeProducer(QuantizeJob job, CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using Dsg.Core.Generation;
+using Dsg.Core.Graph;
 using Dsg.Core.Pipeline;
 using Dsg.Core.Quantization;
 using Dsg.Tool.Configuration;
@@ -26,11 +27,12 @@ internal static class QuantizePipelineProducer
             Samples = options.Samples,
             Seed = options.Seed,
             InputShape = options.InputShape,
+            OutputKind = OutputKindDetector.ParseRequested(options.OutputKind),
             // The guard is applied by the command on hits and misses alike, so the entry is cached either way.
             MinAgreement = null,
         };
         var outcome = QuantizePipeline.Run(request.Validate(), new ReporterProgress(job.Reporter), cancellationToken);
-        return new QuantizeProduct(outcome.Agreement);
+        return new QuantizeProduct(outcome.Agreement, outcome.Metric);
     }, cancellationToken);
 
     internal static QuantizationOptions QuantizationOptionsFor(DsgOptions options) => QuantizationOptions.FromPrecision(options.Precision) with

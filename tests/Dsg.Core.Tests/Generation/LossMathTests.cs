@@ -1,5 +1,6 @@
 using Dsg.Core.Generation;
 using Dsg.Core.Generation.Losses;
+using Dsg.Core.Graph;
 using static TorchSharp.torch;
 
 namespace Dsg.Core.Tests.Generation;
@@ -236,7 +237,7 @@ public sealed class LossMathTests
         LossTerm[] terms =
         [
             new SlackDistributionAlignment(1, new BatchNormMargins([0.1, 0.1], [0.1, 0.1]), new LayerwiseSampleEnhancement(2)),
-            new BatchStatisticsAlignment(1), new InputStatistics(1), new RandomLabelCrossEntropy(1), new TotalVariation(1),
+            new BatchStatisticsAlignment(1), new InputStatistics(1), RandomLabelCrossEntropy.ForLogits(1), new TotalVariation(1),
             new JitteredL2Norm(1), new SampleCorrelationInhibition(1, CorrelationForm.OffDiagonalCosine),
             new SampleCorrelationInhibition(1, CorrelationForm.Gdpp),
         ];
@@ -246,6 +247,95 @@ public sealed class LossMathTests
             Assert.True(isfinite(grad).all().item<bool>(), term.Name);
             Assert.True(grad.abs().sum().item<float>() > 0, term.Name);
         }
+    }
+
+    /// <summary>Logits of two samples over three classes, labels 0 and 2, and their cross-entropy worked out by hand.</summary>
+    private static readonly float[] s_logits = [2f, 0f, -1f, 0.5f, 1f, 3f];
+
+    private static double HandCrossEntropy() =>
+        (-Math.Log(Math.Exp(2) / (Math.Exp(2) + 1 + Math.Exp(-1))) - Math.Log(Math.Exp(3) / (Math.Exp(0.5) + Math.Exp(1) + Math.Exp(3)))) / 2;
+
+    private static double ClassTermOn(LossTerm term, Tensor output) => term.Compute(new LossContext
+    {
+        Images = zeros(2, 1, 1, 1),
+        ModelInput = zeros(2, 1, 1, 1),
+        Pass = new ModelPass(output, [], null),
+        Targets = [],
+        Labels = tensor(new long[] { 0, 2 }),
+        Generator = new Generator(1),
+    }).item<float>();
+
+    [Fact]
+    public void TheClassTermIsTheSameCrossEntropyOnLogitsLogProbabilitiesAndProbabilities()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(s_logits, [2, 3]);
+        double expected = HandCrossEntropy();
+
+        Assert.Equal(expected, ClassTermOn(RandomLabelCrossEntropy.ForLogits(1), logits), 5);
+        // LogSoftmax output: log_softmax(log_softmax(x)) = log_softmax(x), so the logits form is right as it is.
+        Assert.Equal(expected, ClassTermOn(RandomLabelCrossEntropy.ForLogits(1), nn.functional.log_softmax(logits, 1)), 5);
+        // Softmax output: NLL on the log of the probabilities; an N×K×1×1 output counts as N×K.
+        var probabilities = nn.functional.softmax(logits, 1);
+        Assert.Equal(expected, ClassTermOn(RandomLabelCrossEntropy.ForProbabilities(1), probabilities), 5);
+        Assert.Equal(expected, ClassTermOn(RandomLabelCrossEntropy.ForProbabilities(1), probabilities.reshape(2, 3, 1, 1)), 5);
+        // The logits form on probabilities (what the term did before output kinds) is a different, wrong number.
+        Assert.True(Math.Abs(ClassTermOn(RandomLabelCrossEntropy.ForLogits(1), probabilities) - expected) > 0.1);
+    }
+
+    [Fact]
+    public void AProbabilityOfZeroGivesTheFlooredFiniteLossAndSoftmaxGradientsStayFinite()
+    {
+        using var scope = NewDisposeScope();
+        var probabilities = tensor(new float[] { 1f, 0f, 0f, 0f, 0f, 1f }, [2, 3]);
+        // Both labels (0 and 2) have probability 1: loss 0. With probability 0 on both, the loss is −log of the floor, not infinity.
+        Assert.Equal(0, ClassTermOn(RandomLabelCrossEntropy.ForProbabilities(1), probabilities), 6);
+        var ruledOut = tensor(new float[] { 0f, 1f, 0f, 0f, 1f, 0f }, [2, 3]);
+        Assert.Equal(-Math.Log(RandomLabelCrossEntropy.ProbabilityFloor), ClassTermOn(RandomLabelCrossEntropy.ForProbabilities(1), ruledOut), 3);
+
+        var logits = tensor(s_logits, [2, 3]).requires_grad_(true);
+        var loss = RandomLabelCrossEntropy.ForProbabilities(1).Compute(new LossContext
+        {
+            Images = logits,
+            ModelInput = logits,
+            Pass = new ModelPass(nn.functional.softmax(logits, 1), [], null),
+            Targets = [],
+            Labels = tensor(new long[] { 0, 2 }),
+            Generator = new Generator(1),
+        });
+        var grad = autograd.grad([loss], [logits])[0];
+        // d CE / d logits = (softmax - onehot) / N, the same as the cross-entropy on the logits.
+        var expected = (nn.functional.softmax(logits, 1) - nn.functional.one_hot(tensor(new long[] { 0, 2 }), 3).to(float32)) / 2;
+        Assert.True(allclose(grad, expected.detach(), rtol: 1e-4, atol: 1e-6));
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Logits, false)]
+    [InlineData(OutputKind.LogProbabilities, false)]
+    [InlineData(OutputKind.Probabilities, true)]
+    public void TheCompositionPicksTheClassTermFormForTheOutputKind(OutputKind kind, bool onProbabilities)
+    {
+        var terms = LossComposition.For(GenerationOptions.Default, 2, BatchNormMargins.Zero(2), kind);
+        var ce = Assert.Single(terms.OfType<RandomLabelCrossEntropy>());
+        Assert.Equal(onProbabilities, ce.OnProbabilities);
+        Assert.Equal(GenerationOptions.Default.CrossEntropyWeight, ce.Weight);
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Embedding)]
+    [InlineData(OutputKind.Dense)]
+    public void TheCompositionLeavesTheClassTermOutForOutputsThatAreNotClassScores(OutputKind kind)
+    {
+        var terms = LossComposition.For(GenerationOptions.Default, 2, BatchNormMargins.Zero(2), kind);
+        Assert.Empty(terms.OfType<RandomLabelCrossEntropy>());
+        Assert.Contains(terms, t => t.Name == "bn");
+        var warning = ClassTerm.OffWarning(GenerationOptions.Default, kind);
+        Assert.Equal(ErrorCodes.ClassTermOff, warning!.Code);
+        Assert.Contains(kind == OutputKind.Dense ? "dense map" : "embedding", warning.Message);
+        Assert.Contains("--without class", warning.Message);
+        Assert.Null(ClassTerm.OffWarning(GenerationOptions.Default with { UseCrossEntropy = false }, kind));
+        Assert.Null(ClassTerm.OffWarning(GenerationOptions.Default with { Method = GenerationMethod.ZeroQ }, kind));
+        Assert.Null(ClassTerm.OffWarning(GenerationOptions.Default, OutputKind.Logits));
     }
 
     private static LossContext Context(IGenerationModel model, Tensor batch) => new()

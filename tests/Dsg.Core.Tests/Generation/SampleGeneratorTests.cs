@@ -1,4 +1,5 @@
 using Dsg.Core.Generation;
+using Dsg.Core.Graph;
 using static TorchSharp.torch;
 
 namespace Dsg.Core.Tests.Generation;
@@ -113,7 +114,7 @@ public sealed class SampleGeneratorTests
         });
         Assert.Throws<OperationCanceledException>(() => SampleGenerator.Generate(model, s_small, progress, cts.Token));
         Assert.Single(reports);
-        Assert.Equal(2, model.ForwardCalls); // the margin batch, then one iteration before the token was seen
+        Assert.Equal(3, model.ForwardCalls); // the output-kind probe, the margin batch, then one iteration before the token was seen
     }
 
     [Fact]
@@ -139,13 +140,56 @@ public sealed class SampleGeneratorTests
     }
 
     [Fact]
-    public void AnOutputThatIsNotClassLogitsIsRejectedWhenTheClassTermIsOn()
+    public void ADenseOutputSwitchesTheClassTermOffWithAWarningInsteadOfFailing()
     {
-        using var model = new TinyBatchNormModel(logits: false);
-        var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small, null, default));
-        Assert.Equal(ErrorCodes.OutputNotClassLogits, e.Code);
-        var without = SampleGenerator.Generate(model, s_small with { UseCrossEntropy = false }, null, default);
-        Assert.DoesNotContain(without.Curves, c => c.Term == "ce");
+        using var model = new TinyBatchNormModel(head: TinyHead.Map);
+        var warnings = new List<GenerationWarning>();
+        var result = SampleGenerator.Generate(model, s_small, null, default, warnings.Add);
+
+        Assert.Equal(OutputKind.Dense, result.OutputKind);
+        Assert.Equal("off", result.ClassTermUsed);
+        var warning = Assert.Single(warnings);
+        Assert.Equal(ErrorCodes.ClassTermOff, warning.Code);
+        Assert.Contains("dense map", warning.Message);
+        Assert.Equal(warnings, result.Warnings);
+        Assert.DoesNotContain(result.Curves, c => c.Term == "ce");
+        Assert.Contains(result.Curves, c => c.Term == "bn");
+        Assert.Equal(6 * 196, result.Samples.Length);
+
+        // Switched off on purpose, it is not worth a warning.
+        warnings.Clear();
+        SampleGenerator.Generate(model, s_small with { UseCrossEntropy = false }, null, default, warnings.Add);
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void ASoftmaxOutputIsRecognisedByItsRowsAndGetsTheNllClassTerm()
+    {
+        using var model = new TinyBatchNormModel(head: TinyHead.Probabilities);
+        var warnings = new List<GenerationWarning>();
+        var result = SampleGenerator.Generate(model, s_small, null, default, warnings.Add);
+
+        Assert.Equal(OutputKind.Probabilities, result.OutputKind);
+        Assert.Equal("NLL on log-probabilities", result.ClassTermUsed);
+        Assert.Empty(warnings);
+        Assert.All(result.Curve("ce")!.Points, p => Assert.True(double.IsFinite(p.Value) && p.Value > 0, $"ce {p.Value}"));
+
+        using var logits = new TinyBatchNormModel();
+        Assert.Equal(OutputKind.Logits, SampleGenerator.Generate(logits, s_small with { Samples = 2, Iterations = 1 }, null, default).OutputKind);
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Logits)]
+    [InlineData(OutputKind.Probabilities)]
+    public void AClassKindGivenForAnOutputThatIsNotNByKFailsWithDsg0601NamingRealOptions(OutputKind kind)
+    {
+        using var model = new TinyBatchNormModel(head: TinyHead.Map);
+        var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small with { OutputKind = kind }, null, default));
+        Assert.Equal(ErrorCodes.OutputNotClassScores, e.Code);
+        Assert.Contains("(4, 6, 7, 7)", e.Message);
+        Assert.Contains("--output-kind", e.Hint);
+        Assert.Contains("--without class", e.Hint);
+        Assert.DoesNotContain("UseCrossEntropy", e.Hint);
     }
 
     [Fact]

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Dsg.Core.Tests.Generation;
 
 /// <summary>
-/// A tiny conv-BN-ReLU network (1×14×14 → 10 logits) with fixed random weights, implementing the same shape of
-/// data as TorchGraph: logits, the pre-BN activation of each BN layer, penultimate features. Its BN running
+/// A tiny conv-BN-ReLU network (1×14×14 → 10 logits, their softmax, or the last 6×7×7 feature map) with fixed
+/// random weights, implementing the same shape of data as TorchGraph: the output, the pre-BN activation of each BN
+/// layer, penultimate features. Its BN running
 /// statistics are measured on smooth, shifted images, so they differ from what N(0, 1) noise produces.
 /// </summary>
 internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
@@ -18,9 +19,9 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
     private readonly Tensor _scale1;
     private readonly Tensor _scale2;
 
-    public TinyBatchNormModel(long seed = 7, bool withBatchNorm = true, bool logits = true, bool poisoned = false)
+    public TinyBatchNormModel(long seed = 7, bool withBatchNorm = true, TinyHead head = TinyHead.Logits, bool poisoned = false)
     {
-        _logits = logits;
+        _head = head;
         _poisoned = poisoned;
         using var generator = new Generator((ulong)seed);
         _conv1 = (randn([4, 1, 3, 3], generator: generator) * 0.5).DetachFromDisposeScope();
@@ -46,7 +47,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
         BatchNorms = targets;
     }
 
-    private readonly bool _logits;
+    private readonly TinyHead _head;
     private readonly bool _poisoned;
 
     public long[] InputShape { get; } = [1, 14, 14];
@@ -78,7 +79,13 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
 
         var features = h2.mean([2, 3]);
         var output = nn.functional.linear(features, _fc, _fcBias);
-        return new ModelPass(_logits ? output : output.unsqueeze(2), captured, captureFeatures ? features : null);
+        var result = _head switch
+        {
+            TinyHead.Probabilities => nn.functional.softmax(output, 1),
+            TinyHead.Map => h2,
+            _ => output,
+        };
+        return new ModelPass(result, captured, captureFeatures ? features : null);
     }
 
     public void Dispose()
@@ -102,4 +109,17 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
         var perChannel = activation.transpose(0, 1).reshape(activation.shape[1], -1);
         return BatchNormTarget.FromRunningStatistics(name, perChannel.mean([1]), perChannel.var(1), 1e-5, CPU);
     }
+}
+
+/// <summary>What <see cref="TinyBatchNormModel"/> outputs.</summary>
+internal enum TinyHead
+{
+    /// <summary>N×10 logits.</summary>
+    Logits,
+
+    /// <summary>Their softmax: N×10 rows that sum to 1.</summary>
+    Probabilities,
+
+    /// <summary>The last feature map, N×6×7×7: a dense output.</summary>
+    Map,
 }

@@ -40,6 +40,29 @@ internal static class TestModels
         return b.Build();
     }
 
+    /// <summary>
+    /// A feature extractor without a classifier: input [batch,1,8,8] → Conv(pad 1) → BN → Relu → Conv(stride 2) → BN →
+    /// Relu → GlobalAveragePool → features [batch,6,1,1] (an embedding, as ResNet's backbone exports).
+    /// </summary>
+    public static OnnxModel EmbeddingCnn(int seed = 1)
+    {
+        var random = new Random(seed);
+        var b = new OnnxGraphBuilder(13);
+        b.Input("input", null, 1, 8, 8).Output("features", null, 6, 1, 1);
+        var conv1 = b.Node("Conv", ["input", b.RandomWeight("w1", random, 0.5, 4, 1, 3, 3), b.RandomWeight("b1", random, 0.1, 4)], null,
+            Ints("pads", 1, 1, 1, 1), Ints("kernel_shape", 3, 3));
+        var bn1 = b.Node("BatchNormalization", [conv1, Positive(b, "g1", random, 4), b.RandomWeight("beta1", random, 0.2, 4),
+            b.RandomWeight("m1", random, 0.3, 4), Positive(b, "v1", random, 4)], null, Float("epsilon", 1e-5f));
+        var relu1 = b.Node("Relu", [bn1]);
+        var conv2 = b.Node("Conv", [relu1, b.RandomWeight("w2", random, 0.4, 6, 4, 3, 3)], null,
+            Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2), Ints("kernel_shape", 3, 3));
+        var bn2 = b.Node("BatchNormalization", [conv2, Positive(b, "g2", random, 6), b.RandomWeight("beta2", random, 0.2, 6),
+            b.RandomWeight("m2", random, 0.3, 6), Positive(b, "v2", random, 6)], null, Float("epsilon", 1e-5f));
+        var relu2 = b.Node("Relu", [bn2]);
+        b.Node("GlobalAveragePool", [relu2], ["features"]);
+        return b.Build();
+    }
+
     private static string Positive(OnnxGraphBuilder b, string name, Random random, long count) =>
         b.Weight(name, Enumerable.Range(0, (int)count).Select(_ => 0.5 + random.NextDouble()).ToArray(), count);
 

@@ -1,7 +1,10 @@
 using System.Text.Json;
+using Dsg.Core.Evaluation;
+using Dsg.Core.Generation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Pipeline;
 using Dsg.Core.Quantization;
+using Dsg.Core.Tests.Graph;
 using Dsg.Tests.Shared;
 
 namespace Dsg.Core.Tests.Pipeline;
@@ -47,6 +50,10 @@ public sealed class QuantizePipelineTests : IDisposable
         Assert.Equal(48, root.GetProperty("calibrationSamples").GetInt32());
         Assert.Equal(16, root.GetProperty("heldOutSamples").GetInt32());
         Assert.Equal(outcome.Agreement, root.GetProperty("agreement").GetDouble());
+        Assert.Equal("logits", root.GetProperty("outputKind").GetString());
+        Assert.Equal("top-1", root.GetProperty("agreementMetric").GetString());
+        Assert.Equal(AgreementMetric.TopOne, outcome.Metric);
+        Assert.Empty(events.OfType<WarningEvent>());
         Assert.Equal(10, root.GetProperty("layers").GetArrayLength());
         Assert.All(root.GetProperty("layers").EnumerateArray(), l => Assert.True(l.GetProperty("weightSqnrDb").GetDouble() > 20));
         Assert.All(root.GetProperty("activations").EnumerateArray(), a => Assert.True(a.GetProperty("sqnrDb").GetDouble() > 10));
@@ -62,6 +69,66 @@ public sealed class QuantizePipelineTests : IDisposable
         // The written file is the reported model and carries its options.
         var written = OnnxModel.Load(outcome.OutputPath);
         Assert.Contains(written.Proto.MetadataProps, p => p.Key == QuantizationMetadata.OptionsKey && p.Value.Contains("W8A8"));
+    }
+
+    [Fact]
+    public void AnEmbeddingModelIsGeneratedForWithoutTheClassTermAndVerifiedByCosineSimilarity()
+    {
+        string path = Path.Combine(_dir, "embedding.onnx");
+        TestModels.EmbeddingCnn().Save(path);
+        var request = new QuantizeRequest
+        {
+            ModelPath = path,
+            OutputPath = Path.Combine(_dir, "out", "embedding.q.onnx"),
+            Source = new GeneratorCalibrationSource(new GenerationOptions { BatchSize = 8, Iterations = 4, Device = "cpu" }),
+            Samples = 8,
+            HeldOutSamples = 8,
+        };
+        var events = new List<PipelineEvent>();
+        var outcome = QuantizePipeline.Run(request, new InlineProgress(events.Add));
+
+        // Generation went on without the class term, and said so once (not once per generator run).
+        var warning = Assert.Single(events.OfType<WarningEvent>());
+        Assert.Equal(ErrorCodes.ClassTermOff, warning.Code);
+        Assert.Contains("embedding", warning.Message);
+        Assert.Equal(AgreementMetric.Cosine, outcome.Metric);
+        Assert.Equal("embedding", outcome.Report.OutputKind);
+        Assert.Equal("cosine", outcome.Report.AgreementMetric);
+        Assert.StartsWith("embedding [N,6,1,1] (GlobalAveragePool", outcome.Report.OutputDescription);
+        Assert.InRange(outcome.Agreement, 0.9, 1.0);
+        Assert.Contains("Mean cosine similarity with fp32 on 8 held-out samples", File.ReadAllText(outcome.ReportPaths[1]));
+
+        // The guard holds the cosine similarity to the minimum: at two bits it falls short of 1.
+        var strict = request with
+        {
+            OutputPath = Path.Combine(_dir, "out", "embedding.w2.onnx"),
+            Options = QuantizationOptions.FromPrecision("W2A2") with { Recipe = QuantizationRecipe.Paper },
+            MinAgreement = 1.0,
+        };
+        var e = Assert.Throws<DsgException>(() => QuantizePipeline.Run(strict));
+        Assert.Equal(ErrorCodes.AgreementBelowMinimum, e.Code);
+        Assert.Contains("mean cosine similarity", e.Message);
+        Assert.Contains("embedding output", e.Message);
+        Assert.False(File.Exists(strict.OutputPath));
+    }
+
+    [Fact]
+    public void AnExplicitClassKindOnAnEmbeddingIsTakenAndItsAgreementIsTopOne()
+    {
+        string path = Path.Combine(_dir, "embedding.onnx");
+        TestModels.EmbeddingCnn().Save(path);
+        var outcome = QuantizePipeline.Run(new QuantizeRequest
+        {
+            ModelPath = path,
+            OutputPath = Path.Combine(_dir, "out", "embedding.q.onnx"),
+            Source = new GaussianCalibrationSource(),
+            Samples = 8,
+            HeldOutSamples = 8,
+            OutputKind = Dsg.Core.Graph.OutputKind.Logits,
+            WriteReports = false,
+        });
+        Assert.Equal(AgreementMetric.TopOne, outcome.Metric);
+        Assert.Equal("logits", outcome.Report.OutputKind);
     }
 
     [Fact]

@@ -24,12 +24,32 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void TheMetricFollowsTheOutputKindAndIsNamed()
+    {
+        var classifier = InProcessTool.Run("eval", s_model, s_model, "--samples", "8", "--json");
+        Assert.True(classifier.ExitCode == 0, classifier.ToString());
+        Assert.Equal("logits", classifier.Line("eval").GetProperty("outputKind").GetString());
+        Assert.Equal("top-1", classifier.Line("eval").GetProperty("agreementMetric").GetString());
+
+        var embedding = InProcessTool.Run("eval", s_model, s_model, "--samples", "8", "--output-kind", "embedding", "--json");
+        Assert.True(embedding.ExitCode == 0, embedding.ToString());
+        var report = embedding.Line("eval");
+        Assert.Equal("embedding", report.GetProperty("outputKind").GetString());
+        Assert.Equal("cosine", report.GetProperty("agreementMetric").GetString());
+        Assert.Equal(1.0, report.GetProperty("agreement").GetDouble(), 6);
+
+        var text = InProcessTool.Run("eval", s_model, s_model, "--samples", "8", "--output-kind", "embedding");
+        Assert.Contains("Output kind   embedding [N,10] (Gemm", text.Output);
+        Assert.Contains("Agreement     1.0000 mean cosine similarity with fp32", text.Output);
+    }
+
+    [Fact]
     public void WithoutDataItUsesSeededGaussianSamplesAndPrintsATable()
     {
         var run = InProcessTool.Run("eval", s_model, s_model, "--samples", "8", "--seed", "5");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("8 N(0,1) samples (seed 5)", run.Output);
-        Assert.Contains("Agreement     100.00 %", run.Output);
+        Assert.Contains("Agreement     100.00 % top-1 agreement with fp32", run.Output);
         Assert.Contains("File size", run.Output);
     }
 

@@ -30,6 +30,28 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void AnOutputThatIsNotClassScoresWarnsAndIsRecordedInGenerationJson()
+    {
+        var run = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Path, "--samples", "2", "--batch-size", "2",
+            "--iterations", "2", "--output-kind", "embedding", "--threads", "2", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var warning = run.Line("warning");
+        Assert.Equal(ErrorCodes.ClassTermOff, warning.GetProperty("code").GetString());
+        Assert.Contains("embedding", warning.GetProperty("message").GetString());
+        using var report = JsonDocument.Parse(File.ReadAllText(_folder.Combine("generation.json")));
+        Assert.Equal("embedding", report.RootElement.GetProperty("outputKind").GetString());
+        Assert.Equal("off", report.RootElement.GetProperty("classTerm").GetString());
+        Assert.Equal(ErrorCodes.ClassTermOff, report.RootElement.GetProperty("warnings")[0].GetProperty("code").GetString());
+        Assert.False(report.RootElement.GetProperty("curves").TryGetProperty("ce", out _));
+
+        var classifier = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Path, "--samples", "2", "--batch-size", "2",
+            "--iterations", "1", "--threads", "2");
+        Assert.True(classifier.ExitCode == 0, classifier.ToString());
+        Assert.Contains("class term: cross-entropy on logits", classifier.Error);
+        Assert.DoesNotContain("warning", classifier.Error);
+    }
+
+    [Fact]
     public void AblationsAreRecordedInGenerationJsonAndAcceptedByEveryMethod()
     {
         var run = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Path, "--method", "gaussian",

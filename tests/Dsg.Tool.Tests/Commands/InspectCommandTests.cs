@@ -29,7 +29,31 @@ public sealed class InspectCommandTests : IDisposable
         Assert.Matches(@"BatchNorm     [1-9]\d* layer", run.Output);
         Assert.Contains("BatchNormalization", run.Output);
         Assert.Contains("DSG ready     yes", run.Output);
+        Assert.Matches(@"Output kind   logits \[N,10\] \(Gemm '[^']+'\); class term: cross-entropy on logits; agreement: top-1 agreement", run.Output);
         Assert.Equal("", run.Error);
+    }
+
+    [Fact]
+    public void TheOutputKindIsInTheJsonAndARequestedKindIsShownAsSuch()
+    {
+        var run = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist.onnx"), "--json");
+        var kind = Assert.Single(run.JsonLines).GetProperty("outputKind");
+        Assert.Equal("logits", kind.GetProperty("kind").GetString());
+        Assert.Equal("logits", kind.GetProperty("output").GetString());
+        Assert.Equal("[N,10]", kind.GetProperty("shape").GetString());
+        Assert.Equal("Gemm", kind.GetProperty("producer").GetString());
+        Assert.Equal(1, kind.GetProperty("outputs").GetInt32());
+        Assert.Equal("graph", kind.GetProperty("source").GetString());
+        Assert.Equal("cross-entropy on logits", kind.GetProperty("classTerm").GetString());
+        Assert.Equal("top-1", kind.GetProperty("agreementMetric").GetString());
+
+        var requested = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist.onnx"), "--output-kind", "probabilities");
+        Assert.True(requested.ExitCode == 0, requested.ToString());
+        Assert.Contains("Output kind   probabilities [N,10] (Gemm", requested.Output);
+        Assert.Contains("as set by --output-kind; class term: NLL on log-probabilities", requested.Output);
+
+        var embedding = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist.onnx"), "--output-kind", "embedding");
+        Assert.Contains("class term off; agreement: mean cosine similarity", embedding.Output);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dsg.Core;
+using Dsg.Core.Evaluation;
 using Dsg.Core.Generation;
 using Dsg.Tests.Shared;
 using Dsg.Tool.Configuration;
@@ -20,7 +21,7 @@ public sealed class QuantizeCommandTests : IDisposable
 
     private string Out => _folder.Combine("out", "resnet.q.onnx");
 
-    private QuantizeProducer Producer(double agreement = 0.97, TimeSpan? delay = null) => async (job, cancellationToken) =>
+    private QuantizeProducer Producer(double agreement = 0.97, TimeSpan? delay = null, AgreementMetric? metric = null) => async (job, cancellationToken) =>
     {
         Interlocked.Increment(ref _productions);
         job.Reporter.PhaseStarted("generate");
@@ -34,7 +35,7 @@ public sealed class QuantizeCommandTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.onnx"), $"{job.Options.Precision} {job.Options.Samples}", cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.report.json"), "{}", cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.report.md"), "# report", cancellationToken);
-        return new QuantizeProduct(agreement);
+        return new QuantizeProduct(agreement, metric);
     };
 
     private ToolRun Quantize(QuantizeProducer producer, params string[] extra) =>
@@ -104,6 +105,59 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(0, relaxed.ExitCode);
         Assert.True(relaxed.Line("result").GetProperty("cacheHit").GetBoolean());
         Assert.Equal(1, _productions);
+    }
+
+    [Fact]
+    public void ACosineAgreementIsNamedInTheResultTheGuardAndOnCacheHits()
+    {
+        var failing = Quantize(Producer(agreement: 0.8, metric: AgreementMetric.Cosine), "--min-agreement", "0.9");
+        Assert.Equal(1, failing.ExitCode);
+        var error = failing.Line("error");
+        Assert.Equal(ErrorCodes.AgreementBelowMinimum, error.GetProperty("code").GetString());
+        Assert.Contains("mean cosine similarity", error.GetProperty("message").GetString());
+        Assert.Contains("0.8000", error.GetProperty("message").GetString());
+        Assert.False(File.Exists(Out));
+
+        // The cached entry remembers how its agreement was measured.
+        var relaxed = Quantize(Producer(agreement: 0.8, metric: AgreementMetric.Cosine), "--min-agreement", "0.5");
+        Assert.Equal(0, relaxed.ExitCode);
+        var result = relaxed.Line("result");
+        Assert.True(result.GetProperty("cacheHit").GetBoolean());
+        Assert.Equal("cosine", result.GetProperty("agreementMetric").GetString());
+        Assert.Equal(1, _productions);
+
+        var human = InProcessTool.Run(["quantize", RepoPaths.Model("resnet_fmnist.onnx"), "--out", Out, "--cache-dir", _folder.Combine("cache"), "--min-agreement", "0.5"],
+            quantizeProducer: Producer(agreement: 0.8, metric: AgreementMetric.Cosine));
+        Assert.True(human.ExitCode == 0, human.ToString());
+        Assert.Contains("mean cosine similarity with fp32 0.8000", human.Output);
+
+        var classifier = Quantize(Producer(), "--samples", "9");
+        Assert.Equal("top-1", classifier.Line("result").GetProperty("agreementMetric").GetString());
+    }
+
+    [Fact]
+    public void OutputKindEntersTheCacheKeyCaseInsensitivelyAndReachesTheProducer()
+    {
+        DsgOptions? seen = null;
+        string? Key(params string[] extra) => Quantize((job, cancellationToken) =>
+        {
+            seen = job.Options;
+            return Producer()(job, cancellationToken);
+        }, extra).Line("result").GetProperty("cacheKey").GetString();
+
+        var auto = Key();
+        var embedding = Key("--output-kind", "embedding");
+        Assert.Equal("embedding", seen!.OutputKind);
+        Assert.Equal(Core.Graph.OutputKind.Embedding, Core.Graph.OutputKindDetector.ParseRequested(seen.OutputKind));
+        var logits = Key("--output-kind", "logits");
+        Assert.Equal(3, new[] { auto, embedding, logits }.Distinct().Count());
+        Assert.Equal(embedding, Key("--output-kind", "Embedding"));
+        Assert.Equal(auto, Key("--output-kind", "AUTO"));
+
+        var bad = Quantize(Producer(), "--output-kind", "softmax");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
+        Assert.Contains("auto, logits, probabilities, embedding, dense", bad.Line("error").GetProperty("message").GetString());
     }
 
     [Fact]

@@ -144,6 +144,8 @@ public sealed class OptionsPrecedenceTests : IDisposable
     [InlineData("TermWeights", "gamma=1")]
     [InlineData("TermWeights", "bn=-1")]
     [InlineData("TermWeights", "bn=NaN")]
+    [InlineData("OutputKind", "softmax")]
+    [InlineData("OutputKind", "log-probabilities")]
     public void OutOfRangeValuesAreRejected(string name, string value)
     {
         var error = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { [name] = value }));
@@ -192,6 +194,29 @@ public sealed class OptionsPrecedenceTests : IDisposable
         var file = Assert.Throws<DsgException>(() => Resolve());
         Assert.Equal(ErrorCodes.BadConfiguration, file.Code);
         Assert.Contains("'termWeights'", file.Message);
+    }
+
+    [Fact]
+    public void OutputKindBindsFromEverySourceInAnyCaseAndNamesItsValuesWhenWrong()
+    {
+        Assert.Equal("auto", Resolve().Options.OutputKind);
+        var config = _folder.Write("models/dsg.json", """{ "outputKind": "Probabilities" }""");
+        var fromFile = Resolve();
+        Assert.Equal("probabilities", fromFile.Options.OutputKind);
+        Assert.Equal(config, fromFile.Sources["OutputKind"]);
+
+        var fromEnvironment = Resolve(environment: Environment(("DSG_OUTPUT_KIND", "DENSE")));
+        Assert.Equal("dense", fromEnvironment.Options.OutputKind);
+        Assert.Equal("DSG_OUTPUT_KIND", fromEnvironment.Sources["OutputKind"]);
+
+        var fromCommandLine = Resolve(new Dictionary<string, string> { ["OutputKind"] = "embedding" }, Environment(("DSG_OUTPUT_KIND", "dense")));
+        Assert.Equal("embedding", fromCommandLine.Options.OutputKind);
+        Assert.Equal("--output-kind", fromCommandLine.Sources["OutputKind"]);
+
+        var error = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { ["OutputKind"] = "softmax" }));
+        Assert.Equal(ErrorCodes.BadOption, error.Code);
+        Assert.Contains("--output-kind", error.Message);
+        Assert.Contains("auto, logits, probabilities, embedding, dense", error.Hint);
     }
 
     [Fact]

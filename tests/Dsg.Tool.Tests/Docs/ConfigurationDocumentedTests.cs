@@ -18,4 +18,29 @@ public sealed class ConfigurationDocumentedTests
             Assert.Contains(definition.AffectsOutput ? "| yes |" : "| no", row.Replace("its content's SHA-256", "yes"));
         }
     }
+
+    [Fact]
+    public void EverySettingHasARowInTheQuantizeOptionsOfCliMd()
+    {
+        var text = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "cli.md"));
+        var quantize = text[text.IndexOf("## quantize", StringComparison.Ordinal)..text.IndexOf("## generate", StringComparison.Ordinal)];
+        foreach (var definition in OptionCatalog.All)
+        {
+            Assert.Contains($"| `{definition.Flag}", quantize);
+        }
+    }
+
+    [Fact]
+    public void EveryItemSettingIsMetadataInMsBuildMdAndInTheProps()
+    {
+        var rows = File.ReadAllLines(Path.Combine(RepoPaths.Root, "docs", "msbuild.md")).Where(l => l.StartsWith("| `", StringComparison.Ordinal)).ToList();
+        var props = File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "Dsg.Build.Tasks", "build", "Dsg.Build.props"));
+        // The cache's settings are build properties (DsgCacheDir, DsgNoCache), not metadata of one item.
+        foreach (var definition in OptionCatalog.All.Except(OptionCatalog.Cache).Where(d => d != OptionCatalog.NoCache))
+        {
+            var row = Assert.Single(rows, r => r.StartsWith($"| `{definition.Name}` |", StringComparison.Ordinal));
+            Assert.Contains($"`{definition.Flag}`", row);
+            Assert.Contains($"<{definition.Name}>", props);
+        }
+    }
 }
