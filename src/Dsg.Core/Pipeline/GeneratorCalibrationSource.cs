@@ -9,18 +9,26 @@ namespace Dsg.Core.Pipeline;
 /// <summary>
 /// Synthetic samples from <see cref="SampleGenerator"/> (dsg, zeroq or gaussian): the calibration samples with the
 /// request's seed, and the held-out samples by a second, independent run with seed + 1 (same method and budget),
-/// so the agreement check never sees a calibration sample.
+/// so the agreement check never sees a calibration sample. Both follow the model's input convention: the declared
+/// values over those inferred from the model (<see cref="InputConventionInference.Resolve"/>).
 /// </summary>
 public sealed class GeneratorCalibrationSource : ICalibrationSource
 {
-    /// <summary>Generates with <paramref name="options"/>; its Samples and Seed are replaced by the request's.</summary>
-    public GeneratorCalibrationSource(GenerationOptions options)
+    /// <summary>
+    /// Generates with <paramref name="options"/>; its Samples and Seed are replaced by the request's, and its Input by
+    /// the convention resolved from the model and <paramref name="input"/>.
+    /// </summary>
+    public GeneratorCalibrationSource(GenerationOptions options, InputConventionDeclaration? input = null)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
+        DeclaredInput = input ?? InputConventionDeclaration.None;
     }
 
     /// <summary>The generation options.</summary>
     public GenerationOptions Options { get; }
+
+    /// <summary>What the user declared about the input convention (nothing by default: it is inferred).</summary>
+    public InputConventionDeclaration DeclaredInput { get; }
 
     /// <inheritdoc />
     public string Name => Options.Method.ToString().ToLowerInvariant();
@@ -29,12 +37,15 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
     public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, int samples, int heldOut, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
+        var input = InputConventionInference.Resolve(model, DeclaredInput, sampleShape);
+        var options = Options with { Input = input };
         using var graph = TorchGraph.Create(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(Options.Device)));
-        var calibration = Run(graph, Options with { Samples = samples, Seed = seed }, "", progress, ct);
-        var held = Run(graph, Options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(Options.BatchSize, heldOut) }, "held-out ", progress, ct);
+        var calibration = Run(graph, options with { Samples = samples, Seed = seed }, "", progress, ct);
+        var held = Run(graph, options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(Options.BatchSize, heldOut) }, "held-out ", progress, ct);
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {Options.Iterations} iterations, batch {Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}");
-        return new CalibrationSamples(new CalibrationSet(calibration.Samples, calibration.Shape), new CalibrationSet(held.Samples, held.Shape), description);
+            $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {Options.Iterations} iterations, batch {Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}; input {input.Describe()}");
+        return new CalibrationSamples(new CalibrationSet(calibration.Samples, calibration.Shape), new CalibrationSet(held.Samples, held.Shape), description,
+            calibration.Options.Input);
     }
 
     private static GenerationResult Run(TorchGraph graph, GenerationOptions options, string prefix, IProgress<PipelineEvent>? progress, CancellationToken ct)

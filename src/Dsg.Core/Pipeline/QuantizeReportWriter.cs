@@ -32,6 +32,11 @@ public static class QuantizeReportWriter
         md.AppendLine(c, $"- Model: `{r.Model}`");
         md.AppendLine(c, $"- Output: `{r.Output}` ({r.Precision}, Dsg {r.DsgVersion})");
         md.AppendLine(c, $"- Samples: {r.SourceDescription}");
+        if (r.InputConvention is { } input)
+        {
+            md.AppendLine(c, $"- Input convention: {input.Describe()}");
+        }
+
         string minimum = r.MinAgreement is { } m ? string.Create(c, $" (minimum {m:P2})") : "";
         md.AppendLine(c, $"- **Top-1 agreement with fp32 on {r.HeldOutSamples} held-out samples: {r.Agreement:P2}**{minimum}");
         md.AppendLine(c, $"- Output SQNR: {Db(r.OutputSqnrDb)} dB");

@@ -2,16 +2,19 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Dsg.Core;
+using Dsg.Core.Graph;
 using Dsg.Core.Inspection;
 using Dsg.Core.Onnx;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
+using Dsg.Tool.Running;
 
 namespace Dsg.Tool.Commands;
 
 /// <summary>
-/// <c>dsg inspect MODEL</c>: inputs, outputs, opset, parameters, operator histogram, BatchNorm layers and whether DSG
-/// can run, with every problem's code, message and hint. Exits 1 when DSG cannot run.
+/// <c>dsg inspect MODEL</c>: inputs, outputs, the input convention (declared, inferred or assumed), opset, parameters,
+/// operator histogram, BatchNorm layers and whether DSG can run, with every problem's code, message and hint. Exits 1
+/// when DSG cannot run.
 /// </summary>
 internal static class InspectCommand
 {
@@ -24,7 +27,7 @@ internal static class InspectCommand
         command.Add(model);
         command.Add(json);
         command.Add(verify);
-        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads]);
+        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads, .. OptionCatalog.InputConvention]);
 
         VerbAction.Set(command, global, json, context =>
         {
@@ -32,15 +35,16 @@ internal static class InspectCommand
             var options = settings.Resolve(context.Parse, context.Environment, path).Options;
             var loaded = OnnxModel.Load(path);
             var report = Declare(ModelInspector.Inspect(loaded), options.InputShape);
+            var input = InputConventionInference.Resolve(loaded, QuantizePipelineProducer.InputDeclarationFor(options), options.InputShape);
             InspectVerification? verification = context.Parse.GetValue(verify) && report.UnsupportedNodes.Count == 0 ? InspectVerification.Run(loaded, options) : null;
 
             if (context.Reporter.IsJson)
             {
-                context.Environment.Output.WriteLine(ToJson(report, verification));
+                context.Environment.Output.WriteLine(ToJson(report, input, verification));
             }
             else
             {
-                WriteText(context.Environment.Output, report, verification);
+                WriteText(context.Environment.Output, report, input, verification);
                 if (!report.DsgReady)
                 {
                     context.Reporter.Error(report.Problems[0].ToException(path));
@@ -56,7 +60,7 @@ internal static class InspectCommand
     private static ModelReport Declare(ModelReport report, IReadOnlyList<long>? inputShape) =>
         inputShape is null ? report : report with { Problems = report.Problems.Where(p => p.Code != ErrorCodes.DynamicInputShape).ToList() };
 
-    private static void WriteText(TextWriter output, ModelReport report, InspectVerification? verification)
+    private static void WriteText(TextWriter output, ModelReport report, InputConvention input, InspectVerification? verification)
     {
         static string Tensor(TensorInfo t) => $"{t.Name}: {t.ElementType} [{string.Join(", ", t.Shape)}]";
         output.WriteLine($"Model         {report.Path}");
@@ -71,6 +75,7 @@ internal static class InspectCommand
             }
         }
 
+        output.WriteLine($"Input convention  {input.Describe()}");
         output.WriteLine($"Parameters    {report.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
         output.WriteLine($"BatchNorm     {report.BatchNormCount} layer(s)");
         output.WriteLine($"Operators     {string.Join(", ", report.OpHistogram.Select(p => $"{p.Key} {p.Value}"))}");
@@ -91,7 +96,7 @@ internal static class InspectCommand
         }
     }
 
-    private static string ToJson(ModelReport report, InspectVerification? verification) => JsonLine.Format(w =>
+    private static string ToJson(ModelReport report, InputConvention input, InspectVerification? verification) => JsonLine.Format(w =>
     {
         w.WriteString("type", "inspect");
         w.WriteString("model", report.Path);
@@ -100,6 +105,21 @@ internal static class InspectCommand
         w.WriteNumber("opset", report.Opset);
         WriteTensors(w, "inputs", report.Inputs);
         WriteTensors(w, "outputs", report.Outputs);
+        w.WriteStartObject("inputConvention");
+        WriteNumbers(w, "mean", input.Mean);
+        WriteNumbers(w, "std", input.Std);
+        if (input.Range is { } range)
+        {
+            WriteNumbers(w, "range", [range.Min, range.Max]);
+        }
+        else
+        {
+            w.WriteNull("range");
+        }
+
+        w.WriteString("source", input.Source);
+        w.WriteString("detail", input.Detail);
+        w.WriteEndObject();
         w.WriteNumber("parameters", report.ParameterCount);
         w.WriteNumber("batchNormLayers", report.BatchNormCount);
         w.WriteStartObject("operators");
@@ -151,6 +171,17 @@ internal static class InspectCommand
             w.WriteEndObject();
         }
     });
+
+    private static void WriteNumbers(Utf8JsonWriter w, string name, IReadOnlyList<double> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            w.WriteNumberValue(value);
+        }
+
+        w.WriteEndArray();
+    }
 
     private static void WriteTensors(Utf8JsonWriter w, string name, IReadOnlyList<TensorInfo> tensors)
     {
