@@ -133,6 +133,9 @@ internal sealed class QuantizeSettings
         Add("input-quantization", Choice("InputQuantization", LayerWidths, problems));
         Add("eight-bit-weights", Choice("EightBitWeights", EightBitWeightStorages, problems));
         Add("input-shape", InputShape(problems));
+        Add("input-mean", Numbers("InputMean", positive: false, problems));
+        Add("input-std", Numbers("InputStd", positive: true, problems));
+        Add("input-range", InputRange(problems));
         Add("min-agreement", MinAgreement(problems));
         string? calibration = ExistingFile("CalibrationData", projectDirectory, problems);
         Add("calibration-data", calibration);
@@ -292,6 +295,65 @@ internal sealed class QuantizeSettings
 
         return string.Join(",", dims.Select(d => int.Parse(d.Trim(), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)));
     }
+
+    /// <summary>Comma-separated numbers (one, or one per input channel) in invariant culture, normalised to their shortest round-trip form.</summary>
+    private string? Numbers(string name, bool positive, ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata(name).Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        double[]? numbers = ParseNumbers(value, positive);
+        if (numbers == null)
+        {
+            problems.Add(Problem(name, value, positive
+                ? "one positive number, or one per input channel, comma-separated (e.g. 58.4,57.1,57.4)"
+                : "one number, or one per input channel, comma-separated (e.g. 123.7,116.3,103.5)"));
+            return null;
+        }
+
+        return FormatNumbers(numbers);
+    }
+
+    private string? InputRange(ICollection<KeyValuePair<string, string>> problems)
+    {
+        string value = Item.GetMetadata("InputRange").Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        double[]? numbers = ParseNumbers(value, positive: false);
+        if (numbers == null || numbers.Length != 2 || !(numbers[0] < numbers[1]))
+        {
+            problems.Add(Problem("InputRange", value, "MIN,MAX as two numbers with MIN < MAX, e.g. 0,255"));
+            return null;
+        }
+
+        return FormatNumbers(numbers);
+    }
+
+    private static double[]? ParseNumbers(string value, bool positive)
+    {
+        var numbers = new List<double>();
+        foreach (string part in value.Split(','))
+        {
+            if (!double.TryParse(part.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double x)
+                || double.IsNaN(x) || double.IsInfinity(x) || (positive && !(x > 0)))
+            {
+                return null;
+            }
+
+            numbers.Add(x);
+        }
+
+        return numbers.ToArray();
+    }
+
+    private static string FormatNumbers(IEnumerable<double> numbers) =>
+        string.Join(",", numbers.Select(x => x.ToString("R", CultureInfo.InvariantCulture)));
 
     private string? ExistingFile(string name, string projectDirectory, ICollection<KeyValuePair<string, string>> problems)
     {

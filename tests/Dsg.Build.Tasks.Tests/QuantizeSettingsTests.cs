@@ -111,6 +111,12 @@ public sealed class QuantizeSettingsTests
     [InlineData("TermWeights", "bn=-1", "VALUE a number from 0 to 1e6")]
     [InlineData("TermWeights", "bn=NaN", "VALUE a number from 0 to 1e6")]
     [InlineData("TermWeights", "bn=1,bn=2", "each at most once")]
+    [InlineData("InputMean", "0.5;0.4", "one number, or one per input channel, comma-separated")]
+    [InlineData("InputMean", "NaN", "one number, or one per input channel")]
+    [InlineData("InputStd", "1,0", "one positive number, or one per input channel")]
+    [InlineData("InputStd", "-58", "one positive number")]
+    [InlineData("InputRange", "255,0", "MIN,MAX as two numbers with MIN < MAX")]
+    [InlineData("InputRange", "0,1,2", "MIN,MAX as two numbers with MIN < MAX")]
     [InlineData("Embed", "yes", "true or false")]
     [InlineData("OutputName", "../x.onnx", "without '..'")]
     [InlineData("CalibrationData", "no/such.npy", "an existing file")]
@@ -133,6 +139,19 @@ public sealed class QuantizeSettingsTests
         Assert.Equal(["precision=W8A8", "output-kind=embedding"], s.NormalizedOptions);
         Assert.Contains(new KeyValuePair<string, string>("--output-kind", "embedding"), s.ToolOptions());
         Assert.Equal(["precision=W8A8"], Read("net.onnx", ("OutputKind", "")).Settings.NormalizedOptions);
+    }
+
+    [Fact]
+    public void InputConventionMetadataIsNormalisedSoItsSpellingDoesNotRerunGeneration()
+    {
+        var (s, problems) = Read("net.onnx", ("InputMean", "123.70, 116.3,103.5"), ("InputStd", "58.0"), ("InputRange", "-1 , 1e0"));
+        var (respelled, _) = Read("net.onnx", ("InputMean", "1.237e2,116.30,103.5"), ("InputStd", "58"), ("InputRange", "-1.0,1"));
+
+        Assert.Empty(problems);
+        Assert.Equal(["precision=W8A8", "input-mean=123.7,116.3,103.5", "input-std=58", "input-range=-1,1"], s.NormalizedOptions);
+        Assert.Equal(s.NormalizedOptions, respelled.NormalizedOptions);
+        string args = string.Join(" ", s.ToolOptions().Select(o => o.Key + " " + o.Value));
+        Assert.Contains("--input-mean 123.7,116.3,103.5 --input-std 58 --input-range -1,1", args, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ namespace Dsg.Core.Generation;
 
 /// <summary>
 /// The SDA margins of every BN layer: δ_l (for the mean) and γ_l (for the standard deviation), the ε-quantile of
-/// |μ̃_l − μ_l| and |σ̃_l − σ_l| over all samples and channels of one batch of N(0, 1) noise.
+/// |μ̃_l − μ_l| and |σ̃_l − σ_l| over all samples and channels of one batch of noise in the input space (N(m, s²) per channel).
 /// </summary>
 internal sealed record BatchNormMargins(double[] Mean, double[] Std)
 {
@@ -12,7 +12,7 @@ internal sealed record BatchNormMargins(double[] Mean, double[] Std)
     public static BatchNormMargins Zero(int layers) => new(new double[layers], new double[layers]);
 
     /// <summary>
-    /// Feeds <paramref name="noise"/> (a batch of N(0, 1) images) through the model and takes the
+    /// Feeds <paramref name="noise"/> (a batch of noise images in the model's input convention) through the model and takes the
     /// <paramref name="quantile"/>-quantile of the statistic gaps per layer. ε = 0 is defined as zero margins
     /// (exact alignment), as the DSG paper states, rather than the smallest observed gap.
     /// </summary>

@@ -28,14 +28,18 @@ public sealed record DiversityMetrics(
     /// <summary>
     /// Measures any sample set (N×C×H×W float32 in the model's input space, on any device) with <paramref name="graph"/>,
     /// in batches of <paramref name="batchSize"/>: generated samples of every method, or real calibration images.
+    /// Pixel cosines are taken on (x − m)/s of <paramref name="input"/> (default N(0, 1): on x itself), as the
+    /// generator reports them.
     /// </summary>
-    public static DiversityMetrics Compute(TorchGraph graph, Tensor samples, int batchSize = 64)
+    public static DiversityMetrics Compute(TorchGraph graph, Tensor samples, int batchSize = 64, InputConvention? input = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var model = new TorchGraphGenerationModel(graph);
-        return Compute(model, samples, batchSize);
+        using var normalised = new NormalisedInputModel(model, input ?? InputConvention.Standard);
+        using var scope = NewDisposeScope();
+        return Compute(normalised, normalised.ToNormalised(samples), batchSize);
     }
 
     /// <summary>Measures <paramref name="samples"/> (N×C×H×W float32, any device) with the model, in batches of <paramref name="batchSize"/>.</summary>

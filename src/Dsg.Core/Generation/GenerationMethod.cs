@@ -9,6 +9,6 @@ public enum GenerationMethod
     /// <summary>ZeroQ: exact alignment of batch BN statistics (no slack, no enhancement, no correlation term).</summary>
     ZeroQ,
 
-    /// <summary>Plain N(0, 1) noise, no optimisation.</summary>
+    /// <summary>Plain noise in the input space (N(m, s²) per channel of the input convention), no optimisation.</summary>
     Gaussian,
 }

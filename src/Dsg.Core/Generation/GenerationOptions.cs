@@ -34,6 +34,14 @@ public sealed record GenerationOptions
     /// <summary>Intra-op CPU threads for libtorch (0 leaves libtorch's default; at most 1024). Default 0.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// The model's input convention: samples start as N(m, s²) per channel, the input-statistics term pulls each
+    /// sample's channel mean and std to m and s, and samples stay inside its range when one is given; every term is
+    /// computed on z = (x − m)/s (docs/generation.md, "Input conventions"). Resolve it with
+    /// <see cref="InputConventionInference.Resolve"/>. Default <see cref="InputConvention.Standard"/>: N(0, 1).
+    /// </summary>
+    public InputConvention Input { get; init; } = InputConvention.Standard;
+
     /// <summary>Adam's initial learning rate on the images (greater than 0, at most 10). Default 0.25.</summary>
     public double LearningRate { get; init; } = 0.25;
 
@@ -46,7 +54,7 @@ public sealed record GenerationOptions
     /// <summary>The learning rate never falls below this (0 to 10). Default 1e-4.</summary>
     public double MinLearningRate { get; init; } = 1e-4;
 
-    /// <summary>ε: the quantile of the N(0, 1) statistic gaps used as SDA margins (0 to 1; 0 is exact alignment). Default 0.9.</summary>
+    /// <summary>ε: the quantile of the statistic gaps of noise in the input space (N(m, s²)) used as SDA margins (0 to 1; 0 is exact alignment). Default 0.9.</summary>
     public double MarginQuantile { get; init; } = 0.9;
 
     /// <summary>LSE: the weight of layer <c>n mod L</c> for sample n (1 to 100; other layers weigh 1). Default 2.</summary>
@@ -55,7 +63,7 @@ public sealed record GenerationOptions
     /// <summary>Weight of the BatchNorm statistics term (SDA for DSG, batch alignment for ZeroQ). Default 1.</summary>
     public double BatchNormWeight { get; init; } = 1.0;
 
-    /// <summary>Weight of the input-statistics term (per-sample channel mean 0, std 1). Default 1.</summary>
+    /// <summary>Weight of the input-statistics term (per-sample channel mean m, std s of <see cref="Input"/>). Default 1.</summary>
     public double InputStatisticsWeight { get; init; } = 1.0;
 
     /// <summary>Weight of Sample Correlation Inhibition. Default 1.</summary>
@@ -156,6 +164,13 @@ public sealed record GenerationOptions
         {
             throw Bad(nameof(Device), Device ?? "(null)", "auto, cpu or cuda");
         }
+
+        if (Input is null)
+        {
+            throw Bad(nameof(Input), "(null)", "an input convention (InputConvention.Standard for N(0, 1))");
+        }
+
+        Input.Validate();
 
         return this;
     }

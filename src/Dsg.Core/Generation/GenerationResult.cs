@@ -24,7 +24,7 @@ public sealed class GenerationResult
         Diversity = diversity;
     }
 
-    /// <summary>The samples, N×C×H×W, in the model's (normalised) input space.</summary>
+    /// <summary>The samples, N×C×H×W, in the model's input space (x = m + s·z for the convention in <see cref="GenerationOptions.Input"/>).</summary>
     public float[] Samples { get; }
 
     /// <summary>N, C, H, W.</summary>

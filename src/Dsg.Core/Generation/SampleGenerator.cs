@@ -8,7 +8,9 @@ namespace Dsg.Core.Generation;
 
 /// <summary>
 /// Synthesises calibration samples from a model's BatchNorm statistics: DSG, the ZeroQ baseline or Gaussian noise.
-/// One batch is optimised at a time with Adam on the images and a plateau scheduler on the total loss.
+/// One batch is optimised at a time with Adam on the images and a plateau scheduler on the total loss. The images are
+/// optimised as z in the normalised space of <see cref="GenerationOptions.Input"/> and returned as x = m + s·z, in
+/// the model's input space (kept inside a declared range).
 /// </summary>
 public static class SampleGenerator
 {
@@ -81,10 +83,12 @@ public static class SampleGenerator
 
         try
         {
+            // Every term works on z in the convention's normalised space; the model sees and the caller gets x = m + s·z.
+            using var normalised = new NormalisedInputModel(model, options.Input);
             var shape = new long[] { options.Samples, model.InputShape[0], model.InputShape[1], model.InputShape[2] };
             long perSample = model.InputShape[0] * model.InputShape[1] * model.InputShape[2];
             var samples = new float[options.Samples * perSample];
-            var output = ResolveOutputKind(model, options);
+            var output = ResolveOutputKind(normalised, options);
             var warnings = new List<GenerationWarning>();
             if (output is { } kind && ClassTerm.OffWarning(options, kind) is { } off)
             {
@@ -92,7 +96,7 @@ public static class SampleGenerator
                 warn?.Invoke(off);
             }
 
-            var margins = ComputeMargins(model, options);
+            var margins = ComputeMargins(normalised, options);
             var terms = LossComposition.For(options, model.BatchNorms.Count, margins, output);
             var recorder = new CurveRecorder(terms);
             for (int b = 0; b < options.Batches; b++)
@@ -103,12 +107,12 @@ public static class SampleGenerator
                 if (options.Method == GenerationMethod.Gaussian)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    DrawNoise(model, options, b, count, destination);
+                    DrawNoise(normalised, options, b, count, destination);
                     progress?.Report(new GenerationProgress(b + 1, options.Batches, 0, 0, 0, new Dictionary<string, double>(), 0));
                 }
                 else
                 {
-                    OptimiseBatch(model, options, terms, recorder, b, first, count, destination, progress, cancellationToken);
+                    OptimiseBatch(normalised, options, terms, recorder, b, first, count, destination, progress, cancellationToken);
                     ReleaseBatchGarbage();
                 }
             }
@@ -116,10 +120,13 @@ public static class SampleGenerator
             DiversityMetrics diversity;
             using (var scope = NewDisposeScope())
             {
-                diversity = DiversityMetrics.Compute(model, tensor(samples, shape), options.BatchSize);
+                // Measured on z through the convention, so pixel cosines compare across conventions.
+                var z = normalised.ToNormalised(tensor(samples, shape));
+                diversity = DiversityMetrics.Compute(normalised, z, options.BatchSize);
             }
 
-            return new GenerationResult(samples, shape, stopwatch.Elapsed.TotalSeconds, options, device, recorder.Curves(), diversity)
+            return new GenerationResult(samples, shape, stopwatch.Elapsed.TotalSeconds, options with { Input = normalised.Convention }, device,
+                recorder.Curves(), diversity)
             {
                 OutputKind = output,
                 Warnings = warnings,
@@ -174,7 +181,7 @@ public static class SampleGenerator
     /// The kind of the model's first output, when the class term is asked for: the options' kind, or else the kind
     /// judged from the output of one noise batch (its own generator, so no batch's stream changes). Null otherwise.
     /// </summary>
-    private static OutputKind? ResolveOutputKind(IGenerationModel model, GenerationOptions options)
+    private static OutputKind? ResolveOutputKind(NormalisedInputModel model, GenerationOptions options)
     {
         if (options.OutputKind is not null || !LossComposition.WantsClassTerm(options))
         {
@@ -188,7 +195,7 @@ public static class SampleGenerator
         return OutputKindDetector.FromValues(model.Forward(noise, captureBatchNormInputs: false, captureFeatures: false).Output);
     }
 
-    private static BatchNormMargins ComputeMargins(IGenerationModel model, GenerationOptions options)
+    private static BatchNormMargins ComputeMargins(NormalisedInputModel model, GenerationOptions options)
     {
         if (!LossComposition.UsesMargins(options))
         {
@@ -199,27 +206,29 @@ public static class SampleGenerator
         // A generator of its own, so the margins never share a stream with a batch.
         using var generator = new Generator(unchecked((ulong)options.Seed ^ 0x9E3779B97F4A7C15UL), model.Device);
         var noise = randn(NoiseShape(model, Math.Min(options.BatchSize, options.Samples)), generator: generator, device: model.Device);
+        model.Project(noise);
         return BatchNormMargins.Compute(model, noise, options.MarginQuantile);
     }
 
     private static long[] NoiseShape(IGenerationModel model, long count) =>
         [count, model.InputShape[0], model.InputShape[1], model.InputShape[2]];
 
-    private static void DrawNoise(IGenerationModel model, GenerationOptions options, int batch, int count, Span<float> destination)
+    private static void DrawNoise(NormalisedInputModel model, GenerationOptions options, int batch, int count, Span<float> destination)
     {
         using var scope = NewDisposeScope();
         using var generator = BatchGenerator(options.Seed, batch, model.Device);
         var noise = randn(NoiseShape(model, count), generator: generator, device: model.Device);
-        noise.cpu().data<float>().CopyTo(destination);
+        model.ToSamples(noise).cpu().data<float>().CopyTo(destination);
     }
 
-    private static void OptimiseBatch(IGenerationModel model, GenerationOptions options, IReadOnlyList<LossTerm> terms,
+    private static void OptimiseBatch(NormalisedInputModel model, GenerationOptions options, IReadOnlyList<LossTerm> terms,
         CurveRecorder recorder, int batch, int first, int count, Span<float> destination,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         using var batchScope = NewDisposeScope();
         using var generator = BatchGenerator(options.Seed, batch, model.Device);
         using var images = new TorchSharp.Modules.Parameter(randn(NoiseShape(model, count), generator: generator, device: model.Device), requires_grad: true);
+        model.Project(images);
         using var optimizer = optim.Adam([images], options.LearningRate);
         var scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: options.PlateauFactor,
             patience: options.PlateauPatience, min_lr: [options.MinLearningRate]);
@@ -258,6 +267,7 @@ public static class SampleGenerator
 
             total!.backward();
             optimizer.step();
+            model.Project(images);
             double loss = total.item<float>();
             if (!double.IsFinite(loss))
             {
@@ -291,7 +301,7 @@ public static class SampleGenerator
             }
         }
 
-        images.detach().cpu().data<float>().CopyTo(destination);
+        model.ToSamples(images).cpu().data<float>().CopyTo(destination);
     }
 
     private static Tensor Jitter(Tensor images, int pixels, Generator generator)

@@ -1,4 +1,5 @@
 using Dsg.Core.Data;
+using Dsg.Core.Graph;
 
 namespace Dsg.Core.Pipeline;
 
@@ -6,4 +7,5 @@ namespace Dsg.Core.Pipeline;
 /// <param name="Calibration">Calibration samples.</param>
 /// <param name="HeldOut">Held-out samples for the agreement check.</param>
 /// <param name="Description">Where they came from, for reports (for example "dsg, 256 samples, 500 iterations, seed 0").</param>
-public sealed record CalibrationSamples(CalibrationSet Calibration, CalibrationSet HeldOut, string Description);
+/// <param name="Input">The input convention synthetic samples follow (null for real data).</param>
+public sealed record CalibrationSamples(CalibrationSet Calibration, CalibrationSet HeldOut, string Description, InputConvention? Input = null);

@@ -9,21 +9,26 @@ namespace Dsg.Core.Pipeline;
 /// <summary>
 /// Synthetic samples from <see cref="SampleGenerator"/> (dsg, zeroq or gaussian): the calibration samples with the
 /// request's seed, and the held-out samples by a second, independent run with seed + 1 (same method and budget),
-/// so the agreement check never sees a calibration sample.
+/// so the agreement check never sees a calibration sample. Both follow the model's input convention: the declared
+/// values over those inferred from the model (<see cref="InputConventionInference.Resolve"/>).
 /// </summary>
 public sealed class GeneratorCalibrationSource : ICalibrationSource
 {
     /// <summary>
-    /// Generates with <paramref name="options"/>; its Samples and Seed are replaced by the request's, and its
-    /// OutputKind by the detected one.
+    /// Generates with <paramref name="options"/>; its Samples and Seed are replaced by the request's, its OutputKind by
+    /// the detected one, and its Input by the convention resolved from the model and <paramref name="input"/>.
     /// </summary>
-    public GeneratorCalibrationSource(GenerationOptions options)
+    public GeneratorCalibrationSource(GenerationOptions options, InputConventionDeclaration? input = null)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
+        DeclaredInput = input ?? InputConventionDeclaration.None;
     }
 
     /// <summary>The generation options.</summary>
     public GenerationOptions Options { get; }
+
+    /// <summary>What the user declared about the input convention (nothing by default: it is inferred).</summary>
+    public InputConventionDeclaration DeclaredInput { get; }
 
     /// <inheritdoc />
     public string Name => Options.Method.ToString().ToLowerInvariant();
@@ -37,14 +42,16 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var options = Options with { OutputKind = output.Kind };
+        var input = InputConventionInference.Resolve(model, DeclaredInput, sampleShape);
+        var options = Options with { OutputKind = output.Kind, Input = input };
         using var graph = TorchGraph.CreateForGeneration(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(options.Device)));
         Action<GenerationWarning>? warn = progress is null ? null : w => progress.Report(new WarningEvent(w.Code, w.Message));
         var calibration = Run(graph, options with { Samples = samples, Seed = seed }, "", progress, ct, warn);
         var held = Run(graph, options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(options.BatchSize, heldOut) }, "held-out ", progress, ct, warn: null);
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {Options.Iterations} iterations, batch {Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}");
-        return new CalibrationSamples(new CalibrationSet(calibration.Samples, calibration.Shape), new CalibrationSet(held.Samples, held.Shape), description);
+            $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {Options.Iterations} iterations, batch {calibration.Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}; input {input.Describe()}");
+        return new CalibrationSamples(new CalibrationSet(calibration.Samples, calibration.Shape), new CalibrationSet(held.Samples, held.Shape), description,
+            calibration.Options.Input);
     }
 
     private static GenerationResult Run(TorchGraph graph, GenerationOptions options, string prefix, IProgress<PipelineEvent>? progress, CancellationToken ct,

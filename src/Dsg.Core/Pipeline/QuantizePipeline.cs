@@ -163,6 +163,7 @@ public static class QuantizePipeline
             Options = options,
             Source = request.Source.Name,
             SourceDescription = samples.Description,
+            InputConvention = samples.Input,
             CalibrationSamples = samples.Calibration.Count,
             HeldOutSamples = samples.HeldOut.Count,
             Seed = request.Seed,

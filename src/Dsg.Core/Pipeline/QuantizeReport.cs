@@ -1,3 +1,5 @@
+using Dsg.Core.Graph;
+
 namespace Dsg.Core.Pipeline;
 
 /// <summary>What OUT.report.json holds.</summary>
@@ -29,6 +31,9 @@ public sealed record QuantizeReport
 
     /// <summary>Where the samples came from, in words.</summary>
     public required string SourceDescription { get; init; }
+
+    /// <summary>The input convention the synthetic samples followed (absent for real calibration data).</summary>
+    public InputConvention? InputConvention { get; init; }
 
     /// <summary>Calibration samples used.</summary>
     public required int CalibrationSamples { get; init; }

@@ -37,6 +37,11 @@ public static class QuantizeReportWriter
         }
 
         md.AppendLine(c, $"- Samples: {r.SourceDescription}");
+        if (r.InputConvention is { } input)
+        {
+            md.AppendLine(c, $"- Input convention: {input.Describe()}");
+        }
+
         var metric = Evaluation.AgreementMetrics.Parse(r.AgreementMetric) ?? Evaluation.AgreementMetric.TopOne;
         string minimum = r.MinAgreement is { } m ? $" (minimum {Evaluation.AgreementMetrics.Format(metric, m)})" : "";
         md.AppendLine(c, $"- Output kind: {r.OutputDescription ?? r.OutputKind}; agreement metric: {Evaluation.AgreementMetrics.Describe(metric)}");

@@ -13,7 +13,7 @@ namespace Dsg.Tool.Commands;
 
 /// <summary>
 /// <c>dsg generate MODEL --out DIR</c>: synthesise samples from the model's BatchNorm statistics (dsg, zeroq) or draw
-/// Gaussian noise, and write DIR/samples.npy, DIR/preview.png and DIR/generation.json, with progress.
+/// Gaussian noise, in the model's input convention, and write DIR/samples.npy, DIR/preview.png and DIR/generation.json, with progress.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -30,6 +30,7 @@ internal static class GenerateCommand
         [
             OptionCatalog.Method, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
             OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.Without, OptionCatalog.TermWeights, OptionCatalog.OutputKind, OptionCatalog.InputShape,
+            .. OptionCatalog.InputConvention,
         ]);
         VerbAction.Set(command, global, json, context =>
         {
@@ -51,7 +52,10 @@ internal static class GenerateCommand
             ModelInspector.EnsureDsgReady(loaded, options.InputShape);
         }
 
+        var input = InputConventionInference.Resolve(loaded, QuantizePipelineProducer.InputDeclarationFor(options), options.InputShape);
+        generation = generation with { Input = input };
         var device = SampleGenerator.ResolveDevice(generation.Device);
+        reporter.Note($"Input convention: {input.Describe()}");
         reporter.PhaseStarted("generate");
         var phase = Stopwatch.StartNew();
         GenerationResult result;

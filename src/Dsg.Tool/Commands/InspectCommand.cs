@@ -11,13 +11,14 @@ using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
+using Dsg.Tool.Running;
 
 namespace Dsg.Tool.Commands;
 
 /// <summary>
-/// <c>dsg inspect MODEL</c>: inputs, outputs, opset, parameters, operator histogram, BatchNorm layers, what the first
-/// output holds (and so the class term and agreement metric) and whether DSG can run, with every problem's code,
-/// message and hint. Exits 1 when DSG cannot run.
+/// <c>dsg inspect MODEL</c>: inputs, outputs, the input convention (declared, inferred or assumed), opset, parameters,
+/// operator histogram, BatchNorm layers, what the first output holds (and so the class term and agreement metric) and
+/// whether DSG can run, with every problem's code, message and hint. Exits 1 when DSG cannot run.
 /// </summary>
 internal static class InspectCommand
 {
@@ -30,7 +31,7 @@ internal static class InspectCommand
         command.Add(model);
         command.Add(json);
         command.Add(verify);
-        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.OutputKind, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads]);
+        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.OutputKind, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads, .. OptionCatalog.InputConvention]);
 
         VerbAction.Set(command, global, json, context =>
         {
@@ -38,16 +39,19 @@ internal static class InspectCommand
             var options = settings.Resolve(context.Parse, context.Environment, path).Options;
             var loaded = OnnxModel.Load(path);
             var report = Declare(ModelInspector.Inspect(loaded), options.InputShape);
-            var output = DetectOutput(loaded, options, ref report);
+            // What quantization sees: the import (Constant weights lifted, Softmax and friends rewritten) when there is one.
+            var imported = report.Problems.Any(p => p.Code == ErrorCodes.OpsetNotUpgradable) ? loaded : ModelImporter.Import(loaded).Model;
+            var output = DetectOutput(imported, options, ref report);
+            var input = InputConventionInference.Resolve(imported, QuantizePipelineProducer.InputDeclarationFor(options), options.InputShape);
             InspectVerification? verification = context.Parse.GetValue(verify) && report.UnsupportedNodes.Count == 0 && report.Problems.All(p => p.Code != ErrorCodes.OpsetNotUpgradable) ? InspectVerification.Run(loaded, options) : null;
 
             if (context.Reporter.IsJson)
             {
-                context.Environment.Output.WriteLine(ToJson(report, output, verification));
+                context.Environment.Output.WriteLine(ToJson(report, output, input, verification));
             }
             else
             {
-                WriteText(context.Environment.Output, report, output, verification);
+                WriteText(context.Environment.Output, report, output, input, verification);
                 if (!report.DsgReady)
                 {
                     context.Reporter.Error(report.Problems[0].ToException(path));
@@ -71,12 +75,6 @@ internal static class InspectCommand
     private static DetectedOutput? DetectOutput(OnnxModel model, DsgOptions options, ref ModelReport report)
     {
         var probe = new TorchGraphOptions(options.InputShape, "cpu");
-        if (report.Problems.All(p => p.Code != ErrorCodes.OpsetNotUpgradable))
-        {
-            // The kind quantization will see: Softmax and friends as the import rewrites them.
-            model = ModelImporter.Import(model).Model;
-        }
-
         try
         {
             return OutputKindDetector.Detect(model, OutputKindDetector.ParseRequested(options.OutputKind), probe);
@@ -99,7 +97,7 @@ internal static class InspectCommand
         return $"{output.Describe()}; {classTerm}; agreement: {AgreementMetrics.Describe(QuantizePipeline.MetricFor(output))}";
     }
 
-    private static void WriteText(TextWriter output, ModelReport report, DetectedOutput? detected, InspectVerification? verification)
+    private static void WriteText(TextWriter output, ModelReport report, DetectedOutput? detected, InputConvention input, InspectVerification? verification)
     {
         static string Tensor(TensorInfo t) => $"{t.Name}: {t.ElementType} [{string.Join(", ", t.Shape)}]";
         output.WriteLine($"Model         {report.Path}");
@@ -122,6 +120,7 @@ internal static class InspectCommand
         }
 
         output.WriteLine($"Output kind   {(detected is null ? "unknown" : OutputLine(detected))}");
+        output.WriteLine($"Input convention  {input.Describe()}");
         output.WriteLine($"Parameters    {report.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
         output.WriteLine($"BatchNorm     {report.BatchNormCount} layer(s)");
         output.WriteLine($"Operators     {string.Join(", ", report.OpHistogram.Select(p => $"{p.Key} {p.Value}"))}");
@@ -142,7 +141,7 @@ internal static class InspectCommand
         }
     }
 
-    private static string ToJson(ModelReport report, DetectedOutput? output, InspectVerification? verification) => JsonLine.Format(w =>
+    private static string ToJson(ModelReport report, DetectedOutput? output, InputConvention input, InspectVerification? verification) => JsonLine.Format(w =>
     {
         w.WriteString("type", "inspect");
         w.WriteString("model", report.Path);
@@ -179,6 +178,21 @@ internal static class InspectCommand
             w.WriteEndObject();
         }
 
+        w.WriteStartObject("inputConvention");
+        WriteNumbers(w, "mean", input.Mean);
+        WriteNumbers(w, "std", input.Std);
+        if (input.Range is { } range)
+        {
+            WriteNumbers(w, "range", [range.Min, range.Max]);
+        }
+        else
+        {
+            w.WriteNull("range");
+        }
+
+        w.WriteString("source", input.Source);
+        w.WriteString("detail", input.Detail);
+        w.WriteEndObject();
         w.WriteNumber("parameters", report.ParameterCount);
         w.WriteNumber("batchNormLayers", report.BatchNormCount);
         w.WriteStartObject("operators");
@@ -230,6 +244,17 @@ internal static class InspectCommand
             w.WriteEndObject();
         }
     });
+
+    private static void WriteNumbers(Utf8JsonWriter w, string name, IReadOnlyList<double> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            w.WriteNumberValue(value);
+        }
+
+        w.WriteEndArray();
+    }
 
     private static void WriteTensors(Utf8JsonWriter w, string name, IReadOnlyList<TensorInfo> tensors)
     {

@@ -59,6 +59,9 @@ internal sealed class SettingsOptions
     private static string HelpNameOf(OptionDefinition definition) => definition.Name switch
     {
         nameof(DsgOptions.InputShape) => "C,H,W",
+        nameof(DsgOptions.InputMean) => "M[,M...]",
+        nameof(DsgOptions.InputStd) => "S[,S...]",
+        nameof(DsgOptions.InputRange) => "MIN,MAX",
         nameof(DsgOptions.CalibrationData) => "FILE",
         nameof(DsgOptions.CacheDir) => "DIR",
         nameof(DsgOptions.CacheSizeLimit) => "SIZE",

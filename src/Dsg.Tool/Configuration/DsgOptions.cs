@@ -81,6 +81,15 @@ internal sealed record DsgOptions
     /// <summary>C,H,W for models whose spatial dimensions are dynamic.</summary>
     public IReadOnlyList<long>? InputShape { get; init; }
 
+    /// <summary>Per-channel mean of the model's inputs in its input units (one value: every channel); null infers it from the model.</summary>
+    public IReadOnlyList<double>? InputMean { get; init; }
+
+    /// <summary>Per-channel standard deviation of the model's inputs (one value: every channel); null infers it from the model.</summary>
+    public IReadOnlyList<double>? InputStd { get; init; }
+
+    /// <summary>The interval every input value lies in; null when not declared.</summary>
+    public Dsg.Core.Graph.InputRange? InputRange { get; init; }
+
     /// <summary>The cache folder; null uses the per-user default.</summary>
     public string? CacheDir { get; init; }
 

@@ -161,6 +161,35 @@ internal static class OptionCatalog
         },
         "3,224,224");
 
+    public static OptionDefinition InputMean { get; } = new(nameof(DsgOptions.InputMean),
+        "Per-channel mean of the inputs the model was trained on, in its input units (0 for torchvision-normalised inputs, about 120 for raw [0, 255] pixels); one value applies to every channel. Unset: inferred from the first Conv and its BatchNorm (N(0, 1) assumed when that fails; `dotnet dsg inspect` shows it). Samples are drawn and optimised in this space.",
+        "one number, or one per input channel, comma-separated (for example 123.7,116.3,103.5)", affectsOutput: true,
+        o => FormatNumbers(o.InputMean),
+        (o, text, _) => text.Length == 0 ? o with { InputMean = null } : ParseNumbers(text, positive: false) is { } values ? o with { InputMean = values } : null,
+        "123.7,116.3,103.5");
+
+    public static OptionDefinition InputStd { get; } = new(nameof(DsgOptions.InputStd),
+        "Per-channel standard deviation of the model's inputs, in its input units (1 for torchvision-normalised inputs, about 60 for raw [0, 255] pixels); one value applies to every channel. Unset: inferred like the mean.",
+        "one positive number, or one per input channel, comma-separated (for example 58.4,57.1,57.4)", affectsOutput: true,
+        o => FormatNumbers(o.InputStd),
+        (o, text, _) => text.Length == 0 ? o with { InputStd = null } : ParseNumbers(text, positive: true) is { } values ? o with { InputStd = values } : null,
+        "58.4,57.1,57.4");
+
+    public static OptionDefinition InputRange { get; } = new(nameof(DsgOptions.InputRange),
+        "The interval every model input value lies in (for example 0,255 or 0,1): samples are kept inside it. Given alone, it clamps the inferred mean and std into it (or, when nothing is inferred, sets mean (MIN+MAX)/2 and std (MAX-MIN)/4).",
+        "MIN,MAX: two numbers with MIN < MAX (for example 0,255)", affectsOutput: true,
+        o => o.InputRange is { } r ? FormatNumbers([r.Min, r.Max]) : null,
+        (o, text, _) =>
+        {
+            if (text.Length == 0)
+            {
+                return o with { InputRange = null };
+            }
+
+            return ParseNumbers(text, positive: false) is [var min, var max] && min < max ? o with { InputRange = new Dsg.Core.Graph.InputRange(min, max) } : null;
+        },
+        "0,255");
+
     public static OptionDefinition CacheDir { get; } = new(nameof(DsgOptions.CacheDir),
         "The cache folder (default: $XDG_CACHE_HOME/dsg or ~/.cache/dsg; %LOCALAPPDATA%\\dsg\\cache on Windows).",
         "a folder path (relative paths resolve against the dsg.json folder or the current folder)", affectsOutput: false,
@@ -191,8 +220,11 @@ internal static class OptionCatalog
     [
         Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
-        InputShape, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
+        InputShape, InputMean, InputStd, InputRange, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];
+
+    /// <summary>The settings of the model's input convention.</summary>
+    public static IReadOnlyList<OptionDefinition> InputConvention { get; } = [InputMean, InputStd, InputRange];
 
     /// <summary>Settings of the cache.</summary>
     public static IReadOnlyList<OptionDefinition> Cache { get; } = [CacheDir, CacheSizeLimit, CacheLockTimeout];
@@ -204,6 +236,26 @@ internal static class OptionCatalog
     /// <summary>Finds a setting by its environment variable, ignoring case.</summary>
     public static OptionDefinition? FindByEnvironmentVariable(string name) =>
         All.FirstOrDefault(d => string.Equals(d.EnvironmentVariable, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Comma-separated finite numbers (invariant culture; positive ones when asked); null when any part is not.</summary>
+    private static double[]? ParseNumbers(string text, bool positive)
+    {
+        var values = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || (positive && !(v > 0)))
+            {
+                return null;
+            }
+
+            values.Add(v);
+        }
+
+        return values.ToArray();
+    }
+
+    private static string? FormatNumbers(IReadOnlyList<double>? values) =>
+        values is null ? null : string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
 
     private static OptionDefinition Int(string name, string description, int min, int max,
         Func<DsgOptions, int> get, Func<DsgOptions, int, DsgOptions> set, string example, bool affectsOutput = true) =>

@@ -49,7 +49,11 @@ internal static class QuantizePipelineProducer
 
     private static ICalibrationSource CalibrationSourceFor(DsgOptions options) =>
         options.CalibrationData is { } path ? new FileCalibrationSource(path)
-        : new GeneratorCalibrationSource(GenerationOptionsFor(options));
+        : new GeneratorCalibrationSource(GenerationOptionsFor(options), InputDeclarationFor(options));
+
+    /// <summary>What the settings declare about the model's input convention (the rest is inferred from the model).</summary>
+    public static InputConventionDeclaration InputDeclarationFor(DsgOptions options) =>
+        new(options.InputMean, options.InputStd, options.InputRange);
 
     /// <summary>
     /// The generator's settings from the tool's (the same mapping <c>dsg generate</c> uses): the budget, then the

@@ -193,6 +193,40 @@ public sealed class SampleGeneratorTests
     }
 
     [Fact]
+    public void GaussianSamplesAreTheSeededNoiseMappedIntoTheInputConventionAndItsRange()
+    {
+        using var model = new TinyBatchNormModel();
+        var input = new InputConvention([5.0], [2.0], null, InputConvention.Declared, "declared");
+        var result = SampleGenerator.Generate(model, s_small with { Method = GenerationMethod.Gaussian, Input = input }, null, default);
+        using var scope = NewDisposeScope();
+        using var second = new Generator(12);
+        var z = randn([2, 1, 14, 14], generator: second).data<float>().ToArray();
+        var samples = result.Samples.AsSpan(4 * 196).ToArray();
+        for (int i = 0; i < z.Length; i++)
+        {
+            Assert.Equal(5 + (2 * z[i]), samples[i], 1e-5);
+        }
+
+        var bounded = SampleGenerator.Generate(model, s_small with { Method = GenerationMethod.Gaussian, Input = input with { Range = new InputRange(4, 6) } }, null, default);
+        var clamped = bounded.Samples.AsSpan(4 * 196).ToArray();
+        for (int i = 0; i < z.Length; i++)
+        {
+            Assert.Equal(Math.Clamp(5 + (2 * z[i]), 4, 6), clamped[i], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void AnInputConventionWithTheWrongChannelCountIsABadOption()
+    {
+        using var model = new TinyBatchNormModel();
+        var input = new InputConvention([0.4, 0.5, 0.6], [0.2], null, InputConvention.Declared, "declared");
+        var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small with { Input = input }, null, default));
+        Assert.Equal(ErrorCodes.BadOption, e.Code);
+        Assert.Contains("--input-mean has 3 values", e.Message);
+        Assert.Contains("1 channel", e.Message);
+    }
+
+    [Fact]
     public void ADivergingLossIsReportedWithAHint()
     {
         using var model = new TinyBatchNormModel(poisoned: true);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dsg.Core.Evaluation;
 using Dsg.Core.Generation;
+using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 using Dsg.Core.Pipeline;
 using Dsg.Core.Quantization;
@@ -24,6 +25,36 @@ public sealed class QuantizePipelineTests : IDisposable
         Samples = 48,
         HeldOutSamples = 16,
     };
+
+    [Fact]
+    public void SyntheticSamplesFollowTheDeclaredConventionAndTheReportRecordsIt()
+    {
+        var source = new GeneratorCalibrationSource(new GenerationOptions { Method = GenerationMethod.Gaussian, Device = "cpu" },
+            new InputConventionDeclaration(Range: new InputRange(-0.5, 0.5)));
+        var outcome = QuantizePipeline.Run(Request(source: source) with { Samples = 32 });
+
+        var input = outcome.Report.InputConvention!;
+        Assert.Equal(new InputRange(-0.5, 0.5), input.Range);
+        Assert.Equal(InputConvention.Inferred, input.Source);
+        Assert.InRange(input.Std[0], 0.49, 0.5);
+        var observed = outcome.Report.Activations.Single(a => a.Tensor == "input");
+        Assert.InRange(observed.ObservedMin, -0.5f, -0.4f);
+        Assert.InRange(observed.ObservedMax, 0.4f, 0.5f);
+        // The grid keeps 0 exact, which may shift it by up to half a step; beyond that it stays inside the declared range.
+        float step = observed.Scale;
+        Assert.True(observed.RangeMin >= -0.5 - (step / 2) - 1e-6 && observed.RangeMax <= 0.5 + (step / 2) + 1e-6, $"input range [{observed.RangeMin}, {observed.RangeMax}]");
+
+        using var json = JsonDocument.Parse(File.ReadAllText(outcome.ReportPaths[0]));
+        var recorded = json.RootElement.GetProperty("inputConvention");
+        Assert.Equal("inferred", recorded.GetProperty("source").GetString());
+        Assert.Equal(0.5, recorded.GetProperty("range").GetProperty("max").GetDouble());
+        Assert.Contains("- Input convention: mean ", File.ReadAllText(outcome.ReportPaths[1]));
+        var back = QuantizeReportWriter.FromJson(File.ReadAllText(outcome.ReportPaths[0]))!.InputConvention!;
+        Assert.Equal(input.Mean, back.Mean);
+        Assert.Equal(input.Std, back.Std);
+        Assert.Equal(input.Range, back.Range);
+        Assert.Equal(input.Detail, back.Detail);
+    }
 
     [Fact]
     public void RealDataRunWritesModelAndReportsAndReportsPhasesInOrder()

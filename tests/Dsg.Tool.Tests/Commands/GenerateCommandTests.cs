@@ -66,6 +66,36 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Equal(GenerationOptions.Default.CrossEntropyWeight, options.GetProperty("crossEntropyWeight").GetDouble());
     }
 
+    [Fact]
+    public void TheDeclaredInputConventionShapesTheSamplesAndIsRecordedInGenerationJson()
+    {
+        var run = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Path, "--method", "gaussian",
+            "--samples", "8", "--batch-size", "8", "--input-mean", "100", "--input-std", "50", "--input-range", "0,255");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("Input convention: mean 100 std 50 range [0, 255] (declared)", run.Error + run.Output);
+        var (samples, _) = NpyFile.ReadFloat32(_folder.Combine("samples.npy"));
+        double mean = samples.Average(v => (double)v);
+        double std = Math.Sqrt(samples.Average(v => (v - mean) * (v - mean)));
+        Assert.InRange(mean, 97, 103);
+        Assert.InRange(std, 47, 53);
+        Assert.All(samples, v => Assert.InRange(v, 0f, 255f));
+        using var report = JsonDocument.Parse(File.ReadAllText(_folder.Combine("generation.json")));
+        var input = report.RootElement.GetProperty("options").GetProperty("input");
+        Assert.Equal("declared", input.GetProperty("source").GetString());
+        Assert.Equal(100, input.GetProperty("mean")[0].GetDouble());
+        Assert.Equal(255, input.GetProperty("range").GetProperty("max").GetDouble());
+
+        // A negative bound is a value, not an option; a mean list longer than the model's channels is a bad option.
+        var centred = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Combine("c"), "--method", "gaussian",
+            "--samples", "2", "--batch-size", "2", "--input-range", "-1,1");
+        Assert.True(centred.ExitCode == 0, centred.ToString());
+        var tooMany = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Combine("t"), "--method", "gaussian",
+            "--samples", "2", "--input-mean", "0.4,0.5,0.6");
+        Assert.Equal(1, tooMany.ExitCode);
+        Assert.StartsWith($"error {ErrorCodes.BadOption}: --input-mean has 3 values", tooMany.Error);
+        Assert.False(Directory.Exists(_folder.Combine("t")) && Directory.GetFileSystemEntries(_folder.Combine("t")).Length > 0);
+    }
+
     [Theory]
     [InlineData("--without", "sci,magic")]
     [InlineData("--term-weights", "bn=-2")]

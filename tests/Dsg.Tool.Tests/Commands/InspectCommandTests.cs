@@ -73,6 +73,30 @@ public sealed class InspectCommandTests : IDisposable
     }
 
     [Fact]
+    public void TheInputConventionIsPrintedWithWhereItCameFrom()
+    {
+        var run = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist.onnx"));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Matches(@"Input convention  mean -?0\.0\d* std (0\.9|1\.0)\d* \(inferred from Conv '/stem/stem\.0/Conv' \+ BatchNormalization '/stem/stem\.1/BatchNormalization'\)", run.Output);
+
+        var json = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist.onnx"), "--json", "--input-mean", "0.5", "--input-range", "-1,1").Line("inspect");
+        var input = json.GetProperty("inputConvention");
+        Assert.Equal("inferred", input.GetProperty("source").GetString());
+        Assert.Equal(0.5, input.GetProperty("mean")[0].GetDouble());
+        Assert.InRange(input.GetProperty("std")[0].GetDouble(), 0.9, 1.1);
+        Assert.Equal([-1.0, 1.0], input.GetProperty("range").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.StartsWith("mean declared; std inferred from Conv", input.GetProperty("detail").GetString());
+
+        var folded = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist_folded.onnx"), "--json").Line("inspect").GetProperty("inputConvention");
+        Assert.Equal("assumed", folded.GetProperty("source").GetString());
+        Assert.Contains("not only BatchNormalization", folded.GetProperty("detail").GetString());
+
+        var bad = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist.onnx"), "--input-std", "1,2");
+        AssertCleanError(bad, ErrorCodes.BadOption);
+        Assert.Contains("--input-std has 2 values", bad.Error);
+    }
+
+    [Fact]
     public void FoldedModelFailsWithNoBatchNormAndTheReExportAdvice()
     {
         var run = InProcessTool.Run("inspect", RepoPaths.Model("resnet_fmnist_folded.onnx"));

@@ -246,6 +246,32 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void TheInputConventionEntersTheCacheKeyInCanonicalFormAndReachesTheSamplesSource()
+    {
+        string? Key(params string[] extra) => Quantize(Producer(), extra).Line("result").GetProperty("cacheKey").GetString();
+        var keys = new[] { Key(), Key("--input-mean", "0.5"), Key("--input-std", "2"), Key("--input-range", "0,1"), Key("--input-range", "-1,1") };
+        Assert.Equal(5, keys.Distinct().Count());
+        Assert.Equal(Key("--input-mean", "0.5,0.25"), Key("--input-mean", "5e-1, 0.250"));
+
+        DsgOptions? seen = null;
+        var run = Quantize((job, cancellationToken) =>
+        {
+            seen = job.Options;
+            return Producer()(job, cancellationToken);
+        }, "--input-mean", "120", "--input-std", "60", "--input-range", "-10,255");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var declared = QuantizePipelineProducer.InputDeclarationFor(seen!);
+        Assert.Equal([120.0], declared.Mean);
+        Assert.Equal([60.0], declared.Std);
+        Assert.Equal(new Core.Graph.InputRange(-10, 255), declared.Range);
+
+        var bad = Quantize(Producer(), "--input-std", "0");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
+        Assert.Contains("one positive number", bad.Line("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public void AblationsWithAnotherMethodAreAccepted()
     {
         var run = Quantize(Producer(), "--method", "gaussian", "--without", "slack,priors", "--term-weights", "sci=0");

@@ -146,6 +146,15 @@ public sealed class OptionsPrecedenceTests : IDisposable
     [InlineData("TermWeights", "bn=NaN")]
     [InlineData("OutputKind", "softmax")]
     [InlineData("OutputKind", "log-probabilities")]
+    [InlineData("InputMean", "a,b")]
+    [InlineData("InputMean", "0.5,,0.4")]
+    [InlineData("InputMean", "Infinity")]
+    [InlineData("InputStd", "0")]
+    [InlineData("InputStd", "1,-2,1")]
+    [InlineData("InputRange", "0")]
+    [InlineData("InputRange", "255,0")]
+    [InlineData("InputRange", "1,1")]
+    [InlineData("InputRange", "0,1,2")]
     public void OutOfRangeValuesAreRejected(string name, string value)
     {
         var error = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { [name] = value }));
@@ -217,6 +226,36 @@ public sealed class OptionsPrecedenceTests : IDisposable
         Assert.Equal(ErrorCodes.BadOption, error.Code);
         Assert.Contains("--output-kind", error.Message);
         Assert.Contains("auto, logits, probabilities, embedding, dense", error.Hint);
+    }
+
+    [Fact]
+    public void TheInputConventionBindsFromDsgJsonTheEnvironmentAndTheCommandLine()
+    {
+        var config = _folder.Write("models/dsg.json", """{ "inputMean": [123.7, 116.3, 103.5], "inputStd": 58, "inputRange": [0, 255] }""");
+        var fromFile = Resolve();
+        Assert.Equal([123.7, 116.3, 103.5], fromFile.Options.InputMean);
+        Assert.Equal([58.0], fromFile.Options.InputStd);
+        Assert.Equal(new Dsg.Core.Graph.InputRange(0, 255), fromFile.Options.InputRange);
+        Assert.Equal(config, fromFile.Sources["InputMean"]);
+        Assert.Equal("123.7,116.3,103.5", OptionCatalog.InputMean.Format(fromFile.Options));
+        Assert.Equal("0,255", OptionCatalog.InputRange.Format(fromFile.Options));
+
+        var fromEnvironment = Resolve(environment: Environment(("DSG_INPUT_MEAN", "0.5"), ("DSG_INPUT_STD", "0.25, 0.5,1e-1")));
+        Assert.Equal([0.5], fromEnvironment.Options.InputMean);
+        Assert.Equal([0.25, 0.5, 0.1], fromEnvironment.Options.InputStd);
+        Assert.Equal("DSG_INPUT_STD", fromEnvironment.Sources["InputStd"]);
+        Assert.Equal(config, fromEnvironment.Sources["InputRange"]);
+
+        var fromCommandLine = Resolve(new Dictionary<string, string> { ["InputRange"] = "-1,1", ["InputMean"] = "" }, Environment(("DSG_INPUT_MEAN", "0.5")));
+        Assert.Equal(new Dsg.Core.Graph.InputRange(-1, 1), fromCommandLine.Options.InputRange);
+        Assert.Null(fromCommandLine.Options.InputMean);
+        Assert.Equal("--input-range", fromCommandLine.Sources["InputRange"]);
+
+        _folder.Write("models/dsg.json", """{ "inputStd": [1, 0] }""");
+        var bad = Assert.Throws<DsgException>(() => Resolve());
+        Assert.Equal(ErrorCodes.BadConfiguration, bad.Code);
+        Assert.Contains("'inputStd'", bad.Message);
+        Assert.Contains("one positive number, or one per input channel", bad.Message);
     }
 
     [Fact]

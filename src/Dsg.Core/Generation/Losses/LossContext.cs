@@ -5,7 +5,7 @@ namespace Dsg.Core.Generation.Losses;
 /// <summary>What the loss terms of one iteration can see.</summary>
 internal sealed class LossContext
 {
-    /// <summary>The images being optimised, N×C×H×W (requires grad).</summary>
+    /// <summary>The images being optimised, N×C×H×W (requires grad), normalised by the input convention: z = (x − m)/s.</summary>
     public required Tensor Images { get; init; }
 
     /// <summary>What went through the model this iteration: <see cref="Images"/>, shifted when jitter is on.</summary>
