@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dsg.Core.Generation.Losses;
 using Dsg.Core.Graph;
+using Dsg.Core.Graph.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,6 +67,7 @@ public static class SampleGenerator
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken, Action<GenerationWarning>? warn = null)
     {
         options.Validate();
+        TorchRuntime.EnsureLoaded();
         var stopwatch = Stopwatch.StartNew();
         string device = CheckDevice(model, options);
         if (options.Method != GenerationMethod.Gaussian && model.BatchNorms.Count == 0)

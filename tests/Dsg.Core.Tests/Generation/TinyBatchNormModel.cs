@@ -21,6 +21,8 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
 
     public TinyBatchNormModel(long seed = 7, bool withBatchNorm = true, TinyHead head = TinyHead.Logits, bool poisoned = false)
     {
+        // As every product path does before its first convolution (a wrong oneDNN backward is switched off there).
+        Dsg.Core.Graph.Execution.TorchRuntime.EnsureLoaded();
         _head = head;
         _poisoned = poisoned;
         using var generator = new Generator((ulong)seed);

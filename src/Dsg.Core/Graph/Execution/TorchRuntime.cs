@@ -2,16 +2,20 @@ using TorchSharp;
 
 namespace Dsg.Core.Graph.Execution;
 
-/// <summary>Turns a failure to load TorchSharp's native libraries into DSG0401.</summary>
+/// <summary>Turns a failure to load TorchSharp's native libraries into DSG0401, and guards against a wrong oneDNN convolution backward.</summary>
 internal static class TorchRuntime
 {
-    /// <summary>Touches libtorch once, so that a missing or unloadable native library surfaces as a coded error.</summary>
+    /// <summary>
+    /// Touches libtorch, so that a missing or unloadable native library surfaces as a coded error, and (once per process)
+    /// switches off oneDNN where its convolution backward is wrong (<see cref="OneDnnConvolutionGuard"/>).
+    /// </summary>
     /// <exception cref="DsgException">DSG0401.</exception>
     public static void EnsureLoaded()
     {
         try
         {
             _ = torch.get_num_threads();
+            OneDnnConvolutionGuard.Apply();
         }
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or BadImageFormatException)
         {
