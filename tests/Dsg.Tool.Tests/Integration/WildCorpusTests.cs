@@ -47,8 +47,13 @@ public sealed class WildCorpusTests(ITestOutputHelper output) : IDisposable
         string model = Path.Combine(s_folder, file);
         var test = Preprocess(s_test.Value, preprocessing, classifier ? ClassifierImages : MapImages);
 
-        var inspect = InProcessTool.Run("inspect", model, "--json");
+        // The executor on the import (opset upgraded, weights lifted) matches ONNX Runtime on the file as it is.
+        var inspect = InProcessTool.Run("inspect", model, "--json", "--verify", "--batch-size", "8");
         Assert.True(inspect.ExitCode == 0, inspect.ToString());
+        var report = inspect.Line("inspect");
+        Assert.Equal(Math.Max(13, entry.GetProperty("opset").GetInt64()), report.GetProperty("quantizedOpset").GetInt64());
+        Assert.Equal(kind == "multiple" ? "logits" : kind, report.GetProperty("outputKind").GetProperty("kind").GetString());
+        Assert.True(report.GetProperty("verify").GetProperty("maxAbsDifference").GetDouble() <= 1e-4, inspect.Output);
 
         string realData = _temp.Combine("real.npy");
         var real = Preprocess(s_train.Value, preprocessing, 256);
@@ -70,7 +75,7 @@ public sealed class WildCorpusTests(ITestOutputHelper output) : IDisposable
         {
             lock (s_folder)
             {
-                File.AppendAllText(table, line + "\n", Encoding.UTF8);
+                File.AppendAllText(table, line + "\n", new UTF8Encoding(false));
             }
         }
 

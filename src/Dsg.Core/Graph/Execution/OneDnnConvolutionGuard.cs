@@ -29,6 +29,9 @@ internal static class OneDnnConvolutionGuard
             set_num_threads(threads);
             if (!correct)
             {
+                // Without oneDNN libtorch would try NNPACK next, which on such CPUs prints "Could not initialize NNPACK"
+                // for every convolution and then uses its native kernels anyway: go to those directly.
+                SetUserEnabledNnpack(GlobalContext(), false);
                 SetUserEnabledMkldnn(GlobalContext(), false);
                 return !UserEnabledMkldnn(GlobalContext());
             }
@@ -67,6 +70,9 @@ internal static class OneDnnConvolutionGuard
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]
