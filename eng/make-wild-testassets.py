@@ -34,14 +34,12 @@ compared with the PyTorch model it came from.
 """
 
 import argparse
-import collections
 import copy
-import gzip
 import hashlib
+import importlib.util
 import json
 import math
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -52,6 +50,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 import onnx
 from onnx import TensorProto, helper, numpy_helper, shape_inference, version_converter
+
+
+def _load_make_testassets():
+    """Load eng/make-testassets.py (hyphenated name) as a module to share its helpers.
+
+    Importing it only defines constants, classes and functions; its main() runs only under
+    `if __name__ == "__main__"`.
+    """
+    spec = importlib.util.spec_from_file_location(
+        "make_testassets", Path(__file__).with_name("make-testassets.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_mt = _load_make_testassets()
 
 # --------------------------------------------------------------------------------------
 # Constants
@@ -65,12 +79,11 @@ HEAD_STEPS = 300      # steps to fit the dense head's 1x1 conv (trunk frozen)
 TARGET_ACC = 0.85
 WIDTHS = (8, 16, 64)  # stem, stage-2 (incl. residual block), final feature width
 N_CHECK = 64          # test images used for the NumPy-vs-PyTorch check
-CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CLASS_NAMES = _mt.CLASS_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = _mt.ROOT
 WILD = ROOT / "testassets" / "models" / "wild"
-FMNIST_DIR = Path(os.environ.get("FMNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+FMNIST_DIR = _mt.FMNIST_DIR
 CACHE_DIR = Path(os.environ.get("DSG_WILD_TESTASSETS_CACHE",
                                 Path.home() / ".cache" / "dsg-wild-testassets"))
 MEAN_IMAGE_FILE = "bgr_mean_image.mean.npy"
@@ -102,33 +115,16 @@ CONVENTION_TEXT = {
 }
 NONSQUARE_CROP = [4, 0, 20, 28]  # x0, y0, width, height: columns 4..23, all rows
 
-T0 = time.time()
-
-
-def log(msg):
-    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
-
-
-def seed_everything(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+T0 = _mt.T0                          # shared clock: log() below prints time since T0
+log = _mt.log
+seed_everything = _mt.seed_everything
 
 
 # --------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------
 
-def read_idx(path):
-    """Read a gzipped IDX file (unsigned-byte payload) into a numpy array."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    magic = int.from_bytes(raw[0:4], "big")
-    if (magic >> 8) & 0xFF != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {magic:#x})")
-    ndim = magic & 0xFF
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
+read_idx = _mt.read_idx
 
 
 def load_fmnist_raw():
@@ -386,27 +382,7 @@ def dense_pixel_accuracy(model, x, y, bs=500):
 # Minimal NumPy ONNX interpreter (float64) used to verify the exported graphs
 # --------------------------------------------------------------------------------------
 
-def _np_conv(x, w, b, a):
-    n, c, h, wd = x.shape
-    oc, icg, kh, kw = w.shape
-    g = a.get("group", 1)
-    s = a.get("strides", [1, 1])
-    p = a.get("pads", [0, 0, 0, 0])
-    d = a.get("dilations", [1, 1])
-    assert list(d) == [1, 1] and a.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET")
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
-    oh = (h + p[0] + p[2] - kh) // s[0] + 1
-    ow = (wd + p[1] + p[3] - kw) // s[1] + 1
-    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = xp[:, :, i:i + s[0] * (oh - 1) + 1:s[0], j:j + s[1] * (ow - 1) + 1:s[1]]
-    cols = cols.reshape(n, g, icg * kh * kw, oh * ow)
-    wr = w.reshape(g, oc // g, icg * kh * kw)
-    out = np.einsum("gok,ngkp->ngop", wr, cols).reshape(n, oc, oh, ow)
-    if b is not None:
-        out = out + b[None, :, None, None]
-    return out
+_np_conv = _mt._np_conv  # im2col Conv (groups, strides, pads)
 
 
 def _np_resize_nearest(x, scales, sizes, a):
@@ -544,14 +520,8 @@ def run_onnx_numpy(model, feeds):
 # ONNX helpers
 # --------------------------------------------------------------------------------------
 
-def op_histogram(model):
-    c = collections.Counter(n.op_type for n in model.graph.node)
-    return dict(sorted(c.items()))
-
-
-def dims_of(value_info):
-    return [d.dim_param if d.dim_param else d.dim_value
-            for d in value_info.type.tensor_type.shape.dim]
+op_histogram = _mt.op_histogram
+dims_of = _mt.dims_of
 
 
 def default_opset(model):
@@ -570,26 +540,6 @@ def float_weight_elements(model):
                 if at.name == "value" and at.t.data_type == TensorProto.FLOAT:
                     n += int(np.prod(at.t.dims)) if len(at.t.dims) else 1
     return n
-
-
-def materialize_identity_initializers(m):
-    """Undo torch.onnx's initializer de-duplication (Identity(initializer) -> initializer)."""
-    inits = {t.name: t for t in m.graph.initializer}
-    keep, removed = [], 0
-    for n in m.graph.node:
-        if n.op_type == "Identity" and n.input[0] in inits and n.output[0] not in inits:
-            t = onnx.TensorProto()
-            t.CopyFrom(inits[n.input[0]])
-            t.name = n.output[0]
-            m.graph.initializer.append(t)
-            inits[t.name] = t
-            removed += 1
-        else:
-            keep.append(n)
-    if removed:
-        del m.graph.node[:]
-        m.graph.node.extend(keep)
-    return removed
 
 
 def check_model(m, name):
@@ -626,9 +576,10 @@ def torch_export(model, in_shape, opset, out_names, dynamic=True, fold=False):
     torch.onnx.export(model, torch.zeros(1, *in_shape), str(path), opset_version=opset,
                       input_names=["input"], output_names=list(out_names), dynamic_axes=dyn,
                       training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=fold)
+    # Identity(initializer) -> initializer, rewritten in the file (make-testassets.py helper)
+    n_id = _mt.materialize_identity_initializers(path)
     m = onnx.load(str(path))
     path.unlink()
-    n_id = materialize_identity_initializers(m)
     if n_id:
         log(f"  replaced {n_id} de-duplicated-initializer Identity node(s)")
     m.producer_name = "pytorch"  # keep torch's producer; version string is torch's
