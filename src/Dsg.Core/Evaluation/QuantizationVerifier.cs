@@ -15,7 +15,7 @@ public static class QuantizationVerifier
     /// <param name="result">The quantization.</param>
     /// <param name="samples">The held-out samples.</param>
     /// <param name="metric">How the first outputs are compared: top-1 for class scores, cosine for anything else.</param>
-    /// <param name="batchSize">Samples per ONNX Runtime call.</param>
+    /// <param name="batchSize">The most samples per ONNX Runtime call (fewer when their activations would exceed <see cref="ActivationBatcher.DefaultBudgetBytes"/>).</param>
     /// <param name="threads">ONNX Runtime intra-op threads (0: its choice).</param>
     /// <param name="ct">Checked between batches.</param>
     public static VerificationResult Verify(QuantizationResult result, CalibrationSet samples, AgreementMetric metric = AgreementMetric.TopOne,
@@ -32,12 +32,16 @@ public static class QuantizationVerifier
         var noise = new double[sites.Count];
         double outSignal = 0, outNoise = 0;
         double agree = 0;
-        foreach (var (start, count) in samples.Batches(batchSize))
+        // Both models' activations are held at once: each gets half the budget.
+        var batcher = new ActivationBatcher(samples.Count, batchSize, ActivationBatcher.DefaultBudgetBytes / 2);
+        while (batcher.TryNext(out int start, out int count))
         {
             ct.ThrowIfCancellationRequested();
             var values = samples.Values(start, count);
             var shape = samples.BatchShape(count);
-            var a = fp.Run(values, shape, fpNames).ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
+            var fpResults = fp.Run(values, shape, fpNames);
+            batcher.Measured(ActivationBatcher.BytesOf(fpResults), count);
+            var a = fpResults.ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
             var b = q.Run(values, shape, qNames).ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
             Accumulate(a[first], b[first], ref outSignal, ref outNoise);
             agree += AgreementMetrics.Sum(metric, a[first], b[first], count);

@@ -7,7 +7,8 @@ namespace Dsg.Core.Quantization;
 
 /// <summary>
 /// Runs the fp32 (BN-folded) model in ONNX Runtime over the calibration samples, batch by batch, with every planned
-/// activation exposed as a graph output, and feeds one observer per activation. The observers then choose the ranges.
+/// activation exposed as a graph output, and feeds one observer per activation (histograms merged per batch, nothing
+/// kept). The observers then choose the ranges. Batches are sized to a memory budget (<see cref="ActivationBatcher"/>).
 /// </summary>
 public static class Calibrator
 {
@@ -33,11 +34,10 @@ public static class Calibrator
         var inputs = new GraphIndex(folded.Graph).GraphInputs;
         var tapped = plan.Activations.Select(a => a.Tensor).Where(t => !inputs.Contains(t)).ToList();
         using var runner = new OnnxRuntimeRunner(OnnxRuntimeRunner.WithOutputs(folded, tapped), options.Threads);
-        var batches = samples.Batches(options.BatchSize).ToList();
-        for (int b = 0; b < batches.Count; b++)
+        var batcher = new ActivationBatcher(samples.Count, options.BatchSize);
+        while (batcher.TryNext(out int start, out int count))
         {
             ct.ThrowIfCancellationRequested();
-            var (start, count) = batches[b];
             var values = samples.Values(start, count);
             foreach (var site in plan.Activations.Where(a => inputs.Contains(a.Tensor)))
             {
@@ -47,13 +47,14 @@ public static class Calibrator
             if (tapped.Count > 0)
             {
                 var results = runner.Run(values, samples.BatchShape(count), tapped);
+                batcher.Measured(ActivationBatcher.BytesOf(results), count);
                 foreach (var result in results)
                 {
                     observers[result.Name].Observe(result.Floats, count);
                 }
             }
 
-            batchDone?.Report((b + 1, batches.Count));
+            batchDone?.Report((batcher.Done, batcher.Total));
         }
 
         return plan.Activations.Select(site =>
