@@ -179,7 +179,7 @@ public sealed class DsgQuantizeModel : ToolTask
                     $"Dsg: {ModelDisplayName}: {message.Phase} {message.Status}{(message.Seconds is double s ? $" ({s.ToString("0.0", CultureInfo.InvariantCulture)} s)" : string.Empty)}");
                 break;
             case "progress":
-                Log.LogMessage(MessageImportance.Low, $"Dsg: {ModelDisplayName}: {message.Phase} {message.Current}/{message.Total} {message.Message}");
+                Log.LogMessage(MessageImportance.Low, $"Dsg: {ModelDisplayName}: {message.Phase} {message.Current}/{message.Total}{Timing(message)} {message.Message}");
                 break;
             default:
                 Log.LogMessage(MessageImportance.Low, singleLine);
@@ -228,6 +228,22 @@ public sealed class DsgQuantizeModel : ToolTask
         {
             _tail.Dequeue();
         }
+    }
+
+    /// <summary>
+    /// <c> (elapsed 1m 02s, about 3m 10s left)</c>, or <c> (elapsed 5s)</c> before the tool can estimate the rest;
+    /// empty for tools that do not send the times.
+    /// </summary>
+    private static string Timing(ToolMessage message)
+    {
+        if (message.ElapsedSeconds is not double elapsed)
+        {
+            return string.Empty;
+        }
+
+        return message.EtaSeconds is double left && left > 0
+            ? $" (elapsed {DurationText.Format(elapsed)}, about {DurationText.Format(left)} left)"
+            : $" (elapsed {DurationText.Format(elapsed)})";
     }
 
     private static string WithHint(ToolMessage message) =>

@@ -119,6 +119,7 @@ internal sealed class QuantizeSettings
         Add("precision", Precision);
         Add("method", Choice("Method", Methods, problems));
         Add("samples", WholeNumber("Samples", 1, 1_000_000, problems));
+        Add("held-out-samples", WholeNumber("HeldOutSamples", 1, 100_000, problems));
         Add("iterations", WholeNumber("Iterations", 0, 1_000_000, problems));
         Add("batch-size", WholeNumber("BatchSize", 1, 4096, problems));
         Add("seed", WholeNumber("Seed", 0, int.MaxValue, problems));

@@ -41,6 +41,12 @@ internal sealed class ToolMessage
 
     public double? Total => Number("total");
 
+    /// <summary>Seconds the phase has run, on a progress line (absent from older tools).</summary>
+    public double? ElapsedSeconds => Number("elapsedSeconds");
+
+    /// <summary>Estimated seconds the phase has left, on a progress line; null until the tool can estimate it.</summary>
+    public double? EtaSeconds => Number("etaSeconds");
+
     /// <summary>The report files a result line lists.</summary>
     public IReadOnlyList<string> Reports =>
         _fields.TryGetValue("reports", out object? v) && v is List<object?> list

@@ -56,7 +56,9 @@ public sealed class DsgQuantizeModelTests : IDisposable
         Assert.Equal($"quantize {_dir.Combine("net.onnx")} --precision W4A4 --samples 8 --threads 2", Assert.Single(_tool.Invocations));
         Assert.Equal(_dir.Path, _tool.LastWorkingDirectory); // where `dotnet dsg` looks for the local tool manifest
         Assert.Empty(_engine.Errors);
-        Assert.Contains(_engine.Messages, m => m.Importance == MessageImportance.Low && m.Message!.Contains("generate 1/1 copying", StringComparison.Ordinal));
+        var low = _engine.Messages.Where(m => m.Importance == MessageImportance.Low).Select(m => m.Message!).ToList();
+        Assert.Contains("Dsg: net.onnx: generate 1/2 (elapsed 1m 02s, about 3m 10s left) reading", low);
+        Assert.Contains("Dsg: net.onnx: generate 2/2 copying", low);
     }
 
     [Fact]
@@ -111,6 +113,19 @@ public sealed class DsgQuantizeModelTests : IDisposable
         Assert.Equal(DsgErrorCodes.ToolFailed, error.Code);
         Assert.Contains("exit code 2", error.Message, StringComparison.Ordinal);
         Assert.Contains("Unhandled exception. System.InvalidOperationException: boom", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HeldOutSamplesMetadataReachesTheToolAndAnOutOfRangeCountIsInvalidMetadata()
+    {
+        Assert.True(Task("net.onnx", ("Samples", "32"), ("HeldOutSamples", "24")).Execute());
+        Assert.Equal($"quantize {_dir.Combine("net.onnx")} --precision W8A8 --samples 32 --held-out-samples 24", Assert.Single(_tool.Invocations));
+
+        Assert.False(Task("other.onnx", ("HeldOutSamples", "0")).Execute());
+        var error = Assert.Single(_engine.Errors);
+        Assert.Equal(DsgErrorCodes.InvalidMetadata, error.Code);
+        Assert.Contains("HeldOutSamples=\"0\" is not valid: expected a whole number from 1 to 100000", error.Message, StringComparison.Ordinal);
+        Assert.Single(_tool.Invocations);
     }
 
     [Fact]

@@ -51,13 +51,13 @@ public sealed class QuantizeSettingsTests
     {
         string calibration = Path.GetTempFileName();
         var (s, problems) = Read("net.onnx",
-            ("Precision", "W4A8"), ("Method", "ZeroQ"), ("Samples", "064"), ("Iterations", "20"), ("BatchSize", "16"),
+            ("Precision", "W4A8"), ("Method", "ZeroQ"), ("Samples", "064"), ("HeldOutSamples", "016"), ("Iterations", "20"), ("BatchSize", "16"),
             ("Seed", "7"), ("Device", "CPU"), ("Recipe", "Paper"), ("Observer", "Percentile"), ("InputShape", "1x28x28"),
             ("MinAgreement", "0.950"), ("CalibrationData", calibration), ("Threads", "2"));
 
         Assert.Empty(problems);
         Assert.Equal(
-            ["precision=W4A8", "method=zeroq", "samples=64", "iterations=20", "batch-size=16", "seed=7", "device=cpu",
+            ["precision=W4A8", "method=zeroq", "samples=64", "held-out-samples=16", "iterations=20", "batch-size=16", "seed=7", "device=cpu",
              "recipe=paper", "observer=percentile", "input-shape=1,28,28", "min-agreement=0.95", "calibration-data=" + calibration],
             s.NormalizedOptions);
         Assert.Equal(calibration, Assert.Single(s.ExtraInputs));
@@ -94,6 +94,8 @@ public sealed class QuantizeSettingsTests
     [InlineData("Method", "magic", "one of dsg, zeroq, gaussian")]
     [InlineData("Samples", "many", "a whole number from 1 to 1000000")]
     [InlineData("Samples", "0", "a whole number from 1 to 1000000")]
+    [InlineData("HeldOutSamples", "0", "a whole number from 1 to 100000")]
+    [InlineData("HeldOutSamples", "100001", "a whole number from 1 to 100000")]
     [InlineData("Iterations", "-1", "a whole number from 0 to 1000000")]
     [InlineData("BatchSize", "5000", "a whole number from 1 to 4096")]
     [InlineData("Threads", "2.5", "a whole number from 0 to 1024")]

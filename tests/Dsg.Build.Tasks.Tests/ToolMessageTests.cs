@@ -39,6 +39,19 @@ public sealed class ToolMessageTests
         Assert.Equal(3, m.Current);
         Assert.Equal(40, m.Total);
         Assert.Equal("generate", m.Phase);
+        Assert.Null(m.ElapsedSeconds);
+        Assert.Null(m.EtaSeconds);
+    }
+
+    [Fact]
+    public void ReadsTheTimesOfAProgressLineWithAnUnknownEstimateAsNull()
+    {
+        Assert.True(ToolMessage.TryParse("""{"type":"progress","phase":"generate","current":3,"total":40,"message":"m","elapsedSeconds":62.4,"etaSeconds":190.2}""", out var m));
+        Assert.Equal(62.4, m.ElapsedSeconds);
+        Assert.Equal(190.2, m.EtaSeconds);
+        Assert.True(ToolMessage.TryParse("""{"type":"progress","phase":"generate","current":1,"total":40,"message":"m","elapsedSeconds":1.5,"etaSeconds":null}""", out var first));
+        Assert.Equal(1.5, first.ElapsedSeconds);
+        Assert.Null(first.EtaSeconds);
     }
 
     [Theory]

@@ -123,6 +123,12 @@ public sealed record GenerationOptions
     /// <summary>Number of batches: <c>ceil(Samples / BatchSize)</c>.</summary>
     public int Batches => (Samples + BatchSize - 1) / BatchSize;
 
+    /// <summary>
+    /// The progress steps of a run, as <see cref="GenerationProgress"/> counts them: <see cref="Batches"/> ×
+    /// <see cref="Iterations"/>, or <see cref="Batches"/> for Gaussian noise (which has no iterations).
+    /// </summary>
+    public long ProgressSteps => Method == GenerationMethod.Gaussian ? Batches : (long)Batches * Iterations;
+
     /// <summary>Checks every value; throws <see cref="DsgException"/> <c>DSG0301</c> naming the option and its allowed range.</summary>
     public GenerationOptions Validate()
     {

@@ -51,16 +51,22 @@ public static class SampleGenerator
     public static GenerationResult Generate(TorchGraph graph, GenerationOptions options,
         IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default, Action<GenerationWarning>? warn = null)
     {
+        var fitted = FitToGraph(graph, options);
+        using var model = new TorchGraphGenerationModel(graph);
+        return Generate(model, fitted, progress, cancellationToken, warn);
+    }
+
+    /// <summary>
+    /// The options <see cref="Generate(TorchGraph, GenerationOptions, IProgress{GenerationProgress}?, CancellationToken, Action{GenerationWarning}?)"/>
+    /// runs with on <paramref name="graph"/>: the batch size becomes the graph's fixed batch when it declares one (so
+    /// <see cref="GenerationOptions.ProgressSteps"/> of the result counts the steps that run will report).
+    /// </summary>
+    public static GenerationOptions FitToGraph(TorchGraph graph, GenerationOptions options)
+    {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(options);
-        if (graph.FixedBatch is long fixedBatch && fixedBatch != options.BatchSize)
-        {
-            // The graph computes only its declared batch (a Reshape to [1, -1], say): optimise that many samples at a time.
-            options = options with { BatchSize = (int)fixedBatch };
-        }
-
-        using var model = new TorchGraphGenerationModel(graph);
-        return Generate(model, options, progress, cancellationToken, warn);
+        // The graph computes only its declared batch (a Reshape to [1, -1], say): optimise that many samples at a time.
+        return graph.FixedBatch is long fixedBatch && fixedBatch != options.BatchSize ? options with { BatchSize = (int)fixedBatch } : options;
     }
 
     internal static GenerationResult Generate(IGenerationModel model, GenerationOptions options,

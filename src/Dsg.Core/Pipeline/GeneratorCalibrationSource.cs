@@ -10,7 +10,8 @@ namespace Dsg.Core.Pipeline;
 /// Synthetic samples from <see cref="SampleGenerator"/> (dsg, zeroq or gaussian): the calibration samples with the
 /// request's seed, and the held-out samples by a second, independent run with seed + 1 (same method and budget),
 /// so the agreement check never sees a calibration sample. Both follow the model's input convention: the declared
-/// values over those inferred from the model (<see cref="InputConventionInference.Resolve"/>).
+/// values over those inferred from the model (<see cref="InputConventionInference.Resolve"/>). Progress counts the
+/// steps of both runs as one (the held-out run's continue the calibration run's), so the generate phase has one total.
 /// </summary>
 public sealed class GeneratorCalibrationSource : ICalibrationSource
 {
@@ -46,27 +47,31 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
         var options = Options with { OutputKind = output.Kind, Input = input };
         using var graph = TorchGraph.CreateForGeneration(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(options.Device)));
         Action<GenerationWarning>? warn = progress is null ? null : w => progress.Report(new WarningEvent(w.Code, w.Message));
-        var calibration = Run(graph, options with { Samples = samples, Seed = seed }, "", progress, ct, warn);
-        var held = Run(graph, options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(options.BatchSize, heldOut) }, "held-out ", progress, ct, warn: null);
+        var calibrationOptions = SampleGenerator.FitToGraph(graph, options with { Samples = samples, Seed = seed });
+        var heldOutOptions = SampleGenerator.FitToGraph(graph, options with { Samples = heldOut, Seed = seed + 1L, BatchSize = Math.Min(options.BatchSize, heldOut) });
+        // One count over both runs, so the generate phase's progress (and its estimate of the time left) covers both.
+        long steps = calibrationOptions.ProgressSteps + heldOutOptions.ProgressSteps;
+        var calibration = SampleGenerator.Generate(graph, calibrationOptions, PhaseSteps.For(progress, "", 0, steps), ct, warn);
+        var held = SampleGenerator.Generate(graph, heldOutOptions, PhaseSteps.For(progress, "held-out ", calibrationOptions.ProgressSteps, steps), ct, warn: null);
         string description = string.Create(CultureInfo.InvariantCulture,
             $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {Options.Iterations} iterations, batch {calibration.Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}; input {input.Describe()}");
         return new CalibrationSamples(new CalibrationSet(calibration.Samples, calibration.Shape), new CalibrationSet(held.Samples, held.Shape), description,
             calibration.Options.Input);
     }
 
-    private static GenerationResult Run(TorchGraph graph, GenerationOptions options, string prefix, IProgress<PipelineEvent>? progress, CancellationToken ct,
-        Action<GenerationWarning>? warn)
+    /// <summary>
+    /// A generator run's progress as the generate phase's: its steps after the <paramref name="offset"/> steps of the
+    /// runs before it, out of <paramref name="total"/> for all of them; the message names the run by <paramref name="prefix"/>.
+    /// </summary>
+    internal sealed class PhaseSteps(IProgress<PipelineEvent> target, string prefix, long offset, long total) : IProgress<GenerationProgress>
     {
-        var forward = progress is null ? null : new ForwardProgress(progress, prefix);
-        return SampleGenerator.Generate(graph, options, forward, ct, warn);
-    }
+        public static PhaseSteps? For(IProgress<PipelineEvent>? target, string prefix, long offset, long total) =>
+            target is null ? null : new PhaseSteps(target, prefix, offset, total);
 
-    private sealed class ForwardProgress(IProgress<PipelineEvent> target, string prefix) : IProgress<GenerationProgress>
-    {
         public void Report(GenerationProgress value)
         {
             // Gaussian noise has no iterations: its steps are batches.
-            long current = value.Iterations == 0 ? value.Batch : value.Current, total = value.Iterations == 0 ? value.Batches : value.Total;
+            long current = offset + (value.Iterations == 0 ? value.Batch : value.Current);
             target.Report(new ProgressEvent(PipelinePhase.Generate, (int)Math.Min(current, int.MaxValue), (int)Math.Min(total, int.MaxValue), prefix + value));
         }
     }

@@ -34,7 +34,7 @@ public static class QuantizePipeline
         var metric = MetricFor(detected);
 
         var samples = Phase(PipelinePhase.Generate, progress, seconds, () =>
-            request.Source.Produce(model, shape, detected, request.Samples, request.HeldOutSamples, request.Seed, progress, ct));
+            request.Source.Produce(model, shape, detected, request.Samples, request.EffectiveHeldOutSamples, request.Seed, progress, ct));
         ct.ThrowIfCancellationRequested();
 
         var (folded, foldedCount, plan, activations) = Phase(PipelinePhase.Calibrate, progress, seconds, () =>

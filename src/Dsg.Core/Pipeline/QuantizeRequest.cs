@@ -18,11 +18,27 @@ public sealed record QuantizeRequest
     /// <summary>The quantization choices. Default W8A8, default recipe.</summary>
     public QuantizationOptions Options { get; init; } = new();
 
+    /// <summary>The most held-out samples a run may ask for.</summary>
+    public const int MaxHeldOutSamples = 100_000;
+
     /// <summary>Calibration samples. Default 256.</summary>
     public int Samples { get; init; } = 256;
 
-    /// <summary>Held-out samples for the agreement check (never calibrated on). Default 64.</summary>
-    public int HeldOutSamples { get; init; } = 64;
+    /// <summary>
+    /// Held-out samples for the agreement check (never calibrated on); null (the default) takes
+    /// <see cref="DefaultHeldOutSamples"/> of <see cref="Samples"/>. 1 to <see cref="MaxHeldOutSamples"/>.
+    /// </summary>
+    public int? HeldOutSamples { get; init; }
+
+    /// <summary>The held-out samples this request uses: <see cref="HeldOutSamples"/>, or the default for <see cref="Samples"/>.</summary>
+    public int EffectiveHeldOutSamples => HeldOutSamples ?? DefaultHeldOutSamples(Samples);
+
+    /// <summary>
+    /// The default held-out set for <paramref name="samples"/> calibration samples: a quarter of them, at least 16
+    /// and at most 64 (64 for the default 256, 16 for 64 or fewer). The one place this rule is written; the tool's
+    /// settings and docs/configuration.md refer to it.
+    /// </summary>
+    public static int DefaultHeldOutSamples(int samples) => Math.Clamp(samples / 4, 16, 64);
 
     /// <summary>The seed for the source. Default 0.</summary>
     public int Seed { get; init; }
@@ -62,9 +78,9 @@ public sealed record QuantizeRequest
             throw Bad("samples", Samples.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");
         }
 
-        if (HeldOutSamples < 1)
+        if (HeldOutSamples is { } held && held is < 1 or > MaxHeldOutSamples)
         {
-            throw Bad("held-out-samples", HeldOutSamples.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");
+            throw Bad("held-out-samples", held.ToString(System.Globalization.CultureInfo.InvariantCulture), "integers from 1 to 100000");
         }
 
         if (MinAgreement is { } m && !(m >= 0 && m <= 1))

@@ -21,6 +21,15 @@ internal sealed record DsgOptions
     /// <summary>Number of synthetic calibration samples.</summary>
     public int Samples { get; init; } = 256;
 
+    /// <summary>
+    /// Held-out samples for the agreement check; null (the default) takes
+    /// <see cref="Dsg.Core.Pipeline.QuantizeRequest.DefaultHeldOutSamples"/> of <see cref="Samples"/>.
+    /// </summary>
+    public int? HeldOutSamples { get; init; }
+
+    /// <summary>The held-out samples a run uses: <see cref="HeldOutSamples"/>, or the default for <see cref="Samples"/>.</summary>
+    public int EffectiveHeldOutSamples => HeldOutSamples ?? Dsg.Core.Pipeline.QuantizeRequest.DefaultHeldOutSamples(Samples);
+
     /// <summary>Samples optimised together.</summary>
     public int BatchSize { get; init; } = 64;
 

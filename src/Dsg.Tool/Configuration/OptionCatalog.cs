@@ -43,6 +43,24 @@ internal static class OptionCatalog
     public static OptionDefinition Samples { get; } = Int(nameof(DsgOptions.Samples),
         "Number of synthetic calibration samples.", 1, 1_000_000, o => o.Samples, (o, v) => o with { Samples = v }, "256");
 
+    public static OptionDefinition HeldOutSamples { get; } = new(nameof(DsgOptions.HeldOutSamples),
+        "Held-out samples for the agreement check (generated like the calibration samples with seed + 1, never calibrated on; with --calibration-data taken from the file). Unset: a quarter of --samples, at least 16 and at most 64 (64 for the default 256).",
+        $"an integer from 1 to {Dsg.Core.Pipeline.QuantizeRequest.MaxHeldOutSamples}, or empty for the default", affectsOutput: true,
+        // The effective value, so the cache key and config show do not depend on whether the default was spelled out.
+        o => o.EffectiveHeldOutSamples.ToString(CultureInfo.InvariantCulture),
+        (o, text, _) =>
+        {
+            if (text.Length == 0)
+            {
+                return o with { HeldOutSamples = null };
+            }
+
+            return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v is >= 1 and <= Dsg.Core.Pipeline.QuantizeRequest.MaxHeldOutSamples
+                ? o with { HeldOutSamples = v }
+                : null;
+        },
+        "32");
+
     public static OptionDefinition BatchSize { get; } = Int(nameof(DsgOptions.BatchSize),
         "Samples optimised together (also the batch of inspect --verify).", 1, 4096, o => o.BatchSize, (o, v) => o with { BatchSize = v }, "64");
 
@@ -218,7 +236,7 @@ internal static class OptionCatalog
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
-        Precision, Method, Samples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
+        Precision, Method, Samples, HeldOutSamples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
         InputShape, InputMean, InputStd, InputRange, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];

@@ -7,7 +7,8 @@ namespace Dsg.Tool.Output;
 /// <summary>Text for people: errors as <c>error DSG0xxx: message</c> plus the hint on standard error, results on standard output.</summary>
 internal abstract class HumanReporter : Reporter
 {
-    protected HumanReporter(TextWriter output, TextWriter error, bool verbose)
+    protected HumanReporter(TextWriter output, TextWriter error, bool verbose, PhaseClock? clock)
+        : base(clock)
     {
         Out = output;
         Err = error;

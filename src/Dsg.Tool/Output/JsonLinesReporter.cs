@@ -13,11 +13,15 @@ internal sealed class JsonLinesReporter : Reporter
     private readonly TextWriter _output;
     private readonly object _gate = new();
 
-    public JsonLinesReporter(TextWriter output) => _output = output;
+    public JsonLinesReporter(TextWriter output, PhaseClock? clock = null)
+        : base(clock)
+    {
+        _output = output;
+    }
 
     public override bool IsJson => true;
 
-    public override void PhaseStarted(string phase) => Write(w =>
+    protected override void WritePhaseStarted(string phase) => Write(w =>
     {
         w.WriteString("type", "phase");
         w.WriteString("phase", phase);
@@ -32,13 +36,22 @@ internal sealed class JsonLinesReporter : Reporter
         w.WriteNumber("seconds", Math.Round(seconds, 3));
     });
 
-    public override void Progress(string phase, int current, int total, string message) => Write(w =>
+    protected override void WriteProgress(string phase, int current, int total, string message, ProgressTiming timing) => Write(w =>
     {
         w.WriteString("type", "progress");
         w.WriteString("phase", phase);
         w.WriteNumber("current", current);
         w.WriteNumber("total", total);
         w.WriteString("message", message);
+        w.WriteNumber("elapsedSeconds", Math.Round(timing.Elapsed.TotalSeconds, 1));
+        if (timing.Remaining is { } left)
+        {
+            w.WriteNumber("etaSeconds", Math.Round(left.TotalSeconds, 1));
+        }
+        else
+        {
+            w.WriteNull("etaSeconds");
+        }
     });
 
     public override void Warning(string code, string message) => Write(w =>

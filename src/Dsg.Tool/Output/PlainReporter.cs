@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Dsg.Tool.Output;
@@ -7,24 +6,26 @@ namespace Dsg.Tool.Output;
 internal sealed class PlainReporter : HumanReporter
 {
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(5);
-    private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+    private TimeSpan _lastProgress;
 
-    public PlainReporter(TextWriter output, TextWriter error, bool verbose)
-        : base(output, error, verbose)
+    public PlainReporter(TextWriter output, TextWriter error, bool verbose, PhaseClock? clock = null)
+        : base(output, error, verbose, clock)
     {
+        _lastProgress = Clock.Now;
     }
-
-    public override void PhaseStarted(string phase) => Err.WriteLine($"{phase}: started");
 
     public override void PhaseDone(string phase, double seconds) =>
         Err.WriteLine($"{phase}: done in {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
 
-    public override void Progress(string phase, int current, int total, string message)
+    protected override void WritePhaseStarted(string phase) => Err.WriteLine($"{phase}: started");
+
+    protected override void WriteProgress(string phase, int current, int total, string message, ProgressTiming timing)
     {
-        if (current == total || _sinceProgress.Elapsed >= s_progressInterval || Verbose)
+        var now = Clock.Now;
+        if (current == total || now - _lastProgress >= s_progressInterval || Verbose)
         {
-            _sinceProgress.Restart();
-            Err.WriteLine($"{phase}: {current}/{total} {message}".TrimEnd());
+            _lastProgress = now;
+            Err.WriteLine($"{phase}: {current}/{total} ({timing.Describe()}) {message}".TrimEnd());
         }
     }
 }

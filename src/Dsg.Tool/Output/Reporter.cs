@@ -11,8 +11,17 @@ internal abstract class Reporter
     /// <summary>Phases a run goes through, in order.</summary>
     public static readonly string[] Phases = ["generate", "calibrate", "write", "verify"];
 
+    /// <summary>Creates a reporter that times phases with <paramref name="clock"/> (the process's timer when null).</summary>
+    protected Reporter(PhaseClock? clock)
+    {
+        Clock = clock ?? PhaseClock.StartNew();
+    }
+
     /// <summary>Whether this reporter speaks JSON lines.</summary>
     public virtual bool IsJson => false;
+
+    /// <summary>Times the running phase for the progress lines.</summary>
+    protected PhaseClock Clock { get; }
 
     /// <summary>Picks the reporter for the flags and the console.</summary>
     public static Reporter Create(ToolEnvironment environment, bool json, bool verbose) =>
@@ -20,11 +29,18 @@ internal abstract class Reporter
         : environment.IsTerminal ? new TerminalReporter(environment.Output, environment.Error, verbose || environment.Debug)
         : new PlainReporter(environment.Output, environment.Error, verbose || environment.Debug);
 
-    public abstract void PhaseStarted(string phase);
+    /// <summary>A phase starts (its clock too).</summary>
+    public void PhaseStarted(string phase)
+    {
+        Clock.Start(phase);
+        WritePhaseStarted(phase);
+    }
 
     public abstract void PhaseDone(string phase, double seconds);
 
-    public abstract void Progress(string phase, int current, int total, string message);
+    /// <summary><paramref name="current"/> of <paramref name="total"/> steps of <paramref name="phase"/> are done; shown with the time taken and left.</summary>
+    public void Progress(string phase, int current, int total, string message) =>
+        WriteProgress(phase, current, total, message, Clock.Measure(phase, current, total));
 
     public abstract void Warning(string code, string message);
 
@@ -42,4 +58,8 @@ internal abstract class Reporter
 
     /// <summary>The final result of a run that writes files.</summary>
     public abstract void Result(RunResult result);
+
+    protected abstract void WritePhaseStarted(string phase);
+
+    protected abstract void WriteProgress(string phase, int current, int total, string message, ProgressTiming timing);
 }

@@ -10,14 +10,15 @@ internal sealed class TerminalReporter : HumanReporter
 {
     private const int BarWidth = 24;
     private readonly object _gate = new();
+    private readonly Func<int> _width;
     private bool _lineOpen;
 
-    public TerminalReporter(TextWriter output, TextWriter error, bool verbose)
-        : base(output, error, verbose)
+    /// <summary>A display that cuts lines to <paramref name="width"/> columns (the console window's when null).</summary>
+    public TerminalReporter(TextWriter output, TextWriter error, bool verbose, PhaseClock? clock = null, Func<int>? width = null)
+        : base(output, error, verbose, clock)
     {
+        _width = width ?? WindowWidth;
     }
-
-    public override void PhaseStarted(string phase) => Draw($"  {phase,-9} ...");
 
     public override void PhaseDone(string phase, double seconds)
     {
@@ -28,10 +29,13 @@ internal sealed class TerminalReporter : HumanReporter
         }
     }
 
-    public override void Progress(string phase, int current, int total, string message)
+    protected override void WritePhaseStarted(string phase) => Draw($"  {phase,-9} ...");
+
+    /// <remarks>The time comes before the message, so a narrow window cuts the message first.</remarks>
+    protected override void WriteProgress(string phase, int current, int total, string message, ProgressTiming timing)
     {
         int filled = total <= 0 ? 0 : (int)Math.Round(BarWidth * Math.Clamp(current / (double)total, 0, 1));
-        Draw($"  {phase,-9} [{new string('#', filled)}{new string('.', BarWidth - filled)}] {current}/{total} {message}");
+        Draw($"  {phase,-9} [{new string('#', filled)}{new string('.', BarWidth - filled)}] {current}/{total} ({timing.Describe()}) {message}".TrimEnd());
     }
 
     protected override void ClearLine()
@@ -50,18 +54,22 @@ internal sealed class TerminalReporter : HumanReporter
     {
         lock (_gate)
         {
-            int width = 120;
-            try
-            {
-                width = Math.Max(40, Console.WindowWidth - 1);
-            }
-            catch (IOException)
-            {
-            }
-
+            int width = Math.Max(40, _width());
             Err.Write("\r\u001b[2K" + (text.Length > width ? text[..width] : text));
             Err.Flush();
             _lineOpen = true;
+        }
+    }
+
+    private static int WindowWidth()
+    {
+        try
+        {
+            return Console.WindowWidth - 1;
+        }
+        catch (IOException)
+        {
+            return 120;
         }
     }
 }

@@ -18,22 +18,26 @@ internal static class QuantizePipelineProducer
             TorchSharp.torch.set_num_threads(options.Threads);
         }
 
-        var request = new QuantizeRequest
-        {
-            ModelPath = job.ModelPath,
-            OutputPath = Path.Combine(job.Directory, OutputPublisher.ProducedStem + ".onnx"),
-            Source = CalibrationSourceFor(options),
-            Options = QuantizationOptionsFor(options),
-            Samples = options.Samples,
-            Seed = options.Seed,
-            InputShape = options.InputShape,
-            OutputKind = OutputKindDetector.ParseRequested(options.OutputKind),
-            // The guard is applied by the command on hits and misses alike, so the entry is cached either way.
-            MinAgreement = null,
-        };
+        var request = RequestFor(options, job.ModelPath, Path.Combine(job.Directory, OutputPublisher.ProducedStem + ".onnx"));
         var outcome = QuantizePipeline.Run(request.Validate(), new ReporterProgress(job.Reporter), cancellationToken);
         return new QuantizeProduct(outcome.Agreement, outcome.Metric);
     }, cancellationToken);
+
+    /// <summary>The pipeline's request for the settings (the guard left to the command, which applies it on hits and misses alike).</summary>
+    internal static QuantizeRequest RequestFor(DsgOptions options, string modelPath, string outputPath) => new()
+    {
+        ModelPath = modelPath,
+        OutputPath = outputPath,
+        Source = CalibrationSourceFor(options),
+        Options = QuantizationOptionsFor(options),
+        Samples = options.Samples,
+        HeldOutSamples = options.HeldOutSamples,
+        Seed = options.Seed,
+        InputShape = options.InputShape,
+        OutputKind = OutputKindDetector.ParseRequested(options.OutputKind),
+        // The guard is applied by the command on hits and misses alike, so the entry is cached either way.
+        MinAgreement = null,
+    };
 
     internal static QuantizationOptions QuantizationOptionsFor(DsgOptions options) => QuantizationOptions.FromPrecision(options.Precision) with
     {

@@ -3,7 +3,8 @@ namespace Dsg.Build.Tasks.Tests.Fakes;
 /// <summary>
 /// A stand-in for the Dsg tool: a bash script that honours the tool/MSBuild JSON-lines contract and "quantizes" by
 /// copying the model, with a content-and-options keyed cache like the real one. It appends each quantize call to
-/// invocations.log beside itself and its working folder to working-directory. The model's file name picks a failure, as the real tool's inspection would:
+/// invocations.log beside itself and its working folder to working-directory. Of its two progress lines the first
+/// carries the phase's times and the second, as from a tool older than them, does not. The model's file name picks a failure, as the real tool's inspection would:
 /// *folded* reports DSG0201, *warn* reports a DSG0601 warning and succeeds, *crash* dies with exit code 2.
 /// </summary>
 internal sealed class FakeDsgTool
@@ -41,7 +42,8 @@ internal sealed class FakeDsgTool
         if [ -n "$cache" ] && [ -f "$cache/$key.onnx" ]; then
           cp "$cache/$key.onnx" "$out"; hit=true
         else
-          echo '{"type":"progress","phase":"generate","current":1,"total":1,"message":"copying"}'
+          echo '{"type":"progress","phase":"generate","current":1,"total":2,"message":"reading","elapsedSeconds":62.4,"etaSeconds":190.2}'
+          echo '{"type":"progress","phase":"generate","current":2,"total":2,"message":"copying"}'
           cp "$model" "$out"
           if [ -n "$cache" ]; then mkdir -p "$cache"; cp "$out" "$cache/$key.onnx"; fi
         fi

@@ -1,3 +1,4 @@
+using Dsg.Core.Generation;
 using Dsg.Core.Graph;
 using Dsg.Core.Onnx.Import;
 using TorchSharp;
@@ -44,5 +45,30 @@ public sealed class FixedBatchGenerationTests
         Assert.NotNull(FixedBatchReshapes.Generalize(model, 1));
         using var graph = TorchGraph.CreateForGeneration(model);
         Assert.Equal(1, graph.FixedBatch);
+    }
+
+    [Fact]
+    public void Progress_steps_are_counted_at_the_batch_a_fixed_graph_generates_in()
+    {
+        var b = new OnnxGraphBuilder();
+        b.Input("x", 1, 4, 2, 2).Output("y", 1, 16);
+        var t = b.Node("Transpose", ["x"], null, Ints("perm", 1, 0, 2, 3));
+        b.Node("Reshape", [t, b.Int64s("shape", 1, -1)], ["y"]);
+        using var graph = TorchGraph.CreateForGeneration(b.Build());
+
+        var fitted = SampleGenerator.FitToGraph(graph, new GenerationOptions { Samples = 3, BatchSize = 64, Iterations = 10 });
+        Assert.Equal(1, fitted.BatchSize);
+        Assert.Equal(30, fitted.ProgressSteps);
+
+        var noise = new GenerationOptions { Method = GenerationMethod.Gaussian, Samples = 3, BatchSize = 64, Device = "cpu" };
+        var reports = new List<GenerationProgress>();
+        SampleGenerator.Generate(graph, noise, new InlineProgress<GenerationProgress>(reports.Add));
+        Assert.Equal(SampleGenerator.FitToGraph(graph, noise).ProgressSteps, reports.Count);
+        Assert.Equal(3, reports.Count);
+    }
+
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 }

@@ -204,10 +204,34 @@ public sealed class QuantizePipelineTests : IDisposable
     }
 
     [Fact]
+    public void WithoutAHeldOutCountThePipelineHoldsOutTheDefaultForItsSamples()
+    {
+        var request = Request("W8A8", new GaussianCalibrationSource()) with { Samples = 100, HeldOutSamples = null, WriteReports = false };
+        Assert.Equal(25, QuantizePipeline.Run(request).Report.HeldOutSamples);
+        Assert.Equal(20, QuantizePipeline.Run(request with { HeldOutSamples = 20 }).Report.HeldOutSamples);
+    }
+
+    [Fact]
+    public void GeneratedSamplesReportOneStepCountOverTheCalibrationAndHeldOutRuns()
+    {
+        // 8 calibration samples in one batch and 4 held-out samples in another, 2 iterations each: 4 steps in all.
+        var source = new GeneratorCalibrationSource(new GenerationOptions { Method = GenerationMethod.Dsg, BatchSize = 8, Iterations = 2, Device = "cpu" });
+        var events = new List<PipelineEvent>();
+        QuantizePipeline.Run(Request(source: source) with { Samples = 8, HeldOutSamples = 4, WriteReports = false }, new InlineProgress(events.Add));
+
+        var generate = events.OfType<ProgressEvent>().Where(e => e.Phase == PipelinePhase.Generate).ToList();
+        Assert.Equal([1, 2, 3, 4], generate.Select(e => e.Current));
+        Assert.All(generate, e => Assert.Equal(4, e.Total));
+        Assert.Equal(["batch 1/1 iter 1/2", "batch 1/1 iter 2/2", "held-out batch 1/1 iter 1/2", "held-out batch 1/1 iter 2/2"],
+            generate.Select(e => e.Message[..e.Message.IndexOf(" loss", StringComparison.Ordinal)]));
+    }
+
+    [Fact]
     public void BadRequestValuesAreOptionErrors()
     {
         Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request() with { Samples = 0 })).Code);
         Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request() with { MinAgreement = 1.5 })).Code);
+        Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request() with { HeldOutSamples = 0 })).Code);
         Assert.Equal(ErrorCodes.ModelNotFound, Assert.Throws<DsgException>(() => QuantizePipeline.Run(Request() with { ModelPath = Path.Combine(_dir, "none.onnx") })).Code);
         var wrongData = Path.Combine(_dir, "wrong.npy");
         Dsg.Core.Data.NpyFile.WriteFloat32(wrongData, new float[4 * 3 * 8 * 8], [4, 3, 8, 8]);

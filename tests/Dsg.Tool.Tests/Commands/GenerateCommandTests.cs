@@ -26,6 +26,10 @@ public sealed class GenerateCommandTests : IDisposable
         var progress = run.JsonLines.Where(l => l.GetProperty("type").GetString() == "progress").ToList();
         Assert.Equal([1, 2], progress.Select(p => p.GetProperty("current").GetInt32()));
         Assert.All(progress, p => Assert.Equal(2, p.GetProperty("total").GetInt32()));
+        // The first report only starts the rate; the last one has nothing left.
+        Assert.All(progress, p => Assert.True(p.GetProperty("elapsedSeconds").GetDouble() >= 0));
+        Assert.Equal(JsonValueKind.Null, progress[0].GetProperty("etaSeconds").ValueKind);
+        Assert.Equal(0, progress[1].GetProperty("etaSeconds").GetDouble());
         Assert.Equal(_folder.Combine("samples.npy"), run.Line("result").GetProperty("output").GetString());
     }
 

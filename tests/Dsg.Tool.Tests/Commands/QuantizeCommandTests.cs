@@ -161,6 +161,32 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void HeldOutSamplesEnterTheCacheKeyByTheirEffectiveValueAndReachThePipelineRequest()
+    {
+        DsgOptions? seen = null;
+        string? Key(params string[] extra) => Quantize((job, cancellationToken) =>
+        {
+            seen = job.Options;
+            return Producer()(job, cancellationToken);
+        }, extra).Line("result").GetProperty("cacheKey").GetString();
+
+        var unset = Key();
+        Assert.Null(seen!.HeldOutSamples);
+        Assert.Equal(64, QuantizePipelineProducer.RequestFor(seen, "m.onnx", "q.onnx").EffectiveHeldOutSamples);
+        // The default for 256 samples is 64: spelling it out is the same entry.
+        Assert.Equal(unset, Key("--held-out-samples", "64"));
+
+        var explicitCount = Key("--held-out-samples", "32");
+        Assert.NotEqual(unset, explicitCount);
+        Assert.Equal(32, seen.HeldOutSamples);
+        Assert.Equal(32, QuantizePipelineProducer.RequestFor(seen, "m.onnx", "q.onnx").HeldOutSamples);
+
+        var bad = Quantize(Producer(), "--held-out-samples", "0");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public void CancellationLeavesNoOutputAndNoEntry()
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));

@@ -138,6 +138,9 @@ public sealed class OptionsPrecedenceTests : IDisposable
     [InlineData("Device", "tpu")]
     [InlineData("CalibrationData", "no-such-file.npy")]
     [InlineData("Iterations", "-1")]
+    [InlineData("HeldOutSamples", "0")]
+    [InlineData("HeldOutSamples", "100001")]
+    [InlineData("HeldOutSamples", "many")]
     [InlineData("Without", "magic")]
     [InlineData("Without", "sci,,class")]
     [InlineData("TermWeights", "bn")]
@@ -226,6 +229,39 @@ public sealed class OptionsPrecedenceTests : IDisposable
         Assert.Equal(ErrorCodes.BadOption, error.Code);
         Assert.Contains("--output-kind", error.Message);
         Assert.Contains("auto, logits, probabilities, embedding, dense", error.Hint);
+    }
+
+    [Fact]
+    public void HeldOutSamplesBindFromEverySourceAndDefaultToAQuarterOfTheSamples()
+    {
+        var defaults = Resolve();
+        Assert.Null(defaults.Options.HeldOutSamples);
+        Assert.Equal(64, defaults.Options.EffectiveHeldOutSamples);
+        Assert.Equal("64", OptionCatalog.HeldOutSamples.Format(defaults.Options));
+        var fewer = Resolve(new Dictionary<string, string> { ["Samples"] = "100" });
+        Assert.Equal(25, fewer.Options.EffectiveHeldOutSamples);
+        Assert.Equal("default", fewer.Sources["HeldOutSamples"]);
+
+        var config = _folder.Write("models/dsg.json", """{ "heldOutSamples": 40 }""");
+        var fromFile = Resolve();
+        Assert.Equal(40, fromFile.Options.HeldOutSamples);
+        Assert.Equal(config, fromFile.Sources["HeldOutSamples"]);
+
+        var fromEnvironment = Resolve(environment: Environment(("DSG_HELD_OUT_SAMPLES", "30")));
+        Assert.Equal(30, fromEnvironment.Options.HeldOutSamples);
+        Assert.Equal("DSG_HELD_OUT_SAMPLES", fromEnvironment.Sources["HeldOutSamples"]);
+
+        var fromCommandLine = Resolve(new Dictionary<string, string> { ["HeldOutSamples"] = "100000" }, Environment(("DSG_HELD_OUT_SAMPLES", "30")));
+        Assert.Equal(100_000, fromCommandLine.Options.HeldOutSamples);
+        Assert.Equal("--held-out-samples", fromCommandLine.Sources["HeldOutSamples"]);
+
+        // An empty value unsets it again: back to the default rule.
+        Assert.Null(Resolve(new Dictionary<string, string> { ["HeldOutSamples"] = "" }).Options.HeldOutSamples);
+
+        var error = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { ["HeldOutSamples"] = "0" }));
+        Assert.Equal(ErrorCodes.BadOption, error.Code);
+        Assert.Contains("--held-out-samples", error.Message);
+        Assert.Contains("1 to 100000", error.Hint);
     }
 
     [Fact]
