@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(dataset-fashion-mnist libonnx-testdata)
 if [ "${1:-}" = "--assets" ]; then
-  packages+=(python3-torch python3-onnx python3-numpy)
+  packages+=(python3-torch python3-torchvision python3-onnx python3-numpy)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -39,8 +39,14 @@ public static class QuantizationVerifier
             ct.ThrowIfCancellationRequested();
             var values = samples.Values(start, count);
             var shape = samples.BatchShape(count);
+            ActivationBatcher.ReleaseOutputs(CompareBatch(values, shape, count));
+        }
+
+        long CompareBatch(ReadOnlyMemory<float> values, long[] shape, int count)
+        {
             var fpResults = fp.Run(values, shape, fpNames);
-            batcher.Measured(ActivationBatcher.BytesOf(fpResults), count);
+            long bytes = ActivationBatcher.BytesOf(fpResults);
+            batcher.Measured(bytes, count);
             var a = fpResults.ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
             var b = q.Run(values, shape, qNames).ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
             Accumulate(a[first], b[first], ref outSignal, ref outNoise);
@@ -51,6 +57,8 @@ public static class QuantizationVerifier
                 var reference = inputs.Contains(tensor) ? values.ToArray() : a[tensor];
                 Accumulate(reference, b[sites[i].DequantizedName], ref signal[i], ref noise[i]);
             }
+
+            return 2 * bytes;
         }
 
         var perSite = new Dictionary<string, double>(StringComparer.Ordinal);

@@ -22,6 +22,9 @@ public sealed record DiversityMetrics(
     double FeatureCosine,
     double BatchNormGap)
 {
+    /// <summary>The most input values one forward pass of the metrics takes (16 samples of 3×224×224; 64 of 28×28 and far more).</summary>
+    internal const long MaxBatchInputValues = 16 * 3 * 224 * 224;
+
     /// <summary>Average of the mean and std spreads: the headline "spread of per-sample BN statistics".</summary>
     public double BatchNormSpread => (BatchNormMeanSpread + BatchNormStdSpread) / 2;
 
@@ -48,6 +51,10 @@ public sealed record DiversityMetrics(
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         long n = samples.shape[0];
+        // Every BN input of a batch is captured at once: at 224×224 that is about 10 MB a sample, so large inputs go in
+        // smaller batches (at most MaxBatchInputValues input values per forward pass).
+        long perSample = samples.numel() / Math.Max(1, n);
+        batchSize = (int)Math.Clamp(MaxBatchInputValues / Math.Max(1, perSample), 1, batchSize);
         int layers = model.BatchNorms.Count;
         var means = new List<Tensor>[layers];
         var stds = new List<Tensor>[layers];

@@ -52,6 +52,9 @@ internal sealed class NormalisedInputModel : IGenerationModel, IDisposable
     /// <summary>z = (x − m)/s (the caller's scope owns the result).</summary>
     public Tensor ToNormalised(Tensor x) => (x - _mean.to(x.device)) / _std.to(x.device);
 
+    /// <summary>(x − m)/s written over <paramref name="x"/> (no copy: at 224×224 a sample set is hundreds of MB).</summary>
+    public Tensor NormaliseInPlace(Tensor x) => x.sub_(_mean.to(x.device)).div_(_std.to(x.device));
+
     /// <summary>x for the output: m + s·z, clamped into the declared range.</summary>
     public Tensor ToSamples(Tensor z)
     {

@@ -129,7 +129,7 @@ public static class SampleGenerator
             using (var scope = NewDisposeScope())
             {
                 // Measured on z through the convention, so pixel cosines compare across conventions.
-                var z = normalised.ToNormalised(tensor(samples, shape));
+                var z = normalised.NormaliseInPlace(tensor(samples, shape));
                 diversity = DiversityMetrics.Compute(normalised, z, options.BatchSize);
             }
 

@@ -46,15 +46,23 @@ public static class Calibrator
 
             if (tapped.Count > 0)
             {
-                var results = runner.Run(values, samples.BatchShape(count), tapped);
-                batcher.Measured(ActivationBatcher.BytesOf(results), count);
-                foreach (var result in results)
-                {
-                    observers[result.Name].Observe(result.Floats, count);
-                }
+                ActivationBatcher.ReleaseOutputs(ObserveBatch(values, count));
             }
 
             batchDone?.Report((batcher.Done, batcher.Total));
+        }
+
+        long ObserveBatch(ReadOnlyMemory<float> values, int count)
+        {
+            var results = runner.Run(values, samples.BatchShape(count), tapped);
+            long bytes = ActivationBatcher.BytesOf(results);
+            batcher.Measured(bytes, count);
+            foreach (var result in results)
+            {
+                observers[result.Name].Observe(result.Floats, count);
+            }
+
+            return bytes;
         }
 
         return plan.Activations.Select(site =>
