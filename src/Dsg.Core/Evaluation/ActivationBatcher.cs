@@ -3,9 +3,10 @@ namespace Dsg.Core.Evaluation;
 /// <summary>
 /// Splits samples into ONNX Runtime calls whose exposed activations fit a memory budget. Calibration and verification
 /// ask ONNX Runtime for every quantized activation of a batch at once; at 224×224 that is tens of MB per sample, so a
-/// fixed batch of 64 held several GB. The first call runs one sample and measures what its outputs take; later calls
-/// hold as many samples as fit <see cref="BudgetBytes"/>, at most the requested batch. Peak memory then depends on the
-/// model, not on the number of samples or the batch option.
+/// fixed batch of 64 held several GB. The caller first runs one sample as a probe and reports what its outputs take
+/// (<see cref="Measured"/>); the calls then hold as many samples as fit <see cref="BudgetBytes"/>, at most the
+/// requested batch. The probe's outputs are not observed, so the batches (and the histograms built from them) are the
+/// same as without a budget wherever the budget does not bind.
 /// </summary>
 public sealed class ActivationBatcher
 {
@@ -15,8 +16,6 @@ public sealed class ActivationBatcher
     private readonly int _count;
     private readonly int _maxBatch;
     private int _next;
-    private int _batch = 1;
-    private bool _measured;
 
     /// <param name="count">Samples in all.</param>
     /// <param name="maxBatch">The most samples per call (the batch-size option).</param>
@@ -29,25 +28,26 @@ public sealed class ActivationBatcher
         _count = count;
         _maxBatch = maxBatch;
         BudgetBytes = budgetBytes;
+        BatchSize = maxBatch;
     }
 
     /// <summary>The budget for the outputs of one call.</summary>
     public long BudgetBytes { get; }
 
-    /// <summary>Samples per call once the first call was measured (1 before).</summary>
-    public int BatchSize => _batch;
+    /// <summary>Samples per call: the requested batch, or fewer once a probe showed they would not fit the budget.</summary>
+    public int BatchSize { get; private set; }
 
-    /// <summary>Calls done so far.</summary>
+    /// <summary>Calls handed out so far.</summary>
     public int Done { get; private set; }
 
-    /// <summary>Calls in all, as far as known: exact once the first call was measured.</summary>
-    public int Total => _measured ? Done + (int)Math.Ceiling((_count - _next) / (double)_batch) : Math.Max(1, (int)Math.Ceiling(_count / (double)_maxBatch));
+    /// <summary>Calls in all.</summary>
+    public int Total => Done + (int)Math.Ceiling((_count - _next) / (double)BatchSize);
 
     /// <summary>The next call's first sample and count; false when every sample was handed out.</summary>
     public bool TryNext(out int start, out int count)
     {
         start = _next;
-        count = Math.Min(_batch, _count - _next);
+        count = Math.Min(BatchSize, _count - _next);
         if (count <= 0)
         {
             return false;
@@ -58,17 +58,16 @@ public sealed class ActivationBatcher
         return true;
     }
 
-    /// <summary>Records what the outputs of the last call took; the first call sets the batch size of the rest.</summary>
+    /// <summary>Sizes the calls from a probe: what the outputs of <paramref name="samples"/> samples took. Call it before the first <see cref="TryNext"/>.</summary>
     public void Measured(long outputBytes, int samples)
     {
-        if (_measured || samples < 1)
+        if (Done > 0 || samples < 1)
         {
-            return;
+            throw new InvalidOperationException("Measure the probe before the first call.");
         }
 
-        _measured = true;
         long perSample = Math.Max(1, outputBytes / samples);
-        _batch = (int)Math.Clamp(BudgetBytes / perSample, 1, _maxBatch);
+        BatchSize = (int)Math.Clamp(BudgetBytes / perSample, 1, _maxBatch);
     }
 
     /// <summary>

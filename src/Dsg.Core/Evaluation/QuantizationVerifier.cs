@@ -34,6 +34,13 @@ public static class QuantizationVerifier
         double agree = 0;
         // Both models' activations are held at once: each gets half the budget.
         var batcher = new ActivationBatcher(samples.Count, batchSize, ActivationBatcher.DefaultBudgetBytes / 2);
+        if (samples.Count > 0)
+        {
+            long probe = ActivationBatcher.BytesOf(fp.Run(samples.Values(0, 1), samples.BatchShape(1), fpNames));
+            batcher.Measured(probe, 1);
+            ActivationBatcher.ReleaseOutputs(probe);
+        }
+
         while (batcher.TryNext(out int start, out int count))
         {
             ct.ThrowIfCancellationRequested();
@@ -46,7 +53,6 @@ public static class QuantizationVerifier
         {
             var fpResults = fp.Run(values, shape, fpNames);
             long bytes = ActivationBatcher.BytesOf(fpResults);
-            batcher.Measured(bytes, count);
             var a = fpResults.ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
             var b = q.Run(values, shape, qNames).ToDictionary(r => r.Name, r => r.Floats, StringComparer.Ordinal);
             Accumulate(a[first], b[first], ref outSignal, ref outNoise);

@@ -35,6 +35,11 @@ public static class Calibrator
         var tapped = plan.Activations.Select(a => a.Tensor).Where(t => !inputs.Contains(t)).ToList();
         using var runner = new OnnxRuntimeRunner(OnnxRuntimeRunner.WithOutputs(folded, tapped), options.Threads);
         var batcher = new ActivationBatcher(samples.Count, options.BatchSize);
+        if (tapped.Count > 0)
+        {
+            ActivationBatcher.ReleaseOutputs(Probe());
+        }
+
         while (batcher.TryNext(out int start, out int count))
         {
             ct.ThrowIfCancellationRequested();
@@ -52,11 +57,17 @@ public static class Calibrator
             batchDone?.Report((batcher.Done, batcher.Total));
         }
 
+        long Probe()
+        {
+            long bytes = ActivationBatcher.BytesOf(runner.Run(samples.Values(0, 1), samples.BatchShape(1), tapped));
+            batcher.Measured(bytes, 1);
+            return bytes;
+        }
+
         long ObserveBatch(ReadOnlyMemory<float> values, int count)
         {
             var results = runner.Run(values, samples.BatchShape(count), tapped);
             long bytes = ActivationBatcher.BytesOf(results);
-            batcher.Measured(bytes, count);
             foreach (var result in results)
             {
                 observers[result.Name].Observe(result.Floats, count);

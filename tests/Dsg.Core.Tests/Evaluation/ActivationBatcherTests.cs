@@ -2,25 +2,23 @@ using Dsg.Core.Evaluation;
 
 namespace Dsg.Core.Tests.Evaluation;
 
-/// <summary>Calibration and verification calls are sized to a memory budget measured on the first sample.</summary>
+/// <summary>Calibration and verification calls are sized to a memory budget measured on a one-sample probe.</summary>
 public sealed class ActivationBatcherTests
 {
     [Theory]
     [InlineData(1000, 64, 1_000, 64)]       // small activations: the batch option decides
     [InlineData(1000, 64, 20_000_000, 13)]  // 20 MB a sample (224x224): 256 MiB hold 13
     [InlineData(1000, 64, 600_000_000, 1)]  // larger than the budget: one at a time
-    public void The_first_call_runs_one_sample_and_sizes_the_rest(int count, int maxBatch, long bytesPerSample, int expectedBatch)
+    public void A_probe_sizes_the_calls_and_every_sample_is_handed_out_once(int count, int maxBatch, long bytesPerSample, int expectedBatch)
     {
         var batcher = new ActivationBatcher(count, maxBatch);
-        Assert.True(batcher.TryNext(out int start, out int first));
-        Assert.Equal((0, 1), (start, first));
-        batcher.Measured(bytesPerSample, 1);
+        batcher.Measured(bytesPerSample * 2, 2);
         Assert.Equal(expectedBatch, batcher.BatchSize);
 
-        int covered = 1, calls = 1;
-        while (batcher.TryNext(out int s, out int n))
+        int covered = 0, calls = 0;
+        while (batcher.TryNext(out int start, out int n))
         {
-            Assert.Equal(covered, s);
+            Assert.Equal(covered, start);
             Assert.InRange(n, 1, expectedBatch);
             covered += n;
             calls++;
@@ -29,17 +27,17 @@ public sealed class ActivationBatcherTests
 
         Assert.Equal(count, covered);
         Assert.Equal(calls, batcher.Total);
-        Assert.Equal(1 + (int)Math.Ceiling((count - 1) / (double)expectedBatch), calls);
+        Assert.Equal((int)Math.Ceiling(count / (double)expectedBatch), calls);
     }
 
     [Fact]
-    public void Later_measurements_do_not_change_the_batch_and_no_samples_means_no_calls()
+    public void Without_a_probe_the_requested_batch_holds_and_a_late_probe_is_refused()
     {
         var batcher = new ActivationBatcher(10, 4, budgetBytes: 100);
-        batcher.TryNext(out _, out _);
-        batcher.Measured(50, 1);
-        batcher.Measured(1, 1);
-        Assert.Equal(2, batcher.BatchSize);
+        Assert.Equal(3, batcher.Total);
+        Assert.True(batcher.TryNext(out _, out int first));
+        Assert.Equal(4, first);
+        Assert.Throws<InvalidOperationException>(() => batcher.Measured(50, 1));
         Assert.False(new ActivationBatcher(0, 4).TryNext(out _, out _));
     }
 }
