@@ -269,7 +269,7 @@ public static class OutputKindDetector
         return producers;
     }
 
-    private static bool IsDefaultDomain(NodeProto node) => string.IsNullOrEmpty(node.Domain) || node.Domain == "ai.onnx";
+    private static bool IsDefaultDomain(NodeProto node) => OnnxDomain.IsDefault(node.Domain);
 
     /// <summary>The declared dimensions, batch first (null where dynamic); null when the rank is not declared.</summary>
     private static long?[]? DeclaredShape(ValueInfoProto output)

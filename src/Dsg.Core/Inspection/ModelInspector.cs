@@ -18,7 +18,10 @@ public static class ModelInspector
     /// Inspects a loaded model in the form quantization sees it: imported (Constant weights as initializers, opset
     /// upgraded to 13); the report keeps the file's own opset and lists what the import rewrote.
     /// </summary>
-    public static ModelReport Inspect(OnnxModel file)
+    public static ModelReport Inspect(OnnxModel file) => Inspect(file, out _);
+
+    /// <summary>Inspects a loaded model and hands out the form it inspected: the import, or the file itself when it cannot be imported.</summary>
+    public static ModelReport Inspect(OnnxModel file, out OnnxModel inspected)
     {
         ArgumentNullException.ThrowIfNull(file);
         var problems = new List<Problem>();
@@ -44,7 +47,7 @@ public static class ModelInspector
             .GroupBy(n => string.IsNullOrEmpty(n.Domain) ? n.OpType : $"{n.Domain}.{n.OpType}")
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count());
-        int batchNorms = graph.Node.Count(n => n.OpType == "BatchNormalization" && IsDefaultDomain(n.Domain));
+        int batchNorms = graph.Node.Count(n => n.OpType == "BatchNormalization" && OnnxDomain.IsDefault(n.Domain));
         var unsupported = graph.Node
             .Where(n => !OperatorSupport.IsSupported(n.OpType, n.Domain))
             .Select(n => new UnsupportedNode(n.OpType, n.Domain ?? "", string.IsNullOrEmpty(n.Name) ? $"<unnamed {n.OpType} -> {string.Join(",", n.Output)}>" : n.Name))
@@ -84,6 +87,7 @@ public static class ModelInspector
             }
         }
 
+        inspected = model;
         return new ModelReport(model.DisplayName, file.Proto.IrVersion, file.Opset,
             $"{model.Proto.ProducerName} {model.Proto.ProducerVersion}".Trim(), inputs, outputs, parameters,
             histogram, batchNorms, unsupported, problems)
@@ -107,8 +111,6 @@ public static class ModelInspector
 
         return report;
     }
-
-    private static bool IsDefaultDomain(string? domain) => string.IsNullOrEmpty(domain) || domain == "ai.onnx";
 
     private static TensorInfo Describe(ValueInfoProto value)
     {

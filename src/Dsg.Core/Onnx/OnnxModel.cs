@@ -32,7 +32,7 @@ public sealed class OnnxModel
 
     /// <summary>The opset of the default (ai.onnx) domain.</summary>
     public long Opset =>
-        Proto.OpsetImport.FirstOrDefault(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx")?.Version ?? 0;
+        Proto.OpsetImport.FirstOrDefault(o => OnnxDomain.IsDefault(o.Domain))?.Version ?? 0;
 
     /// <summary>Initializers by name.</summary>
     public IReadOnlyDictionary<string, TensorProto> Initializers =>

@@ -27,5 +27,5 @@ internal static class QdqHandlerRegistry
 
     /// <summary>The handler for a node, or null when the node stays float.</summary>
     public static IQdqOpHandler? For(NodeProto node) =>
-        (string.IsNullOrEmpty(node.Domain) || node.Domain == "ai.onnx") && s_handlers.TryGetValue(node.OpType, out var handler) ? handler : null;
+        OnnxDomain.IsDefault(node.Domain) && s_handlers.TryGetValue(node.OpType, out var handler) ? handler : null;
 }

@@ -55,7 +55,7 @@ internal sealed class GraphIndex
 
     public bool IsInitializer(string tensor) => Initializers.ContainsKey(tensor);
 
-    public static bool IsDefaultDomain(NodeProto node) => string.IsNullOrEmpty(node.Domain) || node.Domain == "ai.onnx";
+    public static bool IsDefaultDomain(NodeProto node) => OnnxDomain.IsDefault(node.Domain);
 
     public static long IntAttribute(NodeProto node, string name, long fallback) =>
         node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : fallback;

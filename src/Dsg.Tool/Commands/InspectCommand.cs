@@ -38,9 +38,8 @@ internal static class InspectCommand
             var path = context.FullPath(context.Parse.GetValue(model)!);
             var options = settings.Resolve(context.Parse, context.Environment, path).Options;
             var loaded = OnnxModel.Load(path);
-            var report = Declare(ModelInspector.Inspect(loaded), options.InputShape);
+            var report = Declare(ModelInspector.Inspect(loaded, out var imported), options.InputShape);
             // What quantization sees: the import (Constant weights lifted, Softmax and friends rewritten) when there is one.
-            var imported = report.Problems.Any(p => p.Code == ErrorCodes.OpsetNotUpgradable) ? loaded : ModelImporter.Import(loaded).Model;
             var output = DetectOutput(imported, options, ref report);
             var input = InputConventionInference.Resolve(imported, QuantizePipelineProducer.InputDeclarationFor(options), options.InputShape);
             InspectVerification? verification = context.Parse.GetValue(verify) && report.UnsupportedNodes.Count == 0 && report.Problems.All(p => p.Code != ErrorCodes.OpsetNotUpgradable) ? InspectVerification.Run(loaded, options) : null;

@@ -1,4 +1,5 @@
 using Dsg.Core.Graph.Operators;
+using Dsg.Core.Onnx;
 
 namespace Dsg.Core.Graph.Execution;
 
@@ -12,7 +13,7 @@ internal static class OperatorRegistry
 
     /// <summary>The operator of a node, or null when the type or domain is not supported.</summary>
     public static IOperator? Find(string opType, string? domain) =>
-        (string.IsNullOrEmpty(domain) || domain == "ai.onnx") && s_operators.TryGetValue(opType, out var op) ? op : null;
+        OnnxDomain.IsDefault(domain) && s_operators.TryGetValue(opType, out var op) ? op : null;
 
     private static Dictionary<string, IOperator> Create()
     {

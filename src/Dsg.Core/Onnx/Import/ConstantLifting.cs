@@ -16,7 +16,7 @@ internal static class ConstantLifting
         for (int i = graph.Node.Count - 1; i >= 0; i--)
         {
             var node = graph.Node[i];
-            if (node.OpType != "Constant" || !IsDefaultDomain(node.Domain) || node.Output.Count != 1 || ValueOf(node) is not { } value)
+            if (node.OpType != "Constant" || !OnnxDomain.IsDefault(node.Domain) || node.Output.Count != 1 || ValueOf(node) is not { } value)
             {
                 continue;
             }
@@ -48,8 +48,6 @@ internal static class ConstantLifting
             yield return $"{dropped} initializer(s) removed from the graph inputs";
         }
     }
-
-    internal static bool IsDefaultDomain(string? domain) => string.IsNullOrEmpty(domain) || domain == "ai.onnx";
 
     /// <summary>The node's value as a tensor, or null for sparse, string or otherwise unsupported constants.</summary>
     private static TensorProto? ValueOf(NodeProto node)

@@ -21,7 +21,7 @@ public static class FixedBatchReshapes
         int changed = 0;
         foreach (var node in copy.Graph.Node)
         {
-            if (node.OpType != "Reshape" || !ConstantLifting.IsDefaultDomain(node.Domain) || node.Input.Count < 2
+            if (node.OpType != "Reshape" || !OnnxDomain.IsDefault(node.Domain) || node.Input.Count < 2
                 || node.Attribute.Any(a => a.Name == "allowzero" && a.I != 0)
                 || !initializers.TryGetValue(node.Input[1], out var shapeTensor)
                 || OnnxTensor.DataType(shapeTensor) != TensorProto.Types.DataType.Int64)

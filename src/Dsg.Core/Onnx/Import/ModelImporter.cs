@@ -26,7 +26,7 @@ public static class ModelImporter
         if (opset < MinimumOpset)
         {
             changes.AddRange(OpsetUpgrader.Upgrade(copy.Graph, opset, model.DisplayName));
-            var import = copy.Proto.OpsetImport.FirstOrDefault(o => ConstantLifting.IsDefaultDomain(o.Domain));
+            var import = copy.Proto.OpsetImport.FirstOrDefault(o => OnnxDomain.IsDefault(o.Domain));
             if (import is null)
             {
                 copy.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = MinimumOpset });

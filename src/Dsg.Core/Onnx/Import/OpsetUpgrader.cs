@@ -66,7 +66,7 @@ internal static class OpsetUpgrader
         }
 
         var refused = graph.Node
-            .Where(n => ConstantLifting.IsDefaultDomain(n.Domain) && !s_unchanged.Contains(n.OpType) && !s_adapters.ContainsKey(n.OpType))
+            .Where(n => OnnxDomain.IsDefault(n.Domain) && !s_unchanged.Contains(n.OpType) && !s_adapters.ContainsKey(n.OpType))
             .GroupBy(n => n.OpType, StringComparer.Ordinal)
             .Select(g => $"{g.Key} ({string.Join(", ", g.Take(3).Select(Describe))}{(g.Count() > 3 ? ", ..." : "")})")
             .ToList();
@@ -79,7 +79,7 @@ internal static class OpsetUpgrader
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Node.ToList())
         {
-            if (ConstantLifting.IsDefaultDomain(node.Domain) && s_adapters.TryGetValue(node.OpType, out var adapter) && opset < adapter.Since)
+            if (OnnxDomain.IsDefault(node.Domain) && s_adapters.TryGetValue(node.OpType, out var adapter) && opset < adapter.Since)
             {
                 string before = node.OpType;
                 if (adapter.Adapt(context, node))
