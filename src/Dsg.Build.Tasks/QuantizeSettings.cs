@@ -21,6 +21,9 @@ internal sealed class QuantizeSettings
     /// <summary>Accepted <c>Method</c> values.</summary>
     public static readonly string[] Methods = { "dsg", "zeroq", "gaussian" };
 
+    /// <summary>Accepted <c>Budget</c> values.</summary>
+    public static readonly string[] Budgets = { "fast", "default", "thorough" };
+
     /// <summary>Accepted <c>Device</c> values.</summary>
     public static readonly string[] Devices = { "auto", "cpu", "cuda" };
 
@@ -118,9 +121,10 @@ internal sealed class QuantizeSettings
         Precision = Choice("Precision", Precisions, problems) ?? "W8A8";
         Add("precision", Precision);
         Add("method", Choice("Method", Methods, problems));
+        Add("budget", Choice("Budget", Budgets, problems));
         Add("samples", WholeNumber("Samples", 1, 1_000_000, problems));
         Add("held-out-samples", WholeNumber("HeldOutSamples", 1, 100_000, problems));
-        Add("iterations", WholeNumber("Iterations", 0, 1_000_000, problems));
+        Add("iterations", WholeNumber("Iterations", 1, 100_000, problems));
         Add("batch-size", WholeNumber("BatchSize", 1, 4096, problems));
         Add("seed", WholeNumber("Seed", 0, int.MaxValue, problems));
         Add("device", Choice("Device", Devices, problems));

@@ -105,6 +105,8 @@ public static class ErrorCodes
     public const string OutputUnwritable = "DSG0804";
     /// <summary>The run was cancelled (Ctrl+C or SIGTERM); nothing was written.</summary>
     public const string Cancelled = "DSG0805";
+    /// <summary>The scratch file that holds large sample sets during a run cannot be created or written (a full TMPDIR).</summary>
+    public const string ScratchUnwritable = "DSG0806";
 
     // 09xx: MSBuild integration (emitted by Dsg.Build.Tasks, listed here so docs/errors.md stays complete).
     /// <summary>A DsgQuantize item names a model file that does not exist.</summary>

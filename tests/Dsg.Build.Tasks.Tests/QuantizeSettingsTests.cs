@@ -96,7 +96,10 @@ public sealed class QuantizeSettingsTests
     [InlineData("Samples", "0", "a whole number from 1 to 1000000")]
     [InlineData("HeldOutSamples", "0", "a whole number from 1 to 100000")]
     [InlineData("HeldOutSamples", "100001", "a whole number from 1 to 100000")]
-    [InlineData("Iterations", "-1", "a whole number from 0 to 1000000")]
+    [InlineData("Iterations", "-1", "a whole number from 1 to 100000")]
+    [InlineData("Iterations", "0", "a whole number from 1 to 100000")]
+    [InlineData("Iterations", "200000", "a whole number from 1 to 100000")]
+    [InlineData("Budget", "quick", "one of fast, default, thorough")]
     [InlineData("BatchSize", "5000", "a whole number from 1 to 4096")]
     [InlineData("Threads", "2.5", "a whole number from 0 to 1024")]
     [InlineData("Seed", "x", "a whole number of 0 or more")]
@@ -130,6 +133,17 @@ public sealed class QuantizeSettingsTests
         Assert.Equal(name, problem.Key);
         Assert.Contains($"{name}=\"{value}\" is not valid", problem.Value, StringComparison.Ordinal);
         Assert.Contains(expected, problem.Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BudgetIsNormalisedToLowerCaseAndPassedToTheTool()
+    {
+        var (s, problems) = Read("net.onnx", ("Budget", " Fast "));
+
+        Assert.Empty(problems);
+        Assert.Contains("budget=fast", s.NormalizedOptions);
+        Assert.Contains(new KeyValuePair<string, string>("--budget", "fast"), s.ToolOptions());
+        Assert.DoesNotContain(Read("net.onnx", ("Budget", "")).Settings.NormalizedOptions, o => o.StartsWith("budget=", StringComparison.Ordinal));
     }
 
     [Fact]

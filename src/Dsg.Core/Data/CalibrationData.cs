@@ -98,7 +98,7 @@ public static class CalibrationData
                 "Pass the labels file that belongs to the data (same count, same order).") { FilePath = labelsPath };
         }
 
-        return new CalibrationSet(set.Samples, set.Shape, labels);
+        return new CalibrationSet(set.ToArray(), set.Shape, labels);
     }
 
     private static CalibrationSet LoadNpy(string path, CalibrationDataOptions options)

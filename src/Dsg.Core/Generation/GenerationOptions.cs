@@ -120,6 +120,16 @@ public sealed record GenerationOptions
     /// <summary>Loss curves keep one point every this many iterations (and the first and last; 1 to 100,000). Default 10.</summary>
     public int CurveStride { get; init; } = 10;
 
+    /// <summary>
+    /// Whether to measure the samples' diversity at the end (<see cref="GenerationResult.Diversity"/>): one more forward
+    /// pass over every sample and their pixel Gram matrix, minutes for hundreds of 224×224 samples. Default true; the
+    /// quantize pipeline, which reports no diversity, turns it off.
+    /// </summary>
+    public bool MeasureDiversity { get; init; } = true;
+
+    /// <summary>The most optimiser steps per batch a run may ask for.</summary>
+    public const int MaxIterations = 100_000;
+
     /// <summary>Number of batches: <c>ceil(Samples / BatchSize)</c>.</summary>
     public int Batches => (Samples + BatchSize - 1) / BatchSize;
 
@@ -134,7 +144,7 @@ public sealed record GenerationOptions
     {
         CheckRange(nameof(Samples), Samples, 1, 1_000_000);
         CheckRange(nameof(BatchSize), BatchSize, 1, 4096);
-        CheckRange(nameof(Iterations), Iterations, 1, 100_000);
+        CheckRange(nameof(Iterations), Iterations, 1, MaxIterations);
         CheckRange(nameof(Threads), Threads, 0, 1024);
         CheckRange(nameof(PlateauPatience), PlateauPatience, 0, 100_000);
         CheckRange(nameof(JitterPixels), JitterPixels, 0, 64);

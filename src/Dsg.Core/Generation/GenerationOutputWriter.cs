@@ -44,9 +44,11 @@ public static class GenerationOutputWriter
             try
             {
                 string samples = Path.Combine(stagingDir, SamplesFileName);
-                NpyFile.WriteFloat32(samples, result.Samples, result.Shape);
+                // The .npy holds every sample, so they are read whole here (generate only; quantize never does this).
+                var values = result.Samples.ToArray();
+                NpyFile.WriteFloat32(samples, values, result.Shape);
                 string preview = Path.Combine(stagingDir, PreviewFileName);
-                AtomicFile.WriteAllBytes(preview, PreviewImage.EncodePng(result.Samples, result.Shape));
+                AtomicFile.WriteAllBytes(preview, PreviewImage.EncodePng(values, result.Shape));
                 string report = Path.Combine(stagingDir, ReportFileName);
                 AtomicFile.WriteAllText(report, ToJson(result));
                 staged.AddRange([samples, preview, report]);
@@ -117,15 +119,15 @@ public static class GenerationOutputWriter
             outputKind = result.OutputKind is { } kind ? Graph.OutputKindDetector.Name(kind) : null,
             classTerm = result.ClassTermUsed,
             warnings = result.Warnings,
-            diversity = new
+            diversity = result.Diversity is not { } d ? null : new
             {
-                result.Diversity.Samples,
-                result.Diversity.BatchNormSpread,
-                result.Diversity.BatchNormMeanSpread,
-                result.Diversity.BatchNormStdSpread,
-                result.Diversity.PixelCosine,
-                result.Diversity.FeatureCosine,
-                result.Diversity.BatchNormGap,
+                d.Samples,
+                d.BatchNormSpread,
+                d.BatchNormMeanSpread,
+                d.BatchNormStdSpread,
+                d.PixelCosine,
+                d.FeatureCosine,
+                d.BatchNormGap,
             },
             curves = result.Curves.ToDictionary(
                 c => c.Term,

@@ -1,22 +1,26 @@
+using Dsg.Core.Data;
 using Dsg.Core.Graph;
 
 namespace Dsg.Core.Generation;
 
-/// <summary>Samples and everything measured while making them.</summary>
-public sealed class GenerationResult
+/// <summary>
+/// Samples and everything measured while making them. The result owns its samples (a large set lives in a scratch
+/// file): dispose it, or hand <see cref="Samples"/> on to an owner that does.
+/// </summary>
+public sealed class GenerationResult : IDisposable
 {
     /// <summary>Creates a result; <paramref name="samples"/> holds N×C×H×W float32 values in C order.</summary>
-    public GenerationResult(float[] samples, long[] shape, double seconds, GenerationOptions options, string device,
-        IReadOnlyList<LossCurve> curves, DiversityMetrics diversity)
+    public GenerationResult(CalibrationSet samples, double seconds, GenerationOptions options, string device,
+        IReadOnlyList<LossCurve> curves, DiversityMetrics? diversity)
     {
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        if (shape.Length != 4 || count != samples.Length)
+        ArgumentNullException.ThrowIfNull(samples);
+        if (samples.Shape.Length != 4)
         {
-            throw new ArgumentException($"Shape ({string.Join(", ", shape)}) does not describe {samples.Length} values as N x C x H x W.", nameof(shape));
+            throw new ArgumentException($"Shape ({string.Join(", ", samples.Shape)}) is not N x C x H x W.", nameof(samples));
         }
 
         Samples = samples;
-        Shape = shape;
+        Shape = samples.Shape;
         Seconds = seconds;
         Options = options;
         Device = device;
@@ -25,7 +29,7 @@ public sealed class GenerationResult
     }
 
     /// <summary>The samples, N×C×H×W, in the model's input space (x = m + s·z for the convention in <see cref="GenerationOptions.Input"/>).</summary>
-    public float[] Samples { get; }
+    public CalibrationSet Samples { get; }
 
     /// <summary>N, C, H, W.</summary>
     public long[] Shape { get; }
@@ -42,8 +46,8 @@ public sealed class GenerationResult
     /// <summary>Loss curves per term and <c>total</c> (empty for Gaussian noise).</summary>
     public IReadOnlyList<LossCurve> Curves { get; }
 
-    /// <summary>Diversity (and fidelity) of the samples, computed the same way for every method.</summary>
-    public DiversityMetrics Diversity { get; }
+    /// <summary>Diversity (and fidelity) of the samples, computed the same way for every method; null when <see cref="GenerationOptions.MeasureDiversity"/> was off.</summary>
+    public DiversityMetrics? Diversity { get; }
 
     /// <summary>
     /// The kind of the model's first output the class term was chosen for (given in the options, or judged from a
@@ -59,4 +63,7 @@ public sealed class GenerationResult
 
     /// <summary>The curve of one term, or null when that term was not used.</summary>
     public LossCurve? Curve(string term) => Curves.FirstOrDefault(c => c.Term == term);
+
+    /// <summary>Releases the samples' scratch file, if they have one.</summary>
+    public void Dispose() => Samples.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dsg.Core.Data;
 using Dsg.Core.Generation.Losses;
 using Dsg.Core.Graph;
 using Dsg.Core.Graph.Execution;
@@ -95,50 +96,56 @@ public static class SampleGenerator
             using var normalised = new NormalisedInputModel(model, options.Input);
             var shape = new long[] { options.Samples, model.InputShape[0], model.InputShape[1], model.InputShape[2] };
             long perSample = model.InputShape[0] * model.InputShape[1] * model.InputShape[2];
-            var samples = new float[options.Samples * perSample];
-            var output = ResolveOutputKind(normalised, options);
-            var warnings = new List<GenerationWarning>();
-            if (output is { } kind && ClassTerm.OffWarning(options, kind) is { } off)
+            // Large sets go to a scratch file batch by batch, so memory does not grow with the sample count.
+            var samples = new CalibrationSet(SampleBuffer.Create(options.Samples * perSample), shape);
+            try
             {
-                warnings.Add(off);
-                warn?.Invoke(off);
-            }
-
-            var margins = ComputeMargins(normalised, options);
-            var terms = LossComposition.For(options, model.BatchNorms.Count, margins, output);
-            var recorder = new CurveRecorder(terms);
-            for (int b = 0; b < options.Batches; b++)
-            {
-                int first = b * options.BatchSize;
-                int count = Math.Min(options.BatchSize, options.Samples - first);
-                var destination = samples.AsSpan((int)(first * perSample), (int)(count * perSample));
-                if (options.Method == GenerationMethod.Gaussian)
+                var output = ResolveOutputKind(normalised, options);
+                var warnings = new List<GenerationWarning>();
+                if (output is { } kind && ClassTerm.OffWarning(options, kind) is { } off)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    DrawNoise(normalised, options, b, count, destination);
-                    progress?.Report(new GenerationProgress(b + 1, options.Batches, 0, 0, 0, new Dictionary<string, double>(), 0));
+                    warnings.Add(off);
+                    warn?.Invoke(off);
                 }
-                else
-                {
-                    OptimiseBatch(normalised, options, terms, recorder, b, first, count, destination, progress, cancellationToken);
-                    ReleaseBatchGarbage();
-                }
-            }
 
-            DiversityMetrics diversity;
-            using (var scope = NewDisposeScope())
-            {
+                var margins = ComputeMargins(normalised, options);
+                var terms = LossComposition.For(options, model.BatchNorms.Count, margins, output);
+                var recorder = new CurveRecorder(terms);
+                var batchValues = new float[Math.Min(options.BatchSize, options.Samples) * perSample];
+                for (int b = 0; b < options.Batches; b++)
+                {
+                    int first = b * options.BatchSize;
+                    int count = Math.Min(options.BatchSize, options.Samples - first);
+                    var destination = batchValues.AsSpan(0, (int)(count * perSample));
+                    if (options.Method == GenerationMethod.Gaussian)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        DrawNoise(normalised, options, b, count, destination);
+                        progress?.Report(new GenerationProgress(b + 1, options.Batches, 0, 0, 0, new Dictionary<string, double>(), 0));
+                    }
+                    else
+                    {
+                        OptimiseBatch(normalised, options, terms, recorder, b, first, count, destination, progress, cancellationToken);
+                        ReleaseBatchGarbage();
+                    }
+
+                    samples.Write(first, destination);
+                }
+
                 // Measured on z through the convention, so pixel cosines compare across conventions.
-                var z = normalised.NormaliseInPlace(tensor(samples, shape));
-                diversity = DiversityMetrics.Compute(normalised, z, options.BatchSize);
+                var diversity = options.MeasureDiversity ? DiversityMetrics.Compute(normalised, samples, options.BatchSize, normalised.NormaliseInPlace) : null;
+                return new GenerationResult(samples, stopwatch.Elapsed.TotalSeconds, options with { Input = normalised.Convention }, device,
+                    recorder.Curves(), diversity)
+                {
+                    OutputKind = output,
+                    Warnings = warnings,
+                };
             }
-
-            return new GenerationResult(samples, shape, stopwatch.Elapsed.TotalSeconds, options with { Input = normalised.Convention }, device,
-                recorder.Curves(), diversity)
+            catch
             {
-                OutputKind = output,
-                Warnings = warnings,
-            };
+                samples.Dispose();
+                throw;
+            }
         }
         finally
         {

@@ -25,10 +25,13 @@ public sealed class FileCalibrationSource : ICalibrationSource
     public ImagePreprocessing? Preprocessing { get; }
 
     /// <inheritdoc />
+    public bool Optimises => false;
+
+    /// <inheritdoc />
     public string Name => "file";
 
     /// <inheritdoc />
-    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int seed,
+    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int iterations, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
         var data = CalibrationData.Load(Path, new CalibrationDataOptions { SampleShape = sampleShape, Preprocessing = Preprocessing });

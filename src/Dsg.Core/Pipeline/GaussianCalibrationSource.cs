@@ -12,25 +12,37 @@ namespace Dsg.Core.Pipeline;
 public sealed class GaussianCalibrationSource : ICalibrationSource
 {
     /// <inheritdoc />
+    public bool Optimises => false;
+
+    /// <inheritdoc />
     public string Name => "gaussian";
 
-    /// <summary>n samples of N(0, 1) noise with the given sample shape.</summary>
+    /// <summary>
+    /// n samples of N(0, 1) noise with the given sample shape, drawn a sample at a time into a
+    /// <see cref="SampleBuffer"/> (so a large set goes to a scratch file, not to memory).
+    /// </summary>
     public static CalibrationSet Noise(int n, long[] sampleShape, int seed)
     {
         long size = sampleShape.Aggregate(1L, (a, d) => a * d);
         var random = new Random(seed);
-        var values = new float[n * size];
-        for (long i = 0; i < values.Length; i++)
+        var set = new CalibrationSet(SampleBuffer.Create(n * size), [n, .. sampleShape]);
+        var values = new float[size];
+        for (int s = 0; s < n; s++)
         {
-            double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
-            values[i] = (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+            for (long i = 0; i < size; i++)
+            {
+                double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
+                values[i] = (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+            }
+
+            set.Write(s, values);
         }
 
-        return new CalibrationSet(values, [n, .. sampleShape]);
+        return set;
     }
 
     /// <inheritdoc />
-    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int seed,
+    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int iterations, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
         var calibration = Noise(samples, sampleShape, seed);

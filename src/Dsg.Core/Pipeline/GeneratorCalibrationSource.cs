@@ -32,6 +32,9 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
     public InputConventionDeclaration DeclaredInput { get; }
 
     /// <inheritdoc />
+    public bool Optimises => Options.Method != GenerationMethod.Gaussian;
+
+    /// <inheritdoc />
     public string Name => Options.Method.ToString().ToLowerInvariant();
 
     /// <inheritdoc />
@@ -39,12 +42,13 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
     /// The class term follows <paramref name="output"/>'s kind; when the term is off for it, the warning goes to
     /// <paramref name="progress"/> once (as a <see cref="WarningEvent"/>), not once per run.
     /// </remarks>
-    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int seed,
+    public CalibrationSamples Produce(OnnxModel model, long[] sampleShape, DetectedOutput output, int samples, int heldOut, int iterations, int seed,
         IProgress<PipelineEvent>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(output);
         var input = InputConventionInference.Resolve(model, DeclaredInput, sampleShape);
-        var options = Options with { OutputKind = output.Kind, Input = input };
+        // The pipeline reports no diversity, and measuring it costs a forward pass over every sample and their Gram matrix.
+        var options = Options with { OutputKind = output.Kind, Input = input, Iterations = iterations, MeasureDiversity = false };
         using var graph = TorchGraph.CreateForGeneration(model, new TorchGraphOptions(sampleShape, SampleGenerator.ResolveDevice(options.Device)));
         Action<GenerationWarning>? warn = progress is null ? null : w => progress.Report(new WarningEvent(w.Code, w.Message));
         var calibrationOptions = SampleGenerator.FitToGraph(graph, options with { Samples = samples, Seed = seed });
@@ -52,10 +56,21 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
         // One count over both runs, so the generate phase's progress (and its estimate of the time left) covers both.
         long steps = calibrationOptions.ProgressSteps + heldOutOptions.ProgressSteps;
         var calibration = SampleGenerator.Generate(graph, calibrationOptions, PhaseSteps.For(progress, "", 0, steps), ct, warn);
-        var held = SampleGenerator.Generate(graph, heldOutOptions, PhaseSteps.For(progress, "held-out ", calibrationOptions.ProgressSteps, steps), ct, warn: null);
+        GenerationResult held;
+        try
+        {
+            held = SampleGenerator.Generate(graph, heldOutOptions, PhaseSteps.For(progress, "held-out ", calibrationOptions.ProgressSteps, steps), ct, warn: null);
+        }
+        catch
+        {
+            calibration.Dispose();
+            throw;
+        }
+
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {Options.Iterations} iterations, batch {calibration.Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}; input {input.Describe()}");
-        return new CalibrationSamples(new CalibrationSet(calibration.Samples, calibration.Shape), new CalibrationSet(held.Samples, held.Shape), description,
+            $"{Name}: {samples} calibration samples (seed {seed}) + {heldOut} held-out samples (seed {seed + 1}), {iterations} iterations, batch {calibration.Options.BatchSize}, {calibration.Seconds + held.Seconds:F1} s on {calibration.Device}; input {input.Describe()}");
+        // The sets (and any scratch files) pass to the returned samples, which the pipeline disposes.
+        return new CalibrationSamples(calibration.Samples, held.Samples, description,
             calibration.Options.Input);
     }
 

@@ -33,8 +33,15 @@ public static class QuantizePipeline
         var detected = OutputKindDetector.Detect(model, request.OutputKind, new TorchGraphOptions(shape, "cpu"));
         var metric = MetricFor(detected);
 
-        var samples = Phase(PipelinePhase.Generate, progress, seconds, () =>
-            request.Source.Produce(model, shape, detected, request.Samples, request.EffectiveHeldOutSamples, request.Seed, progress, ct));
+        var budget = request.ResolveBudget(model, shape);
+        if (request.Source.Optimises)
+        {
+            progress?.Report(new NoteEvent(budget.Describe()));
+        }
+
+        int heldOut = request.HeldOutFor(budget.Samples);
+        using var samples = Phase(PipelinePhase.Generate, progress, seconds, () =>
+            request.Source.Produce(model, shape, detected, budget.Samples, heldOut, budget.Iterations, request.Seed, progress, ct));
         ct.ThrowIfCancellationRequested();
 
         var (folded, foldedCount, plan, activations) = Phase(PipelinePhase.Calibrate, progress, seconds, () =>
@@ -67,7 +74,8 @@ public static class QuantizePipeline
         ct.ThrowIfCancellationRequested();
 
         seconds["total"] = total.Elapsed.TotalSeconds;
-        var report = BuildReport(request, imported, output, detected, samples, result, verification, seconds, bytes.LongLength);
+        var report = BuildReport(request, imported, output, detected, samples, result, verification, seconds, bytes.LongLength)
+            with { Budget = request.Source.Optimises ? budget.Describe() : null };
         AtomicFile.WriteAllBytes(output, bytes);
         var reports = new List<string>();
         if (request.WriteReports)

@@ -35,6 +35,9 @@ public sealed record QuantizeReport
     /// <summary>The input convention the synthetic samples followed (absent for real calibration data).</summary>
     public InputConvention? InputConvention { get; init; }
 
+    /// <summary>What the generation budget chose (samples, iterations, the model's cost a sample); null when the source does not optimise.</summary>
+    public string? Budget { get; init; }
+
     /// <summary>Calibration samples used.</summary>
     public required int CalibrationSamples { get; init; }
 

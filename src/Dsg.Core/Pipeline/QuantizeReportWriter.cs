@@ -37,6 +37,10 @@ public static class QuantizeReportWriter
         }
 
         md.AppendLine(c, $"- Samples: {r.SourceDescription}");
+        if (r.Budget is { } budget)
+        {
+            md.AppendLine(c, $"- Generation {budget}");
+        }
         if (r.InputConvention is { } input)
         {
             md.AppendLine(c, $"- Input convention: {input.Describe()}");

@@ -1,3 +1,5 @@
+using Dsg.Core.Generation;
+using Dsg.Core.Onnx;
 using Dsg.Core.Graph;
 using Dsg.Core.Quantization;
 
@@ -21,17 +23,39 @@ public sealed record QuantizeRequest
     /// <summary>The most held-out samples a run may ask for.</summary>
     public const int MaxHeldOutSamples = 100_000;
 
-    /// <summary>Calibration samples. Default 256.</summary>
-    public int Samples { get; init; } = 256;
+    /// <summary>Calibration samples; null (the default) lets <see cref="Budget"/> choose them for the model.</summary>
+    public int? Samples { get; init; }
+
+    /// <summary>
+    /// Optimiser steps per batch of a generating source; null (the default) lets <see cref="Budget"/> choose them for
+    /// the model. Sources that do not optimise ignore it.
+    /// </summary>
+    public int? Iterations { get; init; }
+
+    /// <summary>The generation budget that chooses the samples and iterations not given. Default <see cref="GenerationBudget.Default"/>.</summary>
+    public GenerationBudget Budget { get; init; } = GenerationBudget.Default;
 
     /// <summary>
     /// Held-out samples for the agreement check (never calibrated on); null (the default) takes
-    /// <see cref="DefaultHeldOutSamples"/> of <see cref="Samples"/>. 1 to <see cref="MaxHeldOutSamples"/>.
+    /// <see cref="DefaultHeldOutSamples"/> of the calibration samples. 1 to <see cref="MaxHeldOutSamples"/>.
     /// </summary>
     public int? HeldOutSamples { get; init; }
 
-    /// <summary>The held-out samples this request uses: <see cref="HeldOutSamples"/>, or the default for <see cref="Samples"/>.</summary>
-    public int EffectiveHeldOutSamples => HeldOutSamples ?? DefaultHeldOutSamples(Samples);
+    /// <summary>The held-out samples this request uses with <paramref name="samples"/> calibration samples.</summary>
+    public int HeldOutFor(int samples) => HeldOutSamples ?? DefaultHeldOutSamples(samples);
+
+    /// <summary>
+    /// The samples and iterations of this request on <paramref name="model"/>: the given ones, and the budget's for the
+    /// rest. The model's cost per sample is measured only when the source optimises and a count is left to the budget.
+    /// </summary>
+    public BudgetResolution ResolveBudget(OnnxModel model, long[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        double macs = Source.Optimises && (Samples is null || Iterations is null)
+            ? ModelCost.MultiplyAccumulatesPerSample(model, sampleShape, Options.Threads)
+            : 0;
+        return Budget.Resolve(macs, Samples, Iterations, HeldOutFor);
+    }
 
     /// <summary>
     /// The default held-out set for <paramref name="samples"/> calibration samples: a quarter of them, at least 16
@@ -73,10 +97,17 @@ public sealed record QuantizeRequest
     public QuantizeRequest Validate()
     {
         Options.Validate();
-        if (Samples < 1)
+        if (Samples is { } samples && samples < 1)
         {
-            throw Bad("samples", Samples.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");
+            throw Bad("samples", samples.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");
         }
+
+        if (Iterations is { } iterations && iterations is < 1 or > GenerationOptions.MaxIterations)
+        {
+            throw Bad("iterations", iterations.ToString(System.Globalization.CultureInfo.InvariantCulture), $"integers from 1 to {GenerationOptions.MaxIterations}");
+        }
+
+        ArgumentNullException.ThrowIfNull(Budget);
 
         if (HeldOutSamples is { } held && held is < 1 or > MaxHeldOutSamples)
         {

@@ -7,6 +7,7 @@ using Dsg.Core.Onnx;
 using Dsg.Core.Pipeline;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
+using Dsg.Tool.Running;
 
 namespace Dsg.Tool.Commands;
 
@@ -127,8 +128,9 @@ internal static class EvalCommand
                     "Pass the inputs the labels belong to with --data PATH.");
             }
 
-            set = GaussianCalibrationSource.Noise(options.Samples, ModelShape(), options.Seed);
-            dataDescription = string.Create(CultureInfo.InvariantCulture, $"{options.Samples} N(0,1) samples (seed {options.Seed})");
+            int samples = options.Samples ?? QuantizePipelineProducer.BudgetFor(options).MaxSamples;
+            set = GaussianCalibrationSource.Noise(samples, ModelShape(), options.Seed);
+            dataDescription = string.Create(CultureInfo.InvariantCulture, $"{samples} N(0,1) samples (seed {options.Seed})");
         }
         else
         {

@@ -28,7 +28,7 @@ internal static class GenerateCommand
         command.Add(json);
         var settings = new SettingsOptions(command,
         [
-            OptionCatalog.Method, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
+            OptionCatalog.Method, OptionCatalog.Budget, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
             OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.Without, OptionCatalog.TermWeights, OptionCatalog.OutputKind, OptionCatalog.InputShape,
             .. OptionCatalog.InputConvention,
         ]);
@@ -61,6 +61,15 @@ internal static class GenerateCommand
         GenerationResult result;
         using (var graph = TorchGraph.CreateForGeneration(loaded, new TorchGraphOptions(options.InputShape, device)))
         {
+            if (generation.Method != GenerationMethod.Gaussian && (options.Samples is null || options.Iterations is null))
+            {
+                // No held-out samples here: generate makes only the samples asked for.
+                var budget = QuantizePipelineProducer.BudgetFor(options).Resolve(
+                    ModelCost.MultiplyAccumulatesPerSample(loaded, graph.InputShape, options.Threads), options.Samples, options.Iterations, _ => 0);
+                generation = generation with { Samples = budget.Samples, Iterations = budget.Iterations };
+                reporter.Note(budget.Describe());
+            }
+
             var output = OutputKindDetector.Detect(loaded, OutputKindDetector.ParseRequested(options.OutputKind), graph);
             generation = generation with { OutputKind = output.Kind };
             if (generation.Method == GenerationMethod.Dsg)
@@ -75,7 +84,12 @@ internal static class GenerateCommand
         cancellationToken.ThrowIfCancellationRequested();
         reporter.PhaseStarted("write");
         phase.Restart();
-        var written = GenerationOutputWriter.Write(directory, result);
+        IReadOnlyList<string> written;
+        using (result)
+        {
+            written = GenerationOutputWriter.Write(directory, result);
+        }
+
         reporter.PhaseDone("write", phase.Elapsed.TotalSeconds);
         reporter.Result(new RunResult(written[0], written.Skip(1).ToList(), CacheHit: false, CacheKey: null, clock.Elapsed.TotalSeconds, Agreement: null));
         return VerbAction.Success;

@@ -18,8 +18,11 @@ internal sealed record DsgOptions
     /// <summary>How calibration samples are made: dsg, zeroq or gaussian.</summary>
     public string Method { get; init; } = "dsg";
 
-    /// <summary>Number of synthetic calibration samples.</summary>
-    public int Samples { get; init; } = 256;
+    /// <summary>Number of calibration samples; null (the default) lets <see cref="Budget"/> choose them for the model.</summary>
+    public int? Samples { get; init; }
+
+    /// <summary>The generation budget: fast, default or thorough (<see cref="Dsg.Core.Generation.GenerationBudget"/>).</summary>
+    public string Budget { get; init; } = Dsg.Core.Generation.GenerationBudget.Default.Name;
 
     /// <summary>
     /// Held-out samples for the agreement check; null (the default) takes
@@ -27,14 +30,17 @@ internal sealed record DsgOptions
     /// </summary>
     public int? HeldOutSamples { get; init; }
 
-    /// <summary>The held-out samples a run uses: <see cref="HeldOutSamples"/>, or the default for <see cref="Samples"/>.</summary>
-    public int EffectiveHeldOutSamples => HeldOutSamples ?? Dsg.Core.Pipeline.QuantizeRequest.DefaultHeldOutSamples(Samples);
+    /// <summary>
+    /// The held-out samples a run uses: <see cref="HeldOutSamples"/>, or the default for <see cref="Samples"/>; null
+    /// when both are left to the budget (the count then follows the samples the budget chooses for the model).
+    /// </summary>
+    public int? EffectiveHeldOutSamples => HeldOutSamples ?? (Samples is { } samples ? Dsg.Core.Pipeline.QuantizeRequest.DefaultHeldOutSamples(samples) : null);
 
     /// <summary>Samples optimised together.</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>Optimiser steps per batch.</summary>
-    public int Iterations { get; init; } = 500;
+    /// <summary>Optimiser steps per batch; null (the default) lets <see cref="Budget"/> choose them for the model.</summary>
+    public int? Iterations { get; init; }
 
     /// <summary>Random seed; the same seed, model and settings give the same samples on one machine.</summary>
     public int Seed { get; init; }

@@ -40,14 +40,22 @@ internal static class OptionCatalog
         "How calibration samples are synthesised: dsg (Diverse Sample Generation), zeroq (batch-statistics baseline) or gaussian (noise).",
         Methods, o => o.Method, (o, v) => o with { Method = v });
 
-    public static OptionDefinition Samples { get; } = Int(nameof(DsgOptions.Samples),
-        "Number of synthetic calibration samples.", 1, 1_000_000, o => o.Samples, (o, v) => o with { Samples = v }, "256");
+    /// <summary>Accepted generation budgets (<see cref="Dsg.Core.Generation.GenerationBudget"/>).</summary>
+    public static readonly string[] Budgets = [.. Dsg.Core.Generation.GenerationBudget.Names];
+
+    public static OptionDefinition Samples { get; } = OptionalInt(nameof(DsgOptions.Samples),
+        "Number of calibration samples. Unset: the budget chooses (256 on small models, fewer on large ones).", 1, 1_000_000,
+        o => o.Samples, (o, v) => o with { Samples = v }, "256");
+
+    public static OptionDefinition Budget { get; } = Choice(nameof(DsgOptions.Budget),
+        "Generation budget for the samples and iterations not given: fast, default or thorough. Each caps the samples, the iterations and the work they cost on the model (multiply-accumulates per sample), cutting samples first, then iterations (docs/performance.md).",
+        Budgets, o => o.Budget, (o, v) => o with { Budget = v });
 
     public static OptionDefinition HeldOutSamples { get; } = new(nameof(DsgOptions.HeldOutSamples),
         "Held-out samples for the agreement check (generated like the calibration samples with seed + 1, never calibrated on; with --calibration-data taken from the file). Unset: a quarter of --samples, at least 16 and at most 64 (64 for the default 256).",
         $"an integer from 1 to {Dsg.Core.Pipeline.QuantizeRequest.MaxHeldOutSamples}, or empty for the default", affectsOutput: true,
         // The effective value, so the cache key and config show do not depend on whether the default was spelled out.
-        o => o.EffectiveHeldOutSamples.ToString(CultureInfo.InvariantCulture),
+        o => o.EffectiveHeldOutSamples?.ToString(CultureInfo.InvariantCulture),
         (o, text, _) =>
         {
             if (text.Length == 0)
@@ -64,8 +72,9 @@ internal static class OptionCatalog
     public static OptionDefinition BatchSize { get; } = Int(nameof(DsgOptions.BatchSize),
         "Samples optimised together (also the batch of inspect --verify).", 1, 4096, o => o.BatchSize, (o, v) => o with { BatchSize = v }, "64");
 
-    public static OptionDefinition Iterations { get; } = Int(nameof(DsgOptions.Iterations),
-        "Optimiser steps per batch.", 0, 1_000_000, o => o.Iterations, (o, v) => o with { Iterations = v }, "500");
+    public static OptionDefinition Iterations { get; } = OptionalInt(nameof(DsgOptions.Iterations),
+        "Optimiser steps per batch. Unset: the budget chooses (500 on small models, fewer on large ones).", 1, Dsg.Core.Generation.GenerationOptions.MaxIterations,
+        o => o.Iterations, (o, v) => o with { Iterations = v }, "500");
 
     public static OptionDefinition Seed { get; } = Int(nameof(DsgOptions.Seed),
         "Random seed.", 0, int.MaxValue, o => o.Seed, (o, v) => o with { Seed = v }, "42");
@@ -236,7 +245,7 @@ internal static class OptionCatalog
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
-        Precision, Method, Samples, HeldOutSamples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
+        Precision, Method, Budget, Samples, HeldOutSamples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
         InputShape, InputMean, InputStd, InputRange, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
     ];
@@ -280,6 +289,15 @@ internal static class OptionCatalog
         new(name, description, max == int.MaxValue ? $"an integer >= {min}" : $"an integer from {min} to {max}", affectsOutput,
             o => get(o).ToString(CultureInfo.InvariantCulture),
             (o, text, _) => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? set(o, v) : null,
+            example);
+
+    /// <summary>An integer that may be unset (empty text), which leaves it to a rule (the budget).</summary>
+    private static OptionDefinition OptionalInt(string name, string description, int min, int max,
+        Func<DsgOptions, int?> get, Func<DsgOptions, int?, DsgOptions> set, string example) =>
+        new(name, description, $"an integer from {min} to {max}, or empty for the default", affectsOutput: true,
+            o => get(o)?.ToString(CultureInfo.InvariantCulture),
+            (o, text, _) => text.Length == 0 ? set(o, null)
+                : int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? set(o, v) : null,
             example);
 
     /// <summary>A choice that may be unset (empty text), which leaves it to the recipe.</summary>

@@ -31,6 +31,8 @@ internal static class QuantizePipelineProducer
         Source = CalibrationSourceFor(options),
         Options = QuantizationOptionsFor(options),
         Samples = options.Samples,
+        Iterations = options.Iterations,
+        Budget = BudgetFor(options),
         HeldOutSamples = options.HeldOutSamples,
         Seed = options.Seed,
         InputShape = options.InputShape,
@@ -55,6 +57,10 @@ internal static class QuantizePipelineProducer
         options.CalibrationData is { } path ? new FileCalibrationSource(path)
         : new GeneratorCalibrationSource(GenerationOptionsFor(options), InputDeclarationFor(options));
 
+    /// <summary>The settings' generation budget (validated by the option catalog, so always a known level).</summary>
+    public static GenerationBudget BudgetFor(DsgOptions options) =>
+        GenerationBudget.Parse(options.Budget) ?? throw new InvalidOperationException($"Unknown budget '{options.Budget}' passed validation.");
+
     /// <summary>What the settings declare about the model's input convention (the rest is inferred from the model).</summary>
     public static InputConventionDeclaration InputDeclarationFor(DsgOptions options) =>
         new(options.InputMean, options.InputStd, options.InputRange);
@@ -71,9 +77,10 @@ internal static class QuantizePipelineProducer
             "gaussian" => GenerationMethod.Gaussian,
             _ => GenerationMethod.Dsg,
         },
-        Samples = options.Samples,
+        // The budget's most: the quantize pipeline and the generate command replace both with the budget's choice for the model.
+        Samples = options.Samples ?? BudgetFor(options).MaxSamples,
         BatchSize = options.BatchSize,
-        Iterations = options.Iterations,
+        Iterations = options.Iterations ?? BudgetFor(options).MaxIterations,
         Seed = options.Seed,
         Device = options.Device,
         Threads = options.Threads,
@@ -94,6 +101,9 @@ internal static class QuantizePipelineProducer
                     break;
                 case ProgressEvent progress:
                     reporter.Progress(progress.Phase.ToString().ToLowerInvariant(), progress.Current, progress.Total, progress.Message);
+                    break;
+                case NoteEvent note:
+                    reporter.Note(note.Message);
                     break;
                 case WarningEvent warning:
                     reporter.Warning(warning.Code, warning.Message);

@@ -55,7 +55,7 @@ public sealed class CalibrationDataTests : IDisposable
         Assert.Equal(shape, set.Shape);
         for (int i = 0; i < expected.Length; i++)
         {
-            Assert.True(Math.Abs(expected[i] - set.Samples[i]) < 1e-5, $"value {i}: {set.Samples[i]} vs {expected[i]}");
+            Assert.True(Math.Abs(expected[i] - set.ToArray()[i]) < 1e-5, $"value {i}: {set.ToArray()[i]} vs {expected[i]}");
         }
 
         var labels = CalibrationData.LoadLabels(Path.Combine(RepoPaths.FashionMnist, "t10k-labels-idx1-ubyte.gz"));
@@ -92,9 +92,9 @@ public sealed class CalibrationDataTests : IDisposable
         var set = CalibrationData.Load(_dir, new CalibrationDataOptions { Preprocessing = p, SampleShape = [1, 28, 28] });
         Assert.Equal([3L, 1, 28, 28], set.Shape);
         Assert.Equal([0L, 0, 1], set.Labels!);
-        Assert.Equal((1f - 0.5f) / 0.25f, set.Samples[0], 4);            // white
-        Assert.Equal((0f - 0.5f) / 0.25f, set.Samples[784 + 400], 4);    // black, resized from 56x56
-        Assert.Equal((0.2f - 0.5f) / 0.25f, set.Samples[2 * 784 + 5], 3); // 51/255 = 0.2
+        Assert.Equal((1f - 0.5f) / 0.25f, set.ToArray()[0], 4);            // white
+        Assert.Equal((0f - 0.5f) / 0.25f, set.ToArray()[784 + 400], 4);    // black, resized from 56x56
+        Assert.Equal((0.2f - 0.5f) / 0.25f, set.ToArray()[2 * 784 + 5], 3); // 51/255 = 0.2
         Assert.Equal(["cat", "dog"], ImageFolderReader.Classes(_dir));
 
         var rgb = CalibrationData.Load(_dir, new CalibrationDataOptions { Preprocessing = p with { Width = 8, Height = 4 }, SampleShape = [3, 4, 8] });
@@ -130,8 +130,8 @@ public sealed class CalibrationDataTests : IDisposable
         set = CalibrationData.WithLabels(set, CalibrationData.LoadLabels(RepoPaths.Data("fmnist_test_64_labels.npy")), "labels");
         var a = set.Sample(16, 1);
         Assert.Equal(16, a.Count);
-        Assert.Equal(a.Samples, set.Sample(16, 1).Samples);
-        Assert.NotEqual(a.Samples, set.Sample(16, 2).Samples);
+        Assert.Equal(a.ToArray(), set.Sample(16, 1).ToArray());
+        Assert.NotEqual(a.ToArray(), set.Sample(16, 2).ToArray());
         int index = Enumerable.Range(0, 64).First(i => set.Values(i, 1).Span.SequenceEqual(a.Values(0, 1).Span));
         Assert.Equal(set.Labels![index], a.Labels![0]);
     }

@@ -27,7 +27,7 @@ public sealed class GenerationOutputWriterTests : IDisposable
         Assert.Equal(new[] { "generation.json", "preview.png", "samples.npy" }, Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName).Order());
         var (data, shape) = NpyFile.ReadFloat32(paths[0]);
         Assert.Equal(result.Shape, shape);
-        Assert.Equal(result.Samples, data);
+        Assert.Equal(result.Samples.ToArray(), data);
 
         // 5 samples -> a 3×2 grid of 14×14 images scaled ×4 with 2-pixel gaps.
         using var png = SKBitmap.Decode(paths[1]);
@@ -39,7 +39,7 @@ public sealed class GenerationOutputWriterTests : IDisposable
         Assert.Equal("dsg", root.GetProperty("method").GetString());
         Assert.Equal(5, root.GetProperty("options").GetProperty("samples").GetInt32());
         Assert.Equal(result.Seconds, root.GetProperty("seconds").GetDouble());
-        Assert.Equal(result.Diversity.PixelCosine, root.GetProperty("diversity").GetProperty("pixelCosine").GetDouble());
+        Assert.Equal(result.Diversity!.PixelCosine, root.GetProperty("diversity").GetProperty("pixelCosine").GetDouble());
         var bn = root.GetProperty("curves").GetProperty("bn");
         Assert.Equal(result.Curve("bn")!.Points.Count, bn.GetArrayLength());
         Assert.Equal(result.Curve("bn")!.Points[0].Value, bn[0][2].GetDouble());

@@ -1,3 +1,4 @@
+using Dsg.Core.Data;
 using Dsg.Core.Generation;
 using Dsg.Core.Graph;
 using static TorchSharp.torch;
@@ -29,9 +30,57 @@ public sealed class SampleGeneratorTests
         var first = SampleGenerator.Generate(model, options, null, default);
         var second = SampleGenerator.Generate(model, options, null, default);
         var other = SampleGenerator.Generate(model, options with { Seed = 12 }, null, default);
-        Assert.Equal(Bytes(first.Samples), Bytes(second.Samples));
-        Assert.NotEqual(Bytes(first.Samples), Bytes(other.Samples));
+        Assert.Equal(Bytes(first.Samples.ToArray()), Bytes(second.Samples.ToArray()));
+        Assert.NotEqual(Bytes(first.Samples.ToArray()), Bytes(other.Samples.ToArray()));
         Assert.Equal(new long[] { 6, 1, 14, 14 }, first.Shape);
+    }
+
+    [Theory]
+    [InlineData(GenerationMethod.Dsg)]
+    [InlineData(GenerationMethod.Gaussian)]
+    public void SamplesKeptInAScratchFileAreTheSameAsInMemoryAndSoAreTheirMetrics(GenerationMethod method)
+    {
+        using var model = new TinyBatchNormModel();
+        var options = s_small with { Method = method };
+        using var memory = SampleGenerator.Generate(model, options, null, default);
+        GenerationResult spilled;
+        using (SampleBuffer.SpillAbove(0))
+        {
+            spilled = SampleGenerator.Generate(model, options, null, default);
+        }
+
+        using (spilled)
+        {
+            Assert.True(memory.Samples.InMemory);
+            Assert.False(spilled.Samples.InMemory);
+            Assert.Equal(Bytes(memory.Samples.ToArray()), Bytes(spilled.Samples.ToArray()));
+            Assert.Equal(memory.Diversity, spilled.Diversity);
+        }
+    }
+
+    [Fact]
+    public void DiversityIsMeasuredUnlessTurnedOffAndTheSamplesAreTheSameEitherWay()
+    {
+        using var model = new TinyBatchNormModel();
+        using var measured = SampleGenerator.Generate(model, s_small, null, default);
+        using var unmeasured = SampleGenerator.Generate(model, s_small with { MeasureDiversity = false }, null, default);
+        Assert.NotNull(measured.Diversity);
+        Assert.Null(unmeasured.Diversity);
+        Assert.Equal(Bytes(measured.Samples.ToArray()), Bytes(unmeasured.Samples.ToArray()));
+    }
+
+    [Fact]
+    public void ThePixelCosineOverRowBlocksIsTheCosineOverAllRows()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(3);
+        var rows = randn([7, 50], generator: generator) + 0.3;
+        double whole = DiversityMetrics.MeanAbsoluteOffDiagonalCosine(rows);
+        foreach (long blockValues in new long[] { 50, 100, 150, 350 })
+        {
+            double blocked = DiversityMetrics.MeanAbsoluteOffDiagonalCosine(7, 50, (start, count) => rows.narrow(0, start, count), blockValues);
+            Assert.Equal(whole, blocked, 12);
+        }
     }
 
     [Fact]
@@ -42,7 +91,7 @@ public sealed class SampleGeneratorTests
         using var scope = NewDisposeScope();
         using var second = new Generator(12);
         var expected = randn([2, 1, 14, 14], generator: second).data<float>().ToArray();
-        Assert.Equal(expected, result.Samples.AsSpan(4 * 196).ToArray());
+        Assert.Equal(expected, result.Samples.ToArray().AsSpan(4 * 196).ToArray());
         Assert.Empty(result.Curves);
     }
 
@@ -59,7 +108,7 @@ public sealed class SampleGeneratorTests
         Assert.Equal(59, bn[^1].Iteration);
         Assert.True(bn[^1].Value < 0.2 * bn[0].Value, $"bn {bn[0].Value} -> {bn[^1].Value}");
         var noise = SampleGenerator.Generate(model, options with { Method = GenerationMethod.Gaussian }, null, default);
-        Assert.NotEqual(Bytes(noise.Samples), Bytes(result.Samples));
+        Assert.NotEqual(Bytes(noise.Samples.ToArray()), Bytes(result.Samples.ToArray()));
     }
 
     [Fact]
@@ -136,7 +185,7 @@ public sealed class SampleGeneratorTests
         var e = Assert.Throws<DsgException>(() => SampleGenerator.Generate(model, s_small, null, default));
         Assert.Equal(ErrorCodes.NoBatchNorm, e.Code);
         var noise = SampleGenerator.Generate(model, s_small with { Method = GenerationMethod.Gaussian }, null, default);
-        Assert.Equal(6 * 196, noise.Samples.Length);
+        Assert.Equal(6 * 196, noise.Samples.ToArray().Length);
     }
 
     [Fact]
@@ -154,7 +203,7 @@ public sealed class SampleGeneratorTests
         Assert.Equal(warnings, result.Warnings);
         Assert.DoesNotContain(result.Curves, c => c.Term == "ce");
         Assert.Contains(result.Curves, c => c.Term == "bn");
-        Assert.Equal(6 * 196, result.Samples.Length);
+        Assert.Equal(6 * 196, result.Samples.ToArray().Length);
 
         // Switched off on purpose, it is not worth a warning.
         warnings.Clear();
@@ -201,14 +250,14 @@ public sealed class SampleGeneratorTests
         using var scope = NewDisposeScope();
         using var second = new Generator(12);
         var z = randn([2, 1, 14, 14], generator: second).data<float>().ToArray();
-        var samples = result.Samples.AsSpan(4 * 196).ToArray();
+        var samples = result.Samples.ToArray().AsSpan(4 * 196).ToArray();
         for (int i = 0; i < z.Length; i++)
         {
             Assert.Equal(5 + (2 * z[i]), samples[i], 1e-5);
         }
 
         var bounded = SampleGenerator.Generate(model, s_small with { Method = GenerationMethod.Gaussian, Input = input with { Range = new InputRange(4, 6) } }, null, default);
-        var clamped = bounded.Samples.AsSpan(4 * 196).ToArray();
+        var clamped = bounded.Samples.ToArray().AsSpan(4 * 196).ToArray();
         for (int i = 0; i < z.Length; i++)
         {
             Assert.Equal(Math.Clamp(5 + (2 * z[i]), 4, 6), clamped[i], 1e-5);

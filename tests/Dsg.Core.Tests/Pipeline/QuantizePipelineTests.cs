@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dsg.Core.Data;
 using Dsg.Core.Evaluation;
 using Dsg.Core.Generation;
 using Dsg.Core.Graph;
@@ -57,6 +58,23 @@ public sealed class QuantizePipelineTests : IDisposable
     }
 
     [Fact]
+    public void SamplesInAScratchFileQuantizeToTheSameBytesAsSamplesInMemory()
+    {
+        var source = new GeneratorCalibrationSource(new GenerationOptions { Method = GenerationMethod.Gaussian, Device = "cpu" });
+        var memory = QuantizePipeline.Run(Request(source: source) with { Samples = 40 });
+        var inMemoryBytes = File.ReadAllBytes(memory.OutputPath);
+        QuantizeOutcome spilled;
+        using (SampleBuffer.SpillAbove(0))
+        {
+            spilled = QuantizePipeline.Run(Request(source: source) with { Samples = 40, OutputPath = Path.Combine(_dir, "spilled", "resnet.q.onnx") });
+        }
+
+        Assert.Equal(inMemoryBytes, File.ReadAllBytes(spilled.OutputPath));
+        Assert.Equal(memory.Agreement, spilled.Agreement);
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"dsg-samples.{Environment.ProcessId}.*"));
+    }
+
+    [Fact]
     public void RealDataRunWritesModelAndReportsAndReportsPhasesInOrder()
     {
         var events = new List<PipelineEvent>();
@@ -111,8 +129,9 @@ public sealed class QuantizePipelineTests : IDisposable
         {
             ModelPath = path,
             OutputPath = Path.Combine(_dir, "out", "embedding.q.onnx"),
-            Source = new GeneratorCalibrationSource(new GenerationOptions { BatchSize = 8, Iterations = 4, Device = "cpu" }),
+            Source = new GeneratorCalibrationSource(new GenerationOptions { BatchSize = 8, Device = "cpu" }),
             Samples = 8,
+            Iterations = 4,
             HeldOutSamples = 8,
         };
         var events = new List<PipelineEvent>();
@@ -212,12 +231,36 @@ public sealed class QuantizePipelineTests : IDisposable
     }
 
     [Fact]
+    public void TheBudgetChoosesTheCountsNotGivenAndTheReportSaysSo()
+    {
+        // A budget whose work cap fits 8 + 16 held-out samples × 3 iterations of resnet_fmnist, and no more samples.
+        double macs = ModelCost.MultiplyAccumulatesPerSample(OnnxModel.Load(RepoPaths.Model("resnet_fmnist.onnx")), [1, 28, 28]);
+        var tiny = new GenerationBudget("tiny", 64, 3, 8, 1, macs / 1e9 * (8 + 16) * 3);
+        var source = new GeneratorCalibrationSource(new GenerationOptions { Method = GenerationMethod.Dsg, BatchSize = 8, Device = "cpu" });
+        var events = new List<PipelineEvent>();
+        var outcome = QuantizePipeline.Run(Request(source: source) with { Samples = null, HeldOutSamples = null, Budget = tiny, WriteReports = false },
+            new InlineProgress(events.Add));
+
+        Assert.Equal(8, outcome.Report.CalibrationSamples);
+        Assert.Equal(16, outcome.Report.HeldOutSamples);
+        Assert.Contains("3 iterations", outcome.Report.SourceDescription);
+        Assert.StartsWith("budget tiny: 8 samples × 3 iterations", outcome.Report.Budget);
+        Assert.Contains("cut from 64 × 3", outcome.Report.Budget);
+        Assert.Contains(events.OfType<NoteEvent>(), n => n.Message == outcome.Report.Budget);
+
+        // A source that does not optimise takes the level's most samples and reports no budget.
+        var gaussian = QuantizePipeline.Run(Request("W8A8", new GaussianCalibrationSource()) with { Samples = null, HeldOutSamples = null, Budget = tiny, WriteReports = false });
+        Assert.Equal(64, gaussian.Report.CalibrationSamples);
+        Assert.Null(gaussian.Report.Budget);
+    }
+
+    [Fact]
     public void GeneratedSamplesReportOneStepCountOverTheCalibrationAndHeldOutRuns()
     {
         // 8 calibration samples in one batch and 4 held-out samples in another, 2 iterations each: 4 steps in all.
-        var source = new GeneratorCalibrationSource(new GenerationOptions { Method = GenerationMethod.Dsg, BatchSize = 8, Iterations = 2, Device = "cpu" });
+        var source = new GeneratorCalibrationSource(new GenerationOptions { Method = GenerationMethod.Dsg, BatchSize = 8, Device = "cpu" });
         var events = new List<PipelineEvent>();
-        QuantizePipeline.Run(Request(source: source) with { Samples = 8, HeldOutSamples = 4, WriteReports = false }, new InlineProgress(events.Add));
+        QuantizePipeline.Run(Request(source: source) with { Samples = 8, Iterations = 2, HeldOutSamples = 4, WriteReports = false }, new InlineProgress(events.Add));
 
         var generate = events.OfType<ProgressEvent>().Where(e => e.Phase == PipelinePhase.Generate).ToList();
         Assert.Equal([1, 2, 3, 4], generate.Select(e => e.Current));

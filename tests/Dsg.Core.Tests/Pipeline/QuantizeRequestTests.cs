@@ -24,14 +24,14 @@ public sealed class QuantizeRequestTests
     public void DefaultHeldOutSetIsAQuarterOfTheSamplesBetween16And64(int samples, int expected)
     {
         Assert.Equal(expected, QuantizeRequest.DefaultHeldOutSamples(samples));
-        Assert.Equal(expected, Request(samples).EffectiveHeldOutSamples);
+        Assert.Equal(expected, Request(samples).HeldOutFor(samples));
     }
 
     [Fact]
     public void AnExplicitHeldOutCountWinsOverTheDefault()
     {
-        Assert.Equal(5, Request(256, 5).EffectiveHeldOutSamples);
-        Assert.Equal(500, Request(32, 500).EffectiveHeldOutSamples);
+        Assert.Equal(5, Request(256, 5).HeldOutFor(256));
+        Assert.Equal(500, Request(32, 500).HeldOutFor(32));
     }
 
     [Theory]

@@ -65,8 +65,8 @@ public sealed class BatchNormFolderTests
     {
         using var ra = new OnnxRuntimeRunner(a);
         using var rb = new OnnxRuntimeRunner(b);
-        var ya = ra.RunFirstOutput(data.Samples, data.Shape);
-        var yb = rb.RunFirstOutput(data.Samples, data.Shape);
+        var ya = ra.RunFirstOutput(data.ToArray(), data.Shape);
+        var yb = rb.RunFirstOutput(data.ToArray(), data.Shape);
         Assert.Equal(ya.Length, yb.Length);
         for (int i = 0; i < ya.Length; i++)
         {

@@ -165,7 +165,7 @@ public sealed class QdqWriterTests
         var noise = TestData.Noise(16, 5);
         foreach (var data in new[] { TestData.Real, noise })
         {
-            var outputs = runner.Run(data.Samples, data.Shape, names).ToDictionary(o => o.Name);
+            var outputs = runner.Run(data.ToArray(), data.Shape, names).ToDictionary(o => o.Name);
             foreach (var a in result.Qdq.Activations)
             {
                 var grid = a.Calibration.Params.Grid;
@@ -218,7 +218,7 @@ public sealed class QdqWriterTests
         foreach (int n in new[] { 1, 3 })
         {
             var batch = TestData.Real.Slice(0, n);
-            Assert.Equal(n * 10, runner.RunFirstOutput(batch.Samples, batch.Shape).Length);
+            Assert.Equal(n * 10, runner.RunFirstOutput(batch.ToArray(), batch.Shape).Length);
         }
     }
 

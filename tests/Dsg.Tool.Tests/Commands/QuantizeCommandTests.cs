@@ -170,13 +170,18 @@ public sealed class QuantizeCommandTests : IDisposable
             return Producer()(job, cancellationToken);
         }, extra).Line("result").GetProperty("cacheKey").GetString();
 
-        var unset = Key();
+        // With the samples and held-out samples both left to the budget, the count follows the budget's samples.
+        var budget = Key();
         Assert.Null(seen!.HeldOutSamples);
-        Assert.Equal(64, QuantizePipelineProducer.RequestFor(seen, "m.onnx", "q.onnx").EffectiveHeldOutSamples);
-        // The default for 256 samples is 64: spelling it out is the same entry.
-        Assert.Equal(unset, Key("--held-out-samples", "64"));
+        Assert.Null(seen.Samples);
+        Assert.NotEqual(budget, Key("--held-out-samples", "64"));
 
-        var explicitCount = Key("--held-out-samples", "32");
+        var unset = Key("--samples", "256");
+        Assert.Equal(64, QuantizePipelineProducer.RequestFor(seen, "m.onnx", "q.onnx").HeldOutFor(256));
+        // The default for 256 samples is 64: spelling it out is the same entry.
+        Assert.Equal(unset, Key("--samples", "256", "--held-out-samples", "64"));
+
+        var explicitCount = Key("--samples", "256", "--held-out-samples", "32");
         Assert.NotEqual(unset, explicitCount);
         Assert.Equal(32, seen.HeldOutSamples);
         Assert.Equal(32, QuantizePipelineProducer.RequestFor(seen, "m.onnx", "q.onnx").HeldOutSamples);

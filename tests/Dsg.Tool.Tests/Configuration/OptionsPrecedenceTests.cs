@@ -20,7 +20,8 @@ public sealed class OptionsPrecedenceTests : IDisposable
     public void EachLayerOverridesTheOneBelowAndIsNamedAsTheSource()
     {
         var defaults = Resolve();
-        Assert.Equal(256, defaults.Options.Samples);
+        Assert.Null(defaults.Options.Samples);
+        Assert.Equal("default", defaults.Options.Budget);
         Assert.Equal("default", defaults.Sources["Samples"]);
         Assert.Null(defaults.ConfigFile);
 
@@ -236,8 +237,12 @@ public sealed class OptionsPrecedenceTests : IDisposable
     {
         var defaults = Resolve();
         Assert.Null(defaults.Options.HeldOutSamples);
-        Assert.Equal(64, defaults.Options.EffectiveHeldOutSamples);
-        Assert.Equal("64", OptionCatalog.HeldOutSamples.Format(defaults.Options));
+        // Samples left to the budget: so is the held-out count.
+        Assert.Null(defaults.Options.EffectiveHeldOutSamples);
+        Assert.Null(OptionCatalog.HeldOutSamples.Format(defaults.Options));
+        var full = Resolve(new Dictionary<string, string> { ["Samples"] = "256" });
+        Assert.Equal(64, full.Options.EffectiveHeldOutSamples);
+        Assert.Equal("64", OptionCatalog.HeldOutSamples.Format(full.Options));
         var fewer = Resolve(new Dictionary<string, string> { ["Samples"] = "100" });
         Assert.Equal(25, fewer.Options.EffectiveHeldOutSamples);
         Assert.Equal("default", fewer.Sources["HeldOutSamples"]);

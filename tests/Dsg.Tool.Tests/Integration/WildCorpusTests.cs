@@ -57,7 +57,7 @@ public sealed class WildCorpusTests(ITestOutputHelper output) : IDisposable
 
         string realData = _temp.Combine("real.npy");
         var real = Preprocess(s_train.Value, preprocessing, 256);
-        NpyFile.WriteFloat32(realData, real.Samples, real.Shape);
+        NpyFile.WriteFloat32(realData, real.ToArray(), real.Shape);
         var dsg = Quantize(model, "dsg", "--samples", "128", "--iterations", "60", "--batch-size", "64");
         var fromReal = Quantize(model, "real", "--calibration-data", realData, "--samples", "192");
 
