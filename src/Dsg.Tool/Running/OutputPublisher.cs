@@ -48,6 +48,15 @@ internal static class OutputPublisher
             throw Unwritable(full, "it is a folder", "Pass a file path such as OUT.onnx to --out.");
         }
 
+        // The reports are part of the set: a folder where one goes would fail the publish after all the work.
+        foreach (var report in new[] { TargetOf(ProducedStem + ".report.json", full), TargetOf(ProducedStem + ".report.md", full) })
+        {
+            if (Directory.Exists(report))
+            {
+                throw Unwritable(full, $"'{report}' is a folder, so the report cannot be written there", "Remove or rename that folder, or choose another --out path; nothing was written.");
+            }
+        }
+
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);

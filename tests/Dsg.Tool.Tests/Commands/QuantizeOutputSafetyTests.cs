@@ -36,14 +36,16 @@ public sealed class QuantizeOutputSafetyTests : IDisposable
     [InlineData(true)]
     public void AFailedPublishKeepsThePreviousModelAndReports(bool noCache)
     {
-        // The reproduction: an old d/m.onnx, and a folder where d/m.report.md would go.
+        // The reproduction: an old d/m.onnx, and a folder where d/m.report.md goes. Here the folder appears
+        // while the model is produced, so the publish itself fails after the checks before the work passed.
         var output = _folder.Write("d/m.onnx", "old model");
         _folder.Write("d/m.report.json", "old json");
-        Directory.CreateDirectory(_folder.Combine("d", "m.report.md"));
+        var blocker = _folder.Combine("d", "m.report.md");
 
-        var run = Quantize(RepoPaths.Model("resnet_fmnist.onnx"), output, Producer(), noCache ? ["--no-cache"] : []);
+        var run = Quantize(RepoPaths.Model("resnet_fmnist.onnx"), output, Producer(_ => Directory.CreateDirectory(blocker)), noCache ? ["--no-cache"] : []);
 
         Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Equal(1, _productions);
         var error = run.Line("error");
         Assert.Equal(ErrorCodes.OutputUnwritable, error.GetProperty("code").GetString());
         Assert.Contains("previous output is unchanged", error.GetProperty("hint").GetString());
@@ -53,11 +55,26 @@ public sealed class QuantizeOutputSafetyTests : IDisposable
             Directory.EnumerateFileSystemEntries(_folder.Combine("d")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         // With the folder gone the same command replaces the whole set.
-        Directory.Delete(_folder.Combine("d", "m.report.md"));
+        Directory.Delete(blocker);
         Assert.Equal(0, Quantize(RepoPaths.Model("resnet_fmnist.onnx"), output, Producer(), noCache ? ["--no-cache"] : []).ExitCode);
         Assert.Equal("new model", File.ReadAllText(output));
         Assert.Equal("{}", File.ReadAllText(_folder.Combine("d", "m.report.json")));
-        Assert.Equal("# new report", File.ReadAllText(_folder.Combine("d", "m.report.md")));
+        Assert.Equal("# new report", File.ReadAllText(blocker));
+    }
+
+    [Fact]
+    public void AFolderWhereAReportGoesIsRefusedBeforeAnyWork()
+    {
+        var output = _folder.Write("d/m.onnx", "old model");
+        Directory.CreateDirectory(_folder.Combine("d", "m.report.md"));
+
+        var run = Quantize(RepoPaths.Model("resnet_fmnist.onnx"), output, Producer());
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Equal(ErrorCodes.OutputUnwritable, run.Line("error").GetProperty("code").GetString());
+        Assert.Contains("m.report.md' is a folder", run.Line("error").GetProperty("message").GetString());
+        Assert.Equal(0, _productions);
+        Assert.Equal("old model", File.ReadAllText(output));
     }
 
     [Fact]
