@@ -52,6 +52,17 @@ public sealed class QuantizeOutputsTests : IDisposable
         Assert.Equal("fp32", File.ReadAllText(Input));
     }
 
+    [Fact]
+    public void A_denied_permission_is_the_output_code_saying_so()
+    {
+        // sysfs refuses new files even to root, so this is a real EACCES wherever the suite runs.
+        var e = Assert.Throws<DsgException>(() => QuantizeOutputs.Publish("/sys/dsg-test.onnx", Input, [1, 2, 3], null));
+
+        Assert.Equal(ErrorCodes.OutputUnwritable, e.Code);
+        Assert.Contains("permission denied", e.Message);
+        Assert.False(File.Exists("/sys/dsg-test.onnx"));
+    }
+
     private QuantizeReport Report() => new()
     {
         DsgVersion = "test",

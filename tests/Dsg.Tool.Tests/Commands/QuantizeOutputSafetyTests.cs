@@ -114,6 +114,17 @@ public sealed class QuantizeOutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void ADeniedPermissionAtTheOutputIsTheOutputCode()
+    {
+        // sysfs refuses new files even to root: a real EACCES while publishing from the cache.
+        var run = Quantize(RepoPaths.Model("resnet_fmnist.onnx"), "/sys/dsg-test.onnx", Producer());
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Equal(ErrorCodes.OutputUnwritable, run.Line("error").GetProperty("code").GetString());
+        Assert.Contains("permission denied", run.Line("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public void AGraphWithoutOutputsIsACodedErrorForInspectAndQuantize()
     {
         var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(RepoPaths.Model("resnet_fmnist.onnx")));
