@@ -9,15 +9,13 @@ namespace Dsg.Core;
 /// </summary>
 /// <remarks>
 /// Not thread-safe. Disposing a set that was not committed deletes its temp files. A process killed in the middle
-/// of <see cref="Commit"/> can leave <c>.NAME.*.old</c> backups beside the targets, never a missing or half file.
+/// of <see cref="Commit"/> can leave <c>.NAME.*.old</c> backups beside the targets (the old file, whole) and a mix
+/// of old and new files, never a half-written one.
 /// </remarks>
 public sealed class AtomicFileSet : IDisposable
 {
     private readonly List<(string Target, string Temp)> _staged = [];
     private bool _committed;
-
-    /// <summary>The targets staged so far, in order.</summary>
-    public IReadOnlyList<string> Targets => _staged.Select(s => s.Target).ToList();
 
     /// <summary>Writes the new content of <paramref name="path"/> to a temp file beside it (the target is not touched yet).</summary>
     /// <exception cref="IOException">The folder cannot be created or the temp file written (the temp file is removed).</exception>
@@ -87,8 +85,8 @@ public sealed class AtomicFileSet : IDisposable
                 if (File.Exists(target))
                 {
                     var backup = SiblingName(target, "old");
-                    // Links the old file to the backup name, then renames the new one over the target: the target
-                    // name always holds either the old or the new file.
+                    // The old file is renamed to the backup name (copied where a rename is refused), then the new
+                    // one is renamed to the target: two renames, each atomic.
                     File.Replace(temp, target, backup, ignoreMetadataErrors: true);
                     swapped.Add((target, backup));
                 }
