@@ -19,6 +19,10 @@ public static class ErrorCodes
     public const string ExternalDataMissing = "DSG0105";
     /// <summary>The model has no graph, no inputs or a tensor type Dsg cannot read.</summary>
     public const string MalformedModel = "DSG0106";
+    /// <summary>An external-data location names a folder, a FIFO, a device or a socket, not a regular file.</summary>
+    public const string ExternalDataNotAFile = "DSG0107";
+    /// <summary>A tensor's dimensions multiply past 64 bits, or it holds more bytes than Dsg reads in one piece.</summary>
+    public const string TensorTooLarge = "DSG0108";
 
     // 02xx: whether DSG can run on the model.
     /// <summary>The model has no BatchNormalization nodes (usually folded at export).</summary>

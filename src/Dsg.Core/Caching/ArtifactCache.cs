@@ -21,6 +21,7 @@ public sealed class ArtifactCache
     private const string TempFolderName = ".tmp";
     private const string LocksFolderName = ".locks";
     private const string LastUsedFileName = "last-used";
+    private const string DeletedPrefix = "deleted.";
 
     /// <summary>Creates a cache over <paramref name="root"/> (nothing is created until the first write).</summary>
     /// <param name="root">The cache folder.</param>
@@ -116,10 +117,28 @@ public sealed class ArtifactCache
             CreateDirectory(staging);
             try
             {
-                var metadata = await produce(staging, cancellationToken).ConfigureAwait(false);
+                IReadOnlyDictionary<string, string> metadata;
+                try
+                {
+                    metadata = await produce(staging, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsCacheWriteFailure(e, staging))
+                {
+                    throw Unwritable(Root, e);
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
-                var manifest = WriteManifest(key, staging, metadata);
-                Directory.Move(staging, entryDirectory);
+                CacheManifest manifest;
+                try
+                {
+                    manifest = WriteManifest(key, staging, metadata);
+                    Directory.Move(staging, entryDirectory);
+                }
+                catch (Exception e) when (StorageErrors.IsStorageFailure(e))
+                {
+                    throw Unwritable(Root, e);
+                }
+
                 var entry = new CacheEntry(key, entryDirectory, manifest, DateTimeOffset.UtcNow);
                 try
                 {
@@ -307,6 +326,13 @@ public sealed class ArtifactCache
         foreach (var directory in Directory.EnumerateDirectories(TempFolder))
         {
             var name = Path.GetFileName(directory);
+            if (name.StartsWith(DeletedPrefix, StringComparison.Ordinal))
+            {
+                // Renamed aside by RemoveDirectory and not (fully) deleted: nothing reads it any more.
+                TryDeleteDirectory(directory);
+                continue;
+            }
+
             var key = name.Length >= 64 ? name[..64] : "";
             if (!CacheKey.IsKey(key) || !Directory.Exists(LocksFolder))
             {
@@ -397,9 +423,18 @@ public sealed class ArtifactCache
         }
     }
 
+    /// <summary>
+    /// Whether a producer's failure is the cache's storage failing: a full disk (wherever it surfaced), or an output
+    /// the producer could not write into its staging folder, which lies inside the cache.
+    /// </summary>
+    private static bool IsCacheWriteFailure(Exception e, string staging) =>
+        StorageErrors.IsDiskFull(e)
+        || (e is DsgException { Code: ErrorCodes.OutputUnwritable, FilePath: { } path }
+            && Path.GetFullPath(path).StartsWith(staging + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+
     private static DsgException Unwritable(string path, Exception e) => new(
         ErrorCodes.CacheUnwritable,
-        $"The cache folder '{path}' cannot be written: {e.Message}",
+        $"The cache folder '{path}' cannot be written: {StorageErrors.Describe(e is DsgException { InnerException: { } inner } ? inner : e)}.",
         "Point the cache at a writable folder with --cache-dir DIR or the DSG_CACHE_DIR environment variable (or \"cacheDir\" in dsg.json), or run with --no-cache.",
         e) { FilePath = path };
 
@@ -411,7 +446,7 @@ public sealed class ArtifactCache
             return;
         }
 
-        var doomed = Path.Combine(TempFolder, "deleted." + Guid.NewGuid().ToString("N"));
+        var doomed = Path.Combine(TempFolder, DeletedPrefix + Guid.NewGuid().ToString("N"));
         try
         {
             Directory.Move(path, doomed);
@@ -428,6 +463,18 @@ public sealed class ArtifactCache
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Left for the next prune.
+        }
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another process may be deleting it right now; the next prune tries again.
         }
     }
 

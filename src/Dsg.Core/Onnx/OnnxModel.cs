@@ -39,31 +39,58 @@ public sealed class OnnxModel
         _initializers ??= Graph.Initializer.GroupBy(t => t.Name).ToDictionary(g => g.Key, g => g.Last());
 
     /// <summary>Reads and validates a model file.</summary>
-    /// <exception cref="DsgException">DSG0101, DSG0102, DSG0103, DSG0104, DSG0105.</exception>
+    /// <exception cref="DsgException">DSG0101, DSG0102, DSG0103, DSG0104, DSG0105, DSG0106, DSG0107, DSG0108.</exception>
     public static OnnxModel Load(string path)
     {
         var full = Path.GetFullPath(path);
-        if (!File.Exists(full))
-        {
-            throw new DsgException(
-                ErrorCodes.ModelNotFound,
-                $"Model file '{path}' was not found.",
-                "Check the path; it is resolved against the current folder (or the project folder in a build).")
-            { FilePath = full };
-        }
+        return FromBytes(ReadFile(path), Path.GetDirectoryName(full), full);
+    }
 
-        byte[] bytes;
+    /// <summary>
+    /// The bytes of a model file, refusing (before opening it) anything that is not a regular file: a FIFO would block
+    /// the read forever, a device would never end.
+    /// </summary>
+    /// <exception cref="DsgException"><see cref="ErrorCodes.ModelNotFound"/>.</exception>
+    public static byte[] ReadFile(string path)
+    {
+        var full = Path.GetFullPath(path);
         try
         {
-            bytes = File.ReadAllBytes(full);
+            var node = FileNode.Of(full);
+            if (node is null)
+            {
+                throw new DsgException(
+                    ErrorCodes.ModelNotFound,
+                    $"Model file '{path}' was not found.",
+                    "Check the path; it is resolved against the current folder (or the project folder in a build).")
+                { FilePath = full };
+            }
+
+            if (node.Value.Kind != FileNodeKind.Regular)
+            {
+                throw new DsgException(
+                    ErrorCodes.ModelNotFound,
+                    $"Model path '{path}' is {(node.Value.Kind == FileNodeKind.Directory ? "a folder" : "a FIFO, device or socket")}, not a model file; it was not opened.",
+                    "Pass the path of the .onnx file itself.")
+                { FilePath = full };
+            }
+
+            if (node.Value.Size > Array.MaxLength)
+            {
+                throw new DsgException(
+                    ErrorCodes.TensorTooLarge,
+                    $"Model file '{path}' is {node.Value.Size} bytes; an ONNX protobuf is at most 2 GB.",
+                    "Save the weights as external data (onnx.save_model(..., save_as_external_data=True)).")
+                { FilePath = full };
+            }
+
+            return File.ReadAllBytes(full);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new DsgException(ErrorCodes.ModelNotFound, $"Model file '{path}' cannot be read: {e.Message}",
                 "Check the file's permissions.", e) { FilePath = full };
         }
-
-        return FromBytes(bytes, Path.GetDirectoryName(full), full);
     }
 
     /// <summary>Parses a model held in memory; <paramref name="directory"/> resolves external data.</summary>
@@ -94,6 +121,7 @@ public sealed class OnnxModel
 
         var model = new OnnxModel(proto, directory, displayName);
         model.ValidateExternalData();
+        GraphValidator.Validate(model);
         return model;
     }
 
@@ -177,7 +205,7 @@ public sealed class OnnxModel
         {
             if (OnnxTensor.IsExternal(tensor))
             {
-                OnnxTensor.ResolveExternalPath(tensor, this);
+                OnnxTensor.LocateExternal(tensor, this);
             }
         }
     }

@@ -76,15 +76,7 @@ public static class QuantizePipeline
         seconds["total"] = total.Elapsed.TotalSeconds;
         var report = BuildReport(request, imported, output, detected, samples, result, verification, seconds, bytes.LongLength)
             with { Budget = request.Source.Optimises ? budget.Describe() : null };
-        AtomicFile.WriteAllBytes(output, bytes);
-        var reports = new List<string>();
-        if (request.WriteReports)
-        {
-            string json = QuantizeRequest.JsonReportPath(output), md = QuantizeRequest.MarkdownReportPath(output);
-            AtomicFile.WriteAllText(json, QuantizeReportWriter.ToJson(report));
-            AtomicFile.WriteAllText(md, QuantizeReportWriter.ToMarkdown(report));
-            reports.AddRange([json, md]);
-        }
+        var reports = QuantizeOutputs.Publish(output, request.ModelPath, bytes, request.WriteReports ? report : null);
 
         return new QuantizeOutcome(output, reports, verification.Agreement, total.Elapsed.TotalSeconds, report, result) { Metric = metric };
     }

@@ -23,18 +23,7 @@ internal sealed class ModelContent
     public static ModelContent Read(string path)
     {
         var full = Path.GetFullPath(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(full);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Load turns a missing or unreadable file into its coded error.
-            OnnxModel.Load(full);
-            throw;
-        }
-
+        var bytes = OnnxModel.ReadFile(full);
         var model = OnnxModel.FromBytes(bytes, Path.GetDirectoryName(full), full);
         if (!model.HasExternalData())
         {
@@ -70,6 +59,6 @@ internal sealed class ModelContent
 
     /// <summary>A short description of the settings for <c>cache list</c>.</summary>
     public static string Describe(DsgOptions options) => options.CalibrationData is null
-        ? string.Create(CultureInfo.InvariantCulture, $"{options.Precision} {options.Method} {options.Samples} samples x {options.Iterations} it, recipe {options.Recipe}, observer {options.Observer ?? "(recipe)"}")
+        ? string.Create(CultureInfo.InvariantCulture, $"{options.Precision} {options.Method} {options.Samples} samples x {options.Iterations} it, seed {options.Seed}, recipe {options.Recipe}, observer {options.Observer ?? "(recipe)"}")
         : string.Create(CultureInfo.InvariantCulture, $"{options.Precision} real calibration data, recipe {options.Recipe}, observer {options.Observer ?? "(recipe)"}");
 }

@@ -5,9 +5,9 @@ namespace Dsg.Tool.Running;
 /// <summary>
 /// Copies a produced set of files (from a cache entry or a private staging folder) to where the user asked.
 /// Files named <c>model.*</c> take the stem of <c>--out</c>: <c>model.onnx</c> becomes <c>OUT.onnx</c>,
-/// <c>model.report.json</c> becomes <c>OUT.report.json</c>. Each file is copied to a temp name beside its target
-/// and renamed into place; when anything fails or the run is cancelled, the files already placed are removed,
-/// so the output folder never holds half a result.
+/// <c>model.report.json</c> becomes <c>OUT.report.json</c>. The files are published as one <see cref="AtomicFileSet"/>:
+/// every file is copied to a temp name beside its target first, then they are swapped in; when anything fails or the
+/// run is cancelled, the previous OUT.onnx and reports are still there, unchanged, and no new file is left behind.
 /// </summary>
 internal static class OutputPublisher
 {
@@ -30,12 +30,15 @@ internal static class OutputPublisher
         return Path.Combine(directory, name.Replace('/', Path.DirectorySeparatorChar));
     }
 
-    /// <summary>Checks that <paramref name="outputPath"/> can be written and is not the input; returns it absolute.</summary>
+    /// <summary>
+    /// Checks that <paramref name="outputPath"/> can be written and is not the input (compared as resolved real paths
+    /// and file identity, so a symlinked folder or a bind mount does not hide it); returns it absolute.
+    /// </summary>
     /// <exception cref="DsgException"><see cref="ErrorCodes.OutputUnwritable"/>.</exception>
     public static string Prepare(string outputPath, string inputPath)
     {
         var full = Path.GetFullPath(outputPath);
-        if (string.Equals(full, Path.GetFullPath(inputPath), StringComparison.Ordinal))
+        if (RealPath.SameFile(full, inputPath))
         {
             throw Unwritable(full, "it is the input model", "Choose a different --out path, for example MODEL.int8.onnx.");
         }
@@ -43,6 +46,15 @@ internal static class OutputPublisher
         if (Directory.Exists(full))
         {
             throw Unwritable(full, "it is a folder", "Pass a file path such as OUT.onnx to --out.");
+        }
+
+        // The reports are part of the set: a folder where one goes would fail the publish after all the work.
+        foreach (var report in new[] { TargetOf(ProducedStem + ".report.json", full), TargetOf(ProducedStem + ".report.md", full) })
+        {
+            if (Directory.Exists(report))
+            {
+                throw Unwritable(full, $"'{report}' is a folder, so the report cannot be written there", "Remove or rename that folder, or choose another --out path; nothing was written.");
+            }
         }
 
         try
@@ -57,47 +69,25 @@ internal static class OutputPublisher
         return full;
     }
 
-    /// <summary>Copies <paramref name="files"/> (name relative to <paramref name="sourceDirectory"/>) to their targets.</summary>
+    /// <summary>Copies <paramref name="files"/> (name relative to <paramref name="sourceDirectory"/>) to their targets, all or nothing.</summary>
     /// <returns>The absolute paths written, in the order of <paramref name="files"/>.</returns>
+    /// <exception cref="DsgException"><see cref="ErrorCodes.OutputUnwritable"/>; the previous output files are intact.</exception>
     public static IReadOnlyList<string> Publish(string sourceDirectory, IEnumerable<string> files, string outputPath, CancellationToken cancellationToken)
     {
-        var placed = new List<string>();
         try
         {
+            using var set = new AtomicFileSet();
             foreach (var name in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var target = TargetOf(name, outputPath);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-                try
-                {
-                    File.Copy(Path.Combine(sourceDirectory, name.Replace('/', Path.DirectorySeparatorChar)), temp);
-                    File.Move(temp, target, overwrite: true);
-                }
-                finally
-                {
-                    File.Delete(temp);
-                }
-
-                placed.Add(target);
+                set.AddCopy(TargetOf(name, outputPath), Path.Combine(sourceDirectory, name.Replace('/', Path.DirectorySeparatorChar)));
             }
 
-            return placed;
+            return set.Commit(cancellationToken);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            foreach (var path in placed)
-            {
-                File.Delete(path);
-            }
-
-            if (e is IOException or UnauthorizedAccessException)
-            {
-                throw Unwritable(outputPath, e.Message, "Choose an --out path in a folder you can write.", e);
-            }
-
-            throw;
+            throw Unwritable(outputPath, StorageErrors.Describe(e), "Choose an --out path in a folder you can write (and remove anything in the way); the previous output is unchanged.", e);
         }
     }
 

@@ -190,6 +190,69 @@ public sealed class ArtifactCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task PruneSweepsFoldersLeftHalfDeleted()
+    {
+        // Issue 14, item 9: RemoveDirectory renames entries to .tmp/deleted.<guid> first; a kill there left them forever.
+        var cache = new ArtifactCache(Root);
+        using (await cache.GetOrCreateAsync(s_key, Producer(() => { })))
+        {
+        }
+
+        var doomed = Path.Combine(Root, ".tmp", "deleted." + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(doomed, "sub"));
+        File.WriteAllText(Path.Combine(doomed, "sub", "model.onnx"), "half");
+
+        cache.Prune(long.MaxValue);
+
+        Assert.False(Directory.Exists(doomed));
+        Assert.Single(cache.List());
+    }
+
+    [Fact]
+    public async Task AFullDiskWhileProducingIsTheCacheCodeAndLeavesNoStaging()
+    {
+        // Issue 14, item 6: ENOSPC surfaced as an IOException and exit 2. /dev/full fails every write with ENOSPC.
+        var cache = new ArtifactCache(Root);
+        var error = await Assert.ThrowsAsync<DsgException>(() => cache.GetOrCreateAsync(s_key, (dir, ct) =>
+        {
+            using var full = new FileStream("/dev/full", FileMode.Open, FileAccess.Write);
+            full.Write(new byte[1 << 16]);
+            full.Flush();
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+        }));
+
+        Assert.Equal(ErrorCodes.CacheUnwritable, error.Code);
+        Assert.Contains("the disk is full", error.Message);
+        Assert.Empty(cache.List());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Root, ".tmp")));
+    }
+
+    [Fact]
+    public async Task AnOutputTheProducerCannotWriteIntoItsStagingFolderIsTheCacheCode()
+    {
+        var cache = new ArtifactCache(Root);
+        var error = await Assert.ThrowsAsync<DsgException>(() => cache.GetOrCreateAsync(s_key, (dir, ct) =>
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "model.onnx"));
+            Dsg.Core.Pipeline.QuantizeOutputs.Publish(Path.Combine(dir, "model.onnx"), "/nonexistent/fp32.onnx", [1, 2, 3], null);
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+        }));
+
+        Assert.Equal(ErrorCodes.CacheUnwritable, error.Code);
+        Assert.Contains(Root, error.Message);
+        Assert.Empty(cache.List());
+    }
+
+    [Fact]
+    public async Task ADeniedPermissionOutsideTheStagingFolderIsNotBlamedOnTheCache()
+    {
+        var cache = new ArtifactCache(Root);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => cache.GetOrCreateAsync(s_key, (dir, ct) =>
+            throw new UnauthorizedAccessException("reading someone else's calibration file")));
+        Assert.Empty(cache.List());
+    }
+
+    [Fact]
     public async Task UnwritableCacheFolderIsACodedErrorNamingTheFix()
     {
         var file = Path.Combine(_folder.Path, "not-a-folder");

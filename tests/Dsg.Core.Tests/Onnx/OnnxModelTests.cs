@@ -96,17 +96,99 @@ public sealed class OnnxModelTests : IDisposable
     }
 
     [Fact]
-    public void Missing_or_short_external_data_is_reported()
+    public void Missing_or_short_external_data_is_refused_when_the_model_loads()
     {
         var path = WriteExternalModel("absent.bin", 0, 16);
-        var model = OnnxModel.Load(path);
-
-        var e = Assert.Throws<DsgException>(() => OnnxTensor.ToFloats(model.Initializers["w"], model));
+        var e = Assert.Throws<DsgException>(() => OnnxModel.Load(path));
         Assert.Equal(ErrorCodes.ExternalDataMissing, e.Code);
 
         File.WriteAllBytes(Path.Combine(_dir, "absent.bin"), new byte[4]);
+        e = Assert.Throws<DsgException>(() => OnnxModel.Load(path));
+        Assert.Equal(ErrorCodes.ExternalDataMissing, e.Code);
+
+        // A file that shrinks after loading is still caught when the values are read.
+        File.WriteAllBytes(Path.Combine(_dir, "absent.bin"), new byte[16]);
+        var model = OnnxModel.Load(path);
+        File.WriteAllBytes(Path.Combine(_dir, "absent.bin"), new byte[4]);
         e = Assert.Throws<DsgException>(() => OnnxTensor.ToFloats(model.Initializers["w"], model));
         Assert.Equal(ErrorCodes.ExternalDataMissing, e.Code);
+    }
+
+    [Fact]
+    public void A_folder_link_inside_the_model_folder_that_leaves_it_is_refused()
+    {
+        // Issue 14, item 3: `etc -> /etc` with location `etc/passwd` used to read /etc/passwd.
+        var modelDir = Directory.CreateDirectory(Path.Combine(_dir, "model")).FullName;
+        var outside = Directory.CreateDirectory(Path.Combine(_dir, "outside")).FullName;
+        File.WriteAllBytes(Path.Combine(outside, "secret.bin"), new byte[16]);
+        Directory.CreateSymbolicLink(Path.Combine(modelDir, "etc"), outside);
+        var path = WriteExternalModel("etc/secret.bin", 0, 16, modelDir);
+
+        var e = Assert.Throws<DsgException>(() => OnnxModel.Load(path));
+
+        Assert.Equal(ErrorCodes.ExternalDataOutsideModel, e.Code);
+        Assert.Contains(Path.Combine(outside, "secret.bin"), e.Message);
+    }
+
+    [Fact]
+    public void A_folder_link_that_stays_inside_the_model_folder_is_read()
+    {
+        var modelDir = Directory.CreateDirectory(Path.Combine(_dir, "model")).FullName;
+        var data = Directory.CreateDirectory(Path.Combine(modelDir, "data")).FullName;
+        File.WriteAllBytes(Path.Combine(data, "w.bin"), new[] { 1f, 2f, 3f, 4f }.SelectMany(BitConverter.GetBytes).ToArray());
+        Directory.CreateSymbolicLink(Path.Combine(modelDir, "weights"), "data");
+        var path = WriteExternalModel("weights/w.bin", 0, 16, modelDir);
+
+        var model = OnnxModel.Load(path);
+
+        Assert.Equal(new[] { 1f, 2f, 3f, 4f }, OnnxTensor.ToFloats(model.Initializers["w"], model));
+    }
+
+    [Fact]
+    public async Task A_FIFO_as_external_data_is_refused_without_opening_it()
+    {
+        // Issue 14, item 4: opening a FIFO for reading blocks until a writer comes, which is forever.
+        RealPathTests.Run("mkfifo", Path.Combine(_dir, "pipe.bin"));
+        var path = WriteExternalModel("pipe.bin", 0, 16);
+
+        var e = await Task.Run(() => Assert.Throws<DsgException>(() => OnnxModel.Load(path))).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ErrorCodes.ExternalDataNotAFile, e.Code);
+        Assert.Contains("FIFO", e.Message);
+    }
+
+    [Fact]
+    public async Task A_FIFO_or_a_folder_as_the_model_is_refused_without_opening_it()
+    {
+        var fifo = Path.Combine(_dir, "pipe.onnx");
+        RealPathTests.Run("mkfifo", fifo);
+
+        var e = await Task.Run(() => Assert.Throws<DsgException>(() => OnnxModel.Load(fifo))).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ErrorCodes.ModelNotFound, e.Code);
+        Assert.Equal(ErrorCodes.ModelNotFound, Assert.Throws<DsgException>(() => OnnxModel.Load(_dir)).Code);
+    }
+
+    [Theory]
+    [InlineData("9223372036854775807", "16", ErrorCodes.ExternalDataMissing)]
+    [InlineData("8", "9223372036854775807", ErrorCodes.ExternalDataMissing)]
+    [InlineData("-8", "16", ErrorCodes.MalformedModel)]
+    [InlineData("0", "lots", ErrorCodes.MalformedModel)]
+    [InlineData("0", "8", ErrorCodes.MalformedModel)]
+    public void Offsets_and_lengths_are_checked_against_the_real_size_without_overflow(string offset, string length, string code)
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "w.bin"), new byte[32]);
+        var path = WriteExternalModel("w.bin", 0, 16);
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        var w = proto.Graph.Initializer.Single();
+        w.ExternalData.Single(e => e.Key == "offset").Value = offset;
+        w.ExternalData.Single(e => e.Key == "length").Value = length;
+        File.WriteAllBytes(path, proto.ToByteArray());
+
+        var e = Assert.Throws<DsgException>(() => OnnxModel.Load(path));
+
+        Assert.Equal(code, e.Code);
+        Assert.Contains("'w'", e.Message);
     }
 
     [Fact]
@@ -173,6 +255,8 @@ public sealed class OnnxModelTests : IDisposable
     {
         var graph = new GraphProto { Name = "g" };
         graph.Node.Add(new NodeProto { OpType = "Relu", Name = "relu", Input = { "x" }, Output = { "y" } });
+        graph.Input.Add(new ValueInfoProto { Name = "x" });
+        graph.Output.Add(new ValueInfoProto { Name = "y" });
         var proto = new ModelProto { IrVersion = 8, Graph = graph, ProducerName = "test" };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
         return proto;
