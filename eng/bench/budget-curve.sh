@@ -18,7 +18,7 @@ assets="$(dirname "$model")"
 for f in "$model" "$assets/heldout_224.npy" "$assets/real_calibration_224.npy"; do
   [ -f "$f" ] || { echo "missing $f: run /usr/bin/python3 eng/make-imagenet-assets.py first" >&2; exit 1; }
 done
-dotnet build src/Dsg.Tool -c Release -warnaserror -nologo -v q >/dev/null
+dotnet build src/Dsg.Tool -c Release -warnaserror -nologo -v q >&2
 tool=(dotnet src/Dsg.Tool/bin/Release/net10.0/dotnet-dsg.dll)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

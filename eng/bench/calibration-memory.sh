@@ -13,7 +13,7 @@ shift || true
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(128 256 512 1024)
 [ -f "$model" ] || { echo "missing $model: run /usr/bin/python3 eng/make-imagenet-assets.py first" >&2; exit 1; }
-dotnet build src/Dsg.Tool -c Release -warnaserror -nologo -v q >/dev/null
+dotnet build src/Dsg.Tool -c Release -warnaserror -nologo -v q >&2
 tool=(dotnet src/Dsg.Tool/bin/Release/net10.0/dotnet-dsg.dll)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

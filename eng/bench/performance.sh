@@ -22,7 +22,7 @@ if [ ${#models[@]} -eq 0 ]; then
   memory=1
 fi
 warmup=$(( reps < 3 ? 1 : 3 ))
-dotnet build eng/bench/Dsg.Bench -c Release -warnaserror -nologo -v q >/dev/null
+dotnet build eng/bench/Dsg.Bench -c Release -warnaserror -nologo -v q >&2
 bench=(dotnet eng/bench/Dsg.Bench/bin/Release/net10.0/Dsg.Bench.dll)
 raw="$(mktemp)"
 trap 'rm -f "$raw"' EXIT

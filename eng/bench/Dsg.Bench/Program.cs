@@ -137,7 +137,8 @@ if (mode == "quality")
     foreach (var configuration in configurations)
     {
         var options = GenerationOverrides.Apply(new GenerationOptions { Samples = samples, BatchSize = batch, Iterations = iterations, Device = "cpu", CurveStride = 10 }, configuration);
-        var result = SampleGenerator.Generate(graph, options);
+        using var result = SampleGenerator.Generate(graph, options);
+        var diversity = result.Diversity!;
         string? outDir = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
         if (outDir is not null)
         {
@@ -158,12 +159,12 @@ if (mode == "quality")
             bn_first = first,
             bn_last = last,
             bn_drop = 1 - (last / first),
-            result.Diversity.BatchNormSpread,
-            result.Diversity.BatchNormMeanSpread,
-            result.Diversity.BatchNormStdSpread,
-            result.Diversity.PixelCosine,
-            result.Diversity.FeatureCosine,
-            result.Diversity.BatchNormGap,
+            diversity.BatchNormSpread,
+            diversity.BatchNormMeanSpread,
+            diversity.BatchNormStdSpread,
+            diversity.PixelCosine,
+            diversity.FeatureCosine,
+            diversity.BatchNormGap,
         }, s_json));
     }
 
@@ -197,7 +198,7 @@ return 2;
         var cpuStart = CpuMs();
         x.grad?.zero_();
         var outputs = graph.Forward(x, capture);
-        outputs.Outputs[0].sum().backward();
+        TorchGraph.Backward(outputs.Outputs[0].sum());
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         if (r >= warmup)
         {

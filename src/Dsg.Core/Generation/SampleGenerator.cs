@@ -280,10 +280,10 @@ public static class SampleGenerator
                 total = total is null ? values[t] : total + values[t];
             }
 
-            total!.backward();
+            TorchGraph.Backward(total!);
             optimizer.step();
             model.Project(images);
-            double loss = total.item<float>();
+            double loss = total!.item<float>();
             if (!double.IsFinite(loss))
             {
                 throw new DsgException(ErrorCodes.GenerationDiverged,

@@ -232,7 +232,20 @@ public sealed class TorchGraph : IDisposable
         }
     }
 
-    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch)
+    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch) =>
+        // oneDNN's forward convolution is right where only its backward kernels are wrong, but its deconvolution is not.
+        _plan.Steps.Any(step => step.OpType == "ConvTranspose")
+            ? OneDnnConvolutionGuard.Native(() => ExecuteSteps(provided, capture, batch))
+            : OneDnnConvolutionGuard.Forward(() => ExecuteSteps(provided, capture, batch));
+
+    /// <summary>
+    /// Back-propagates <paramref name="loss"/> (computed from this graph's outputs) through the graph: use it instead of
+    /// <c>loss.backward()</c>, so that the convolutions' backward kernels are the right ones on every CPU
+    /// (<see cref="OneDnnConvolutionGuard"/>).
+    /// </summary>
+    public static void Backward(Tensor loss) => OneDnnConvolutionGuard.Backward(loss);
+
+    private GraphOutputs ExecuteSteps(Tensor[] provided, ForwardCapture capture, long batch)
     {
         using var scope = torch.NewDisposeScope();
         var plan = _plan;

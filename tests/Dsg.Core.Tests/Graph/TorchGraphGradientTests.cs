@@ -29,7 +29,7 @@ public sealed class TorchGraphGradientTests
         using var scope = torch.NewDisposeScope();
         var x = torch.randn(2, 1, 8, 8).requires_grad_();
         var outputs = graph.Forward(x, ForwardCapture.BatchNormInputs);
-        outputs.Outputs[0].sum().backward();
+        TorchGraph.Backward(outputs.Outputs[0].sum());
         Assert.NotNull(x.grad);
         Assert.All(graph.BatchNormLayers, l => Assert.False(l.Scale.requires_grad || l.Bias.requires_grad || l.Mean.requires_grad || l.Variance.requires_grad));
         Assert.All(outputs.BatchNormInputs, t => Assert.True(t.requires_grad));
@@ -59,7 +59,7 @@ public sealed class TorchGraphGradientTests
 
             if (backward)
             {
-                loss.backward();
+                TorchGraph.Backward(loss);
             }
 
             return loss.item<double>();

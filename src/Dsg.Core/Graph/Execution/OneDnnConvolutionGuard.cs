@@ -10,30 +10,94 @@ namespace Dsg.Core.Graph.Execution;
 /// while the forward convolution is right. When libtorch is first loaded (<see cref="TorchRuntime.EnsureLoaded"/>), both
 /// paths are probed on a tiny batch; when either is wrong, libtorch's oneDNN (mkldnn) backend is switched off for the
 /// process and libtorch uses its native convolutions instead. On a correct CPU nothing changes.
+/// <para>
+/// The native convolutions are about 4× slower than oneDNN's at 224×224 (docs/performance.md), and only the backward
+/// kernels are wrong. libtorch chooses a convolution's backend when the convolution runs, forward and backward
+/// separately, from the global flag at that moment. So when the forward probe is right, <see cref="Forward{T}"/> runs
+/// a forward pass with oneDNN switched back on, and <see cref="Backward"/> runs a backward pass with it off. The flag is
+/// global: both take one lock, so no backward of another thread can run while a forward has oneDNN on.
+/// </para>
 /// </summary>
 internal static class OneDnnConvolutionGuard
 {
-    private static readonly Lazy<bool> s_disabled = new(Probe);
+    private static readonly Lazy<(bool Disabled, bool ForwardCorrect)> s_state = new(Probe);
+    private static readonly Lock s_lock = new();
 
     /// <summary>Probes once per process (later calls return the first answer): true when oneDNN was found wrong and switched off.</summary>
-    public static bool Apply() => s_disabled.Value;
+    public static bool Apply() => s_state.Value.Disabled;
 
-    private static bool Probe()
+    /// <summary>Whether forward passes run with oneDNN while backward passes do not (its backward kernels are wrong here, its forward ones right).</summary>
+    public static bool SplitsForwardAndBackward => s_state.Value is { Disabled: true, ForwardCorrect: true };
+
+    /// <summary>Runs a forward pass: with oneDNN on where only its backward kernels are wrong, as libtorch chose otherwise.</summary>
+    public static T Forward<T>(Func<T> forward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        if (!SplitsForwardAndBackward)
+        {
+            return forward();
+        }
+
+        lock (s_lock)
+        {
+            SetUserEnabledMkldnn(GlobalContext(), true);
+            try
+            {
+                return forward();
+            }
+            finally
+            {
+                SetUserEnabledMkldnn(GlobalContext(), false);
+            }
+        }
+    }
+
+    /// <summary>Back-propagates <paramref name="loss"/> with the native convolutions where oneDNN's backward kernels are wrong.</summary>
+    public static void Backward(Tensor loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        Native(() =>
+        {
+            loss.backward();
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with the convolutions libtorch chose (the native ones where oneDNN is wrong), never
+    /// while another thread's <see cref="Forward{T}"/> has oneDNN on: for backward passes and deconvolutions.
+    /// </summary>
+    public static T Native<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!SplitsForwardAndBackward)
+        {
+            return work();
+        }
+
+        lock (s_lock)
+        {
+            return work();
+        }
+    }
+
+    private static (bool Disabled, bool ForwardCorrect) Probe()
     {
         try
         {
             int threads = get_num_threads();
-            bool correct = ProbeIsCorrect();
+            var (backward, forward) = ProbeIsCorrect();
             set_num_threads(1);
-            correct &= ProbeIsCorrect();
+            var (backwardOne, forwardOne) = ProbeIsCorrect();
             set_num_threads(threads);
+            bool correct = backward && backwardOne;
             if (!correct)
             {
                 // Without oneDNN libtorch would try NNPACK next, which on such CPUs prints "Could not initialize NNPACK"
                 // for every convolution and then uses its native kernels anyway: go to those directly.
                 SetUserEnabledNnpack(GlobalContext(), false);
                 SetUserEnabledMkldnn(GlobalContext(), false);
-                return !UserEnabledMkldnn(GlobalContext());
+                return (!UserEnabledMkldnn(GlobalContext()), forward && forwardOne);
             }
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
@@ -41,28 +105,32 @@ internal static class OneDnnConvolutionGuard
             // A libtorch without these symbols: nothing to switch (the test OneDnnConvolutionGuardTests shows whether it matters).
         }
 
-        return false;
+        return (false, true);
     }
 
     /// <summary>
     /// A 2×1×5×5 batch (a batch of two goes to oneDNN) through a 3×3 all-ones kernel with padding 1: every position
     /// of both the deconvolution of ones and the input gradient of the convolution's sum counts the taps covering it
-    /// (4 at corners, 6 on edges, 9 inside), 169 per sample.
+    /// (4 at corners, 6 on edges, 9 inside), 169 per sample; so does the forward convolution of ones. Returns whether
+    /// the backward kernels (input gradient and deconvolution) and the forward one are right.
     /// </summary>
-    private static bool ProbeIsCorrect()
+    private static (bool Backward, bool Forward) ProbeIsCorrect()
     {
         using var scope = NewDisposeScope();
         var weight = ones(1, 1, 3, 3);
         var input = zeros(2, 1, 5, 5).requires_grad_(true);
         var gradient = autograd.grad([nn.functional.conv2d(input, weight, padding: [1, 1]).sum()], [input])[0];
-        Tensor deconvolution;
+        Tensor deconvolution, convolution;
         using (no_grad())
         {
             deconvolution = nn.functional.conv_transpose2d(ones(2, 1, 5, 5), weight, padding: [1, 1]);
+            convolution = nn.functional.conv2d(ones(2, 1, 5, 5), weight, padding: [1, 1]);
         }
 
-        return gradient.sum().item<float>() == 338 && deconvolution.sum().item<float>() == 338
+        bool backward = gradient.sum().item<float>() == 338 && deconvolution.sum().item<float>() == 338
             && gradient.min().item<float>() == 4 && deconvolution.min().item<float>() == 4;
+        bool forward = convolution.sum().item<float>() == 338 && convolution.min().item<float>() == 4 && convolution.max().item<float>() == 9;
+        return (backward, forward);
     }
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
