@@ -260,6 +260,10 @@ internal static class OptionCatalog
     public static OptionDefinition? FindByConfigKey(string key) =>
         All.FirstOrDefault(d => string.Equals(d.ConfigKey, key, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>Finds a setting by its record property (MSBuild metadata) name, ignoring case.</summary>
+    public static OptionDefinition? FindByName(string name) =>
+        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Finds a setting by its environment variable, ignoring case.</summary>
     public static OptionDefinition? FindByEnvironmentVariable(string name) =>
         All.FirstOrDefault(d => string.Equals(d.EnvironmentVariable, name, StringComparison.OrdinalIgnoreCase));
