@@ -163,7 +163,7 @@ internal static class OptionCatalog
 
     public static OptionDefinition InputShape { get; } = new(nameof(DsgOptions.InputShape),
         "The input's C,H,W, for models whose spatial dimensions are dynamic.",
-        "three positive integers C,H,W (for example 3,224,224)", affectsOutput: true,
+        "three positive integers C,H,W (for example 3,224,224; 3x224x224 also reads)", affectsOutput: true,
         o => o.InputShape is null ? null : string.Join(",", o.InputShape),
         (o, text, _) =>
         {
@@ -172,7 +172,7 @@ internal static class OptionCatalog
                 return o with { InputShape = null };
             }
 
-            var parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var parts = text.Split([',', 'x', 'X'], StringSplitOptions.TrimEntries);
             var dims = new List<long>();
             foreach (var part in parts)
             {
