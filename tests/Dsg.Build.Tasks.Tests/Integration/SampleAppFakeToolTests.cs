@@ -48,7 +48,7 @@ public sealed class SampleAppFakeToolTests
         app.EditProject("Samples=\"32\"", "Samples=\"16\"");
         CliResult edited = _log.Succeeds(app.Build(), "build after changing Samples");
         Assert.Equal(3, tool.Invocations.Count);
-        Assert.Contains("--samples 16", tool.Invocations[2], StringComparison.Ordinal);
+        Assert.Contains("--msbuild-metadata Samples=16", tool.Invocations[2], StringComparison.Ordinal);
         Assert.Contains($"-> {OutputName} (generated in", edited.Output, StringComparison.Ordinal);
     }
 
@@ -91,7 +91,8 @@ public sealed class SampleAppFakeToolTests
 
         CliResult build = _log.Fails(app.Build(), "build with bad items");
 
-        Assert.Contains($"{app.ProjectFile} : error DSG0902: <DsgQuantize Include=\"../models/resnet_fmnist.onnx\">: Precision=\"W3A3\" is not valid: expected one of W8A8, W6A6, W4A8, W4A4.", build.Output, StringComparison.Ordinal);
+        // The tool validates the metadata (config show, before anything is quantized); the task reports its error.
+        Assert.Contains($"{app.ProjectFile} : error DSG0902: <DsgQuantize Include=\"../models/resnet_fmnist.onnx\">: Invalid value 'W3A3' for MSBuild metadata Precision: expected W8A8, W6A6, W4A8, W4A4. Fix Precision on the <DsgQuantize> item.", build.Output, StringComparison.Ordinal);
         Assert.Contains($"{app.ProjectFile} : error DSG0901: The model '{Path.Combine(app.ProjectDir, "Models", "absent.onnx")}'", build.Output, StringComparison.Ordinal);
         Assert.Empty(tool.Invocations);
     }
