@@ -107,7 +107,8 @@ internal sealed class SettingsOptions
         nameof(DsgOptions.MinAgreement) => "X",
         nameof(DsgOptions.Without) => "TERM[,TERM...]",
         nameof(DsgOptions.TermWeights) => "NAME=VALUE[,NAME=VALUE...]",
-        _ when definition.Allowed.Contains(',') && !definition.Allowed.StartsWith("a", StringComparison.Ordinal) => definition.Allowed.Replace(", ", "|"),
+        // A list of choices ("auto, cpu, cuda"), not a description ("an integer from 1 to 4096", "a path ...").
+        _ when definition.Allowed.Contains(", ", StringComparison.Ordinal) && !definition.Allowed.StartsWith("a ", StringComparison.Ordinal) && !definition.Allowed.StartsWith("an ", StringComparison.Ordinal) => definition.Allowed.Replace(", ", "|"),
         _ => "N",
     };
 }
