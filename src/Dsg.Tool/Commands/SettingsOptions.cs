@@ -48,6 +48,13 @@ internal sealed class SettingsOptions
 
     public Option<string> ConfigFile { get; }
 
+    /// <summary>Replaces the help text of <paramref name="definition"/>'s flag, for a verb that uses the setting differently.</summary>
+    public void Describe(OptionDefinition definition, string description)
+    {
+        var option = _options.Single(o => o.Definition == definition).Option;
+        option.Description = $"{description} Allowed: {definition.Allowed}. [{definition.EnvironmentVariable}; dsg.json \"{definition.ConfigKey}\"]";
+    }
+
     /// <summary>The MSBuild item's metadata (<c>--msbuild-metadata NAME=VALUE</c>, repeated), which the task passes unchecked.</summary>
     public Option<string[]> ItemMetadata { get; }
 
