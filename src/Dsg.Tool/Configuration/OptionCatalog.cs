@@ -264,6 +264,14 @@ internal static class OptionCatalog
     public static OptionDefinition? FindByName(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// <paramref name="text"/> with each setting's flag followed by its MSBuild metadata name, e.g.
+    /// <c>--samples (MSBuild: Samples)</c>, for messages an MSBuild build shows. Other flags are left alone.
+    /// </summary>
+    public static string WithMetadataNames(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"(?<![\w-])--[a-z][a-z0-9-]*(?![\w-])(?! \(MSBuild)", match =>
+            All.FirstOrDefault(d => d.Flag == match.Value) is { } definition ? $"{match.Value} (MSBuild: {definition.Name})" : match.Value);
+
     /// <summary>Finds a setting by its environment variable, ignoring case.</summary>
     public static OptionDefinition? FindByEnvironmentVariable(string name) =>
         All.FirstOrDefault(d => string.Equals(d.EnvironmentVariable, name, StringComparison.OrdinalIgnoreCase));
