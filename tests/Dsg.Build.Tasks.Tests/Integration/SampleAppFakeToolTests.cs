@@ -53,6 +53,31 @@ public sealed class SampleAppFakeToolTests
     }
 
     [Fact]
+    public void WithoutPrecisionMetadataADsgVariableNamesTheOutputAndChangingItRebuilds()
+    {
+        var tool = FakeDsgTool.Create(Path.Combine(_feed.Root, "environment-tool"));
+        var app = SampleAppCopy.Create(_feed, "environment", tool.Path);
+        app.EditProject("Precision=\"W8A8\"", "");
+
+        CliResult w4a8 = _log.Succeeds(app.BuildWith(new Dictionary<string, string> { ["DSG_PRECISION"] = "W4A8" }), "build with DSG_PRECISION=W4A8");
+        Assert.Contains("Dsg: ../models/resnet_fmnist.onnx -> resnet_fmnist.w4a8.onnx", w4a8.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(app.BinDir, "resnet_fmnist.w4a8.onnx")));
+        Assert.Single(tool.Invocations);
+
+        _log.Succeeds(app.BuildWith(new Dictionary<string, string> { ["DSG_PRECISION"] = "W4A8" }), "same variable again");
+        Assert.Single(tool.Invocations);
+
+        CliResult w4a4 = _log.Succeeds(app.BuildWith(new Dictionary<string, string> { ["DSG_PRECISION"] = "W4A4" }), "build with DSG_PRECISION=W4A4");
+        Assert.Contains("-> resnet_fmnist.w4a4.onnx", w4a4.Output, StringComparison.Ordinal);
+        Assert.Equal(2, tool.Invocations.Count);
+
+        // Dsg.Build.props no longer forces W8A8: without any source the tool's default names the output.
+        CliResult unset = _log.Succeeds(app.Build(), "build without the variable");
+        Assert.Contains("-> resnet_fmnist.int8.onnx", unset.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Precision=", tool.Invocations[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OutputReachesBinPublishAndAnEmbeddedResourceAndCleanKeepsTheCache()
     {
         var tool = FakeDsgTool.Create(Path.Combine(_feed.Root, "outputs-tool"));
