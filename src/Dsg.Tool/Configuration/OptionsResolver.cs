@@ -107,7 +107,7 @@ internal static class OptionsResolver
         if (!File.Exists(path))
         {
             throw new DsgException(ErrorCodes.BadConfiguration, $"Configuration file '{path}' was not found.",
-                explicitlyGiven ? "Check the --config path." : "Check the file.") { FilePath = path };
+                explicitlyGiven ? "Check the --config path (MSBuild: the ConfigFile metadata, relative to the project folder)." : "Check the file.") { FilePath = path };
         }
 
         IConfigurationRoot file;
