@@ -1,9 +1,7 @@
 using System;
 using System.ComponentModel;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Text;
 using Microsoft.Build.Framework;
 using NuGet.Versioning;
 using Task = Microsoft.Build.Utilities.Task;
@@ -16,8 +14,7 @@ namespace Dsg.Build.Tasks;
 /// </summary>
 public sealed class DsgCheckToolVersion : Task, ICancelableTask
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(2);
-    private volatile Process? _process;
+    private readonly ToolProcess _process = new();
 
     /// <summary><c>$(DsgToolPath)</c>: an executable (or dotnet-dsg.dll); wins over <see cref="ToolCommand"/>.</summary>
     public string? ToolPath { get; set; }
@@ -38,17 +35,7 @@ public sealed class DsgCheckToolVersion : Task, ICancelableTask
     public string ToolVersion { get; private set; } = string.Empty;
 
     /// <inheritdoc />
-    public void Cancel()
-    {
-        try
-        {
-            _process?.Kill();
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
-    }
+    public void Cancel() => _process.Cancel();
 
     /// <inheritdoc />
     public override bool Execute()
@@ -97,46 +84,8 @@ public sealed class DsgCheckToolVersion : Task, ICancelableTask
 
     private (int ExitCode, string Output) Run(DsgToolLauncher launcher)
     {
-        var arguments = new StringBuilder();
-        foreach (string argument in launcher.LeadingArguments.Concat(new[] { "--version" }))
-        {
-            arguments.Append(arguments.Length == 0 ? string.Empty : " ").Append(argument.IndexOf(' ') >= 0 ? "\"" + argument + "\"" : argument);
-        }
-
-        var start = new ProcessStartInfo(launcher.FileName, arguments.ToString())
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            CreateNoWindow = true,
-            WorkingDirectory = ProjectDirectory,
-        };
-        using Process process = Process.Start(start)!;
-        _process = process;
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data != null)
-            {
-                lock (stderr)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.BeginErrorReadLine();
-        string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit((int)s_timeout.TotalMilliseconds))
-        {
-            Cancel();
-            return (-1, $"no answer within {s_timeout.TotalSeconds} s");
-        }
-
-        process.WaitForExit();
-        lock (stderr)
-        {
-            return (process.ExitCode, stdout.Trim().Length > 0 && process.ExitCode == 0 ? stdout : stdout + stderr);
-        }
+        (int exitCode, string stdout, string stderr) = _process.Run(launcher, new[] { "--version" }, ProjectDirectory);
+        return (exitCode, stdout.Trim().Length > 0 && exitCode == 0 ? stdout : stdout + stderr);
     }
 
     private void Error(string code, string message) => Log.LogError(null, code, null, ProjectFile, 0, 0, 0, 0, message);

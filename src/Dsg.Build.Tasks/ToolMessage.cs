@@ -48,10 +48,17 @@ internal sealed class ToolMessage
     public double? EtaSeconds => Number("etaSeconds");
 
     /// <summary>The report files a result line lists.</summary>
-    public IReadOnlyList<string> Reports =>
-        _fields.TryGetValue("reports", out object? v) && v is List<object?> list
-            ? list.OfType<string>().ToList()
-            : (IReadOnlyList<string>)Array.Empty<string>();
+    public IReadOnlyList<string> Reports => Strings("reports");
+
+    /// <summary>The strings of an array field (empty when absent).</summary>
+    public IReadOnlyList<string> Strings(string key) =>
+        _fields.TryGetValue(key, out object? v) && v is List<object?> list ? list.OfType<string>().ToList() : (IReadOnlyList<string>)Array.Empty<string>();
+
+    /// <summary>The objects of an array field (empty when absent), each field name to value.</summary>
+    public IReadOnlyList<Dictionary<string, object?>> Objects(string key) =>
+        _fields.TryGetValue(key, out object? v) && v is List<object?> list
+            ? list.OfType<Dictionary<string, object?>>().ToList()
+            : (IReadOnlyList<Dictionary<string, object?>>)Array.Empty<Dictionary<string, object?>>();
 
     /// <summary>Parses a line; false for anything that is not a JSON object with a string <c>type</c>.</summary>
     public static bool TryParse(string line, out ToolMessage message)

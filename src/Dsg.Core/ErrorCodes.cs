@@ -112,7 +112,8 @@ public static class ErrorCodes
     /// <summary>The scratch file that holds large sample sets during a run cannot be created or written (a full TMPDIR).</summary>
     public const string ScratchUnwritable = "DSG0806";
 
-    // 09xx: MSBuild integration (emitted by Dsg.Build.Tasks, listed here so docs/errors.md stays complete).
+    // 09xx: MSBuild integration (emitted by Dsg.Build.Tasks, listed here so docs/errors.md stays complete; the tool
+    // itself emits InvalidMetadata for values passed as --msbuild-metadata).
     /// <summary>A DsgQuantize item names a model file that does not exist.</summary>
     public const string ModelFileMissing = "DSG0901";
     /// <summary>A DsgQuantize metadata value is not one the tool accepts.</summary>

@@ -22,7 +22,7 @@ internal static class DsgCommandLine
         var parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)
         {
-            return UsageError(parse, environment, args);
+            return UsageError(root, parse, environment, args);
         }
 
         var configuration = new InvocationConfiguration
@@ -113,15 +113,89 @@ internal static class DsgCommandLine
         return root;
     }
 
-    private static int UsageError(ParseResult parse, ToolEnvironment environment, string[] args)
+    /// <summary>
+    /// Reports a parse error with DSG0304 and exit code 1, naming the nearest command or option for a misspelt one
+    /// (as System.CommandLine's own error handling would); a command line without a command prints the help first.
+    /// </summary>
+    private static int UsageError(RootCommand root, ParseResult parse, ToolEnvironment environment, string[] args)
     {
         var command = parse.CommandResult.Command;
         var name = command is RootCommand ? "dotnet dsg" : "dotnet dsg " + string.Join(' ', Ancestry(command));
-        var error = new DsgException(ErrorCodes.CommandLineUsage, string.Join(" ", parse.Errors.Select(e => e.Message)),
-            $"Run '{name} --help' for the usage and examples.");
         bool json = args.Contains("--json", StringComparer.Ordinal);
+        if (command is RootCommand && parse.UnmatchedTokens.Count == 0 && !json)
+        {
+            root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = environment.Output, Error = environment.Error });
+            environment.Output.WriteLine();
+        }
+
+        var suggestions = parse.UnmatchedTokens.Select(token => Suggestion(command, token)).Where(s => s is not null).ToList();
+        var hint = $"Run '{name} --help' for the usage and examples.";
+        if (suggestions.Count > 0)
+        {
+            hint = string.Join(" ", suggestions) + " " + hint;
+        }
+
+        var error = new DsgException(ErrorCodes.CommandLineUsage, string.Join(" ", parse.Errors.Select(e => e.Message)), hint);
         Reporter.Create(environment, json, verbose: false).Error(error);
         return VerbAction.UserError;
+    }
+
+    /// <summary>"Did you mean 'quantize'?" for a token close to one of the command's subcommands or options, else null.</summary>
+    internal static string? Suggestion(Command command, string token)
+    {
+        var candidates = token.StartsWith('-')
+            ? OptionsOf(command).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal))
+            : command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
+        var scored = candidates.Distinct().Select(c => (Name: c, Distance: EditDistance(token, c))).OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal).ToList();
+        if (scored.Count == 0 || scored[0].Distance > Math.Max(2, token.TrimStart('-').Length / 3))
+        {
+            return null;
+        }
+
+        return $"Did you mean '{scored[0].Name}'?";
+    }
+
+    private static IEnumerable<Option> OptionsOf(Command command)
+    {
+        for (Symbol? symbol = command; symbol is Command c; symbol = symbol.Parents.FirstOrDefault())
+        {
+            foreach (var option in c.Options.Where(o => !o.Hidden && (c == command || o.Recursive)))
+            {
+                yield return option;
+            }
+        }
+    }
+
+    /// <summary>Levenshtein distance with adjacent transpositions, ignoring case.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        a = a.ToLowerInvariant();
+        b = b.ToLowerInvariant();
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (int j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
     }
 
     private static IEnumerable<string> Ancestry(Command command)

@@ -1,4 +1,5 @@
 using Dsg.Build.Tasks.Tests.Fakes;
+using Dsg.Build.Tasks.Tests.Integration;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -41,7 +42,7 @@ public sealed class DsgPrepareQuantizeTests : IDisposable
         Assert.Equal(_project.Combine("Models", "net.onnx"), result.ItemSpec);
         Assert.Equal(output, result.GetMetadata("OutputPath"));
         Assert.Equal(output + ".options", result.GetMetadata("OptionsFile"));
-        Assert.Equal("precision=W8A8;samples=32", result.GetMetadata("NormalizedOptions"));
+        Assert.Equal("", result.GetMetadata("NormalizedOptions")); // a design-time build: the tool is not asked
         Assert.Equal(System.IO.Path.Combine("Models", "net.int8.onnx"), result.GetMetadata("Link"));
         Assert.Equal("32", result.GetMetadata("Samples"));
         Assert.Empty(_engine.Errors);
@@ -60,19 +61,87 @@ public sealed class DsgPrepareQuantizeTests : IDisposable
     }
 
     [Fact]
-    public void EveryBadMetadataValueIsReportedBeforeAnythingRuns()
+    public void TheToolsResolvedPrecisionNamesTheOutputAndItsBuildInputsBecomeTheOptions()
     {
+        var tool = FakeDsgTool.Create(_project.Combine("tool"));
+        var item = new TaskItem(Model("net.onnx"));
+        item.SetMetadata("Precision", "W4A4");
+        item.SetMetadata("Samples", "32");
+        item.SetMetadata("Embed", "false");
+        var task = Task(item);
+        task.ResolveWithTool = true;
+        task.ToolPath = tool.Path;
+
+        Assert.True(task.Execute());
+        var result = Assert.Single(task.QuantizedModels);
+        Assert.Equal("net.w4a4.onnx", result.GetMetadata("OutputName"));
+        Assert.Equal("W4A4", result.GetMetadata("ResolvedPrecision"));
+        Assert.Equal("precision=W4A4;Precision=W4A4;Samples=32", result.GetMetadata("NormalizedOptions"));
+        Assert.Equal("config W4A4,\"Precision=W4A4\",\"Samples=32\"", Assert.Single(tool.ConfigCalls));
+        Assert.Empty(_engine.Errors);
+
+        // A build that does not ask the tool (design time, publish --no-build) names the output as the last real build did.
+        item.SetMetadata("Precision", "");
+        var designTime = Task(item);
+        Assert.True(designTime.Execute());
+        Assert.Equal("net.w4a4.onnx", Assert.Single(designTime.QuantizedModels).GetMetadata("OutputName"));
+        Assert.Single(tool.ConfigCalls);
+    }
+
+    [Fact]
+    public void TheToolsErrorsAboutMetadataFailTheBuildOnTheProjectWithTheirCode()
+    {
+        var tool = FakeDsgTool.Create(_project.Combine("tool"));
         var item = new TaskItem(Model("net.onnx"));
         item.SetMetadata("Precision", "W3A3");
-        item.SetMetadata("Samples", "lots");
         var task = Task(item);
+        task.ResolveWithTool = true;
+        task.ToolPath = tool.Path;
 
         Assert.False(task.Execute());
-        Assert.Equal(2, _engine.Errors.Count);
-        Assert.All(_engine.Errors, e => Assert.Equal(DsgErrorCodes.InvalidMetadata, e.Code));
-        Assert.Contains("W8A8, W6A6, W4A8, W4A4", _engine.Errors[0].Message, StringComparison.Ordinal);
-        Assert.Contains("<DsgQuantize Include=\"net.onnx\">", _engine.Errors[1].Message, StringComparison.Ordinal);
+        var error = Assert.Single(_engine.Errors);
+        Assert.Equal(DsgErrorCodes.InvalidMetadata, error.Code);
+        Assert.Equal(_project.Combine("app.csproj"), error.File);
+        Assert.Equal("<DsgQuantize Include=\"net.onnx\">: Invalid value 'W3A3' for MSBuild metadata Precision: expected W8A8, W6A6, W4A8, W4A4. Fix Precision on the <DsgQuantize> item.", error.Message);
         Assert.Empty(task.QuantizedModels);
+    }
+
+    [Fact]
+    public void WithTheRealToolADsgJsonOrMetadataDecidesThePrecisionAndEditingTheJsonChangesTheOptions()
+    {
+        string? toolPath = BuiltDsgTool.FindWithQuantize(out string reason);
+        Assert.True(toolPath != null, reason);
+        var item = new TaskItem(Model("Models/net.onnx"));
+        File.WriteAllText(_project.Combine("dsg.json"), """{ "precision": "W4A8", "samples": 64 }""");
+
+        ITaskItem Resolve()
+        {
+            var task = Task(item);
+            task.ResolveWithTool = true;
+            task.ToolPath = toolPath;
+            Assert.True(task.Execute(), string.Join(Environment.NewLine, _engine.Errors.Select(e => e.Message)));
+            return Assert.Single(task.QuantizedModels);
+        }
+
+        var fromJson = Resolve();
+        Assert.Equal("net.w4a8.onnx", fromJson.GetMetadata("OutputName"));
+        Assert.Contains("precision=W4A8", fromJson.GetMetadata("NormalizedOptions").Split(';'));
+        Assert.Contains("samples=64", fromJson.GetMetadata("NormalizedOptions").Split(';'));
+
+        File.WriteAllText(_project.Combine("dsg.json"), """{ "precision": "W4A8", "samples": 128 }""");
+        Assert.Contains("samples=128", Resolve().GetMetadata("NormalizedOptions").Split(';'));
+
+        item.SetMetadata("Precision", "w6a6");
+        Assert.Equal("net.w6a6.onnx", Resolve().GetMetadata("OutputName"));
+
+        item.SetMetadata("Samples", "0");
+        var bad = Task(item);
+        bad.ResolveWithTool = true;
+        bad.ToolPath = toolPath;
+        Assert.False(bad.Execute());
+        var error = Assert.Single(_engine.Errors);
+        Assert.Equal(DsgErrorCodes.InvalidMetadata, error.Code);
+        Assert.Contains("Invalid value '0' for MSBuild metadata Samples: expected an integer from 1 to 1000000", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

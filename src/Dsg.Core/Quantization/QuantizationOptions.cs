@@ -105,7 +105,7 @@ public sealed record QuantizationOptions
 
         throw new DsgException(ErrorCodes.BadOption,
             $"Option 'precision' has the value '{precision}'; allowed values are {string.Join(", ", Presets)} or WxAy with x and y from {MinBits} to {MaxBits}.",
-            "Pass --precision W8A8 (the default), W6A6, W4A8 or W4A4, or set --weight-bits and --activation-bits.");
+            "Pass --precision W8A8 (the default), W6A6, W4A8 or W4A4, or WxAy with both widths from 2 to 8.");
     }
 
     /// <summary>Parses an observer name (case-insensitive): minmax, percentile, mse, entropy, ema.</summary>

@@ -12,7 +12,7 @@ internal static class CacheCommand
     public static Command Create(GlobalOptions global)
     {
         var cache = new Command("cache", "Look at and trim the cache of quantized models.");
-        cache.Add(Verb(global, "list", "List entries, most recently used first.", (context, store, options) =>
+        cache.Add(Verb(global, "list", "List entries, most recently used first.", [OptionCatalog.CacheDir, OptionCatalog.CacheSizeLimit], (context, store, options) =>
         {
             var entries = store.List();
             var output = context.Environment.Output;
@@ -56,11 +56,11 @@ internal static class CacheCommand
                 output.WriteLine($"  {entry.Key[..16]}  {ByteSize.Format(entry.SizeBytes),9}  last used {entry.LastUsedUtc.ToLocalTime():yyyy-MM-dd HH:mm}  {model} {settings}".TrimEnd());
             }
         }));
-        cache.Add(Verb(global, "prune", "Remove least-recently-used entries until the cache fits --cache-size-limit, and leftovers of interrupted runs.",
+        cache.Add(Verb(global, "prune", "Remove least-recently-used entries until the cache fits --cache-size-limit, and leftovers of interrupted runs.", [OptionCatalog.CacheDir, OptionCatalog.CacheSizeLimit],
             (context, store, options) => Report(context, "prune", store, store.Prune(options.CacheSizeLimit))));
-        cache.Add(Verb(global, "clear", "Remove every entry that no running dsg is using.",
+        cache.Add(Verb(global, "clear", "Remove every entry that no running dsg is using.", [OptionCatalog.CacheDir],
             (context, store, _) => Report(context, "clear", store, store.Clear())));
-        cache.Add(Verb(global, "path", "Print the cache folder.", (context, store, _) =>
+        cache.Add(Verb(global, "path", "Print the cache folder.", [OptionCatalog.CacheDir], (context, store, _) =>
         {
             if (context.Reporter.IsJson)
             {
@@ -82,12 +82,13 @@ internal static class CacheCommand
     public static ArtifactCache Open(DsgOptions options, ToolEnvironment environment) =>
         new(options.CacheDir ?? ArtifactCache.DefaultRoot(environment.GetVariable), options.CacheSizeLimit, TimeSpan.FromSeconds(options.CacheLockTimeout));
 
-    private static Command Verb(GlobalOptions global, string name, string description, Action<VerbContext, ArtifactCache, DsgOptions> body)
+    /// <summary>A cache verb that offers only the settings it uses (<paramref name="settingsUsed"/>), plus --config and --json.</summary>
+    private static Command Verb(GlobalOptions global, string name, string description, IReadOnlyList<OptionDefinition> settingsUsed, Action<VerbContext, ArtifactCache, DsgOptions> body)
     {
         var command = new Command(name, description);
         var json = GlobalOptions.Json("Print one JSON object instead of text.");
         command.Add(json);
-        var settings = new SettingsOptions(command, OptionCatalog.Cache);
+        var settings = new SettingsOptions(command, settingsUsed);
         VerbAction.Set(command, global, json, context =>
         {
             var options = settings.Resolve(context.Parse, context.Environment, modelPath: null).Options;

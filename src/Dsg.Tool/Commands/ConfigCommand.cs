@@ -29,6 +29,15 @@ internal static class ConfigCommand
                 {
                     w.WriteString("type", "config");
                     w.WriteString("configFile", resolved.ConfigFile);
+                    // What the MSBuild task writes to the file that is an Input of its quantize target: a change in any
+                    // source (metadata, a dsg.json found on its own, DSG_*) of a value that decides the output reruns it.
+                    w.WriteStartArray("buildInputs");
+                    foreach (var line in BuildInputs(resolved.Options))
+                    {
+                        w.WriteStringValue(line);
+                    }
+
+                    w.WriteEndArray();
                     w.WriteStartArray("settings");
                     foreach (var definition in OptionCatalog.All)
                     {
@@ -36,6 +45,7 @@ internal static class ConfigCommand
                         w.WriteString("name", definition.Name);
                         w.WriteString("key", definition.ConfigKey);
                         w.WriteString("value", definition.Format(resolved.Options));
+                        w.WriteString("default", definition.DefaultText);
                         w.WriteString("source", resolved.Sources[definition.Name]);
                         w.WriteString("environmentVariable", definition.EnvironmentVariable);
                         w.WriteString("flag", definition.Flag);
@@ -49,7 +59,7 @@ internal static class ConfigCommand
             {
                 output.WriteLine($"dsg.json: {resolved.ConfigFile ?? "(none found)"}");
                 int keyWidth = OptionCatalog.All.Max(d => d.ConfigKey.Length) + 2;
-                var values = OptionCatalog.All.Select(d => d.Format(resolved.Options) ?? "(unset)").ToList();
+                var values = OptionCatalog.All.Select(d => d.Format(resolved.Options) ?? Undecided(d, resolved.Options)).ToList();
                 int valueWidth = Math.Min(48, values.Max(v => v.Length) + 2);
                 for (int i = 0; i < OptionCatalog.All.Count; i++)
                 {
@@ -62,5 +72,30 @@ internal static class ConfigCommand
             return Task.FromResult(VerbAction.Success);
         });
         return config;
+    }
+
+    /// <summary>
+    /// The <c>key=value</c> lines of every setting that decides what quantize writes or whether it fails: the ones in
+    /// the cache key, and <c>minAgreement</c> (checked on cache hits too).
+    /// </summary>
+    public static IEnumerable<string> BuildInputs(DsgOptions options) =>
+        OptionCatalog.All
+            .Where(d => d.AffectsOutput || d == OptionCatalog.MinAgreement)
+            .Select(d => $"{d.ConfigKey}={d.Format(options)}");
+
+    /// <summary>What decides a setting left unset: the recipe's choice, the budget, or inference from the model.</summary>
+    internal static string Undecided(OptionDefinition definition, DsgOptions options)
+    {
+        var quantization = Running.QuantizePipelineProducer.QuantizationOptionsFor(options);
+        return definition.Name switch
+        {
+            nameof(DsgOptions.Observer) => "recipe: " + OptionCatalog.Observers.First(n => Dsg.Core.Quantization.QuantizationOptions.ParseObserver(n) == quantization.EffectiveObserver),
+            nameof(DsgOptions.WeightRange) => "recipe: " + OptionCatalog.WeightRanges.First(n => Dsg.Core.Quantization.QuantizationOptions.ParseWeightRange(n) == quantization.EffectiveWeightRange),
+            nameof(DsgOptions.FirstLastLayer) => "recipe: " + (quantization.EffectiveEightBitFirstLastLayer ? "8bit" : "target"),
+            nameof(DsgOptions.Samples) or nameof(DsgOptions.Iterations) => $"budget {options.Budget}: chosen for the model",
+            nameof(DsgOptions.HeldOutSamples) => "follows the samples the budget chooses",
+            nameof(DsgOptions.InputMean) or nameof(DsgOptions.InputStd) => "inferred from the model",
+            _ => "(unset)",
+        };
     }
 }

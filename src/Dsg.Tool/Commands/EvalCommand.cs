@@ -40,6 +40,8 @@ internal static class EvalCommand
         command.Add(size);
         command.Add(json);
         var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape, OptionCatalog.OutputKind]);
+        settings.Describe(OptionCatalog.Samples, "Without --data: how many N(0,1) inputs (in the model's input space, drawn with --seed) both models run on. Unset: the budget's largest sample count (256 for the default budget).");
+        settings.Describe(OptionCatalog.Seed, "Without --data: the seed of the N(0,1) inputs.");
         VerbAction.Set(command, global, json, context =>
         {
             var referencePath = context.FullPath(context.Parse.GetValue(reference)!);

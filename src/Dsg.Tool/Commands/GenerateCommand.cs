@@ -37,6 +37,7 @@ internal static class GenerateCommand
             var modelPath = context.FullPath(context.Parse.GetValue(model)!);
             var directory = context.FullPath(context.Parse.GetValue(output)!);
             var options = settings.Resolve(context.Parse, context.Environment, modelPath).Options;
+            EnsureWritableFolder(directory);
             return Task.Run(() => Run(context.Reporter, modelPath, directory, options, context.CancellationToken), context.CancellationToken);
         });
         return command;
@@ -94,6 +95,43 @@ internal static class GenerateCommand
         reporter.Result(new RunResult(written[0], written.Skip(1).ToList(), CacheHit: false, CacheKey: null, clock.Elapsed.TotalSeconds, Agreement: null));
         return VerbAction.Success;
     }
+
+    /// <summary>
+    /// Fails fast (DSG0603), before minutes of generation, when <c>--out</c> is a file, lies under a file, or is in a
+    /// folder that cannot be written. Nothing is created: a probe file in the nearest existing folder is removed at once.
+    /// </summary>
+    internal static void EnsureWritableFolder(string directory)
+    {
+        var existing = directory;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+            {
+                throw Unwritable(directory, existing == directory ? "it is a file" : $"'{existing}' is a file", "Pass a folder to --out (it is created if missing)");
+            }
+
+            existing = Path.GetDirectoryName(existing);
+            if (existing is null)
+            {
+                throw Unwritable(directory, "no folder of it exists", "Pass a folder on an existing drive to --out");
+            }
+        }
+
+        var probe = Path.Combine(existing, $".dsg-write-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unwritable(directory, $"'{existing}' cannot be written ({Dsg.Core.StorageErrors.Describe(e)})", "Choose an --out folder you can write to");
+        }
+    }
+
+    private static Dsg.Core.DsgException Unwritable(string directory, string reason, string fix) =>
+        new(Dsg.Core.ErrorCodes.GenerationOutputUnwritable, $"Cannot write the samples to '{directory}': {reason}.", $"{fix}; nothing was generated.") { FilePath = directory };
 
     /// <summary>Generator progress as the generate phase's progress lines.</summary>
     private sealed class ReporterProgress(Reporter reporter) : IProgress<GenerationProgress>

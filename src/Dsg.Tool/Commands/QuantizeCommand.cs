@@ -33,7 +33,13 @@ internal static class QuantizeCommand
     private static async Task<int> RunAsync(VerbContext context, QuantizeProducer producer, string modelPath, string outputPath, SettingsOptions settings)
     {
         var clock = Stopwatch.StartNew();
-        var options = settings.Resolve(context.Parse, context.Environment, modelPath).Options;
+        var resolved = settings.Resolve(context.Parse, context.Environment, modelPath);
+        var options = resolved.Options;
+        if (resolved.ConfigFile is { } configFile)
+        {
+            context.Reporter.Note($"Settings from {configFile} (config show lists each value and its source).");
+        }
+
         outputPath = OutputPublisher.Prepare(outputPath, modelPath);
         var content = ModelContent.Read(modelPath);
         var reporter = context.Reporter;
@@ -67,7 +73,7 @@ internal static class QuantizeCommand
             {
                 produced = await Produce(staging.FullName, context.CancellationToken).ConfigureAwait(false);
                 EnsureAgreement(produced, options);
-                written = OutputPublisher.Publish(staging.FullName, ProducedFiles(staging.FullName), outputPath, context.CancellationToken);
+                written = OutputPublisher.Publish(staging.FullName, ProducedFiles(staging.FullName), outputPath, modelPath, context.CancellationToken);
             }
             finally
             {
@@ -92,7 +98,7 @@ internal static class QuantizeCommand
             hit = lookup.Hit;
             produced = lookup.Entry.Manifest.Metadata;
             EnsureAgreement(produced, options);
-            written = OutputPublisher.Publish(lookup.Entry.Directory, Order(lookup.Entry.Manifest.Files.Select(f => f.Name)), outputPath, context.CancellationToken);
+            written = OutputPublisher.Publish(lookup.Entry.Directory, Order(lookup.Entry.Manifest.Files.Select(f => f.Name)), outputPath, modelPath, context.CancellationToken);
         }
 
         double? measured = produced.TryGetValue("agreement", out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : null;

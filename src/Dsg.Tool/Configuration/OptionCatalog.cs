@@ -163,7 +163,7 @@ internal static class OptionCatalog
 
     public static OptionDefinition InputShape { get; } = new(nameof(DsgOptions.InputShape),
         "The input's C,H,W, for models whose spatial dimensions are dynamic.",
-        "three positive integers C,H,W (for example 3,224,224)", affectsOutput: true,
+        "three positive integers C,H,W (for example 3,224,224; 3x224x224 also reads)", affectsOutput: true,
         o => o.InputShape is null ? null : string.Join(",", o.InputShape),
         (o, text, _) =>
         {
@@ -172,7 +172,7 @@ internal static class OptionCatalog
                 return o with { InputShape = null };
             }
 
-            var parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var parts = text.Split([',', 'x', 'X'], StringSplitOptions.TrimEntries);
             var dims = new List<long>();
             foreach (var part in parts)
             {
@@ -259,6 +259,18 @@ internal static class OptionCatalog
     /// <summary>Finds a setting by its dsg.json key or property name, ignoring case.</summary>
     public static OptionDefinition? FindByConfigKey(string key) =>
         All.FirstOrDefault(d => string.Equals(d.ConfigKey, key, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Finds a setting by its record property (MSBuild metadata) name, ignoring case.</summary>
+    public static OptionDefinition? FindByName(string name) =>
+        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// <paramref name="text"/> with each setting's flag followed by its MSBuild metadata name, e.g.
+    /// <c>--samples (MSBuild: Samples)</c>, for messages an MSBuild build shows. Other flags are left alone.
+    /// </summary>
+    public static string WithMetadataNames(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"(?<![\w-])--[a-z][a-z0-9-]*(?![\w-])(?! \(MSBuild)", match =>
+            All.FirstOrDefault(d => d.Flag == match.Value) is { } definition ? $"{match.Value} (MSBuild: {definition.Name})" : match.Value);
 
     /// <summary>Finds a setting by its environment variable, ignoring case.</summary>
     public static OptionDefinition? FindByEnvironmentVariable(string name) =>

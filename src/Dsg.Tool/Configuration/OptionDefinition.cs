@@ -50,8 +50,14 @@ internal sealed class OptionDefinition
     /// <summary>What values are accepted, for messages and docs.</summary>
     public string Allowed { get; }
 
-    /// <summary>An example value for docs and help.</summary>
+    /// <summary>An example value (not the default) for docs.</summary>
     public string? Example { get; }
+
+    /// <summary>
+    /// The built-in default as text (<see cref="DsgOptions.Default"/> formatted), or null when unset by default (a
+    /// rule decides: the budget, the recipe, inference). Help and the docs show this, so it cannot drift.
+    /// </summary>
+    public string? DefaultText => Format(DsgOptions.Default);
 
     /// <summary>Whether the setting changes the produced files (and so belongs in the cache key).</summary>
     public bool AffectsOutput { get; }

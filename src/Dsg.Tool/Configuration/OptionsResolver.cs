@@ -5,7 +5,8 @@ namespace Dsg.Tool.Configuration;
 
 /// <summary>
 /// Merges the settings sources in increasing precedence: built-in defaults, dsg.json (the nearest one walking up
-/// from the model's folder, or <c>--config FILE</c>), <c>DSG_*</c> environment variables, then the command line.
+/// from the model's folder, or <c>--config FILE</c>), <c>DSG_*</c> environment variables, the metadata of a
+/// <c>DsgQuantize</c> item (passed by the MSBuild task), then the command line.
 /// Unknown dsg.json keys and bad values anywhere are <see cref="DsgException"/>s naming the key, its source and
 /// the allowed values.
 /// </summary>
@@ -23,12 +24,17 @@ internal static class OptionsResolver
     /// <param name="modelPath">The model; dsg.json is searched from its folder up (else from <paramref name="workingDirectory"/>).</param>
     /// <param name="environment">The <c>DSG_</c>-prefixed environment variables, prefix removed (as <c>AddEnvironmentVariables("DSG_")</c> gives them).</param>
     /// <param name="workingDirectory">Relative paths on the command line and in the environment resolve against it.</param>
+    /// <param name="itemMetadata">
+    /// The MSBuild item's metadata as (name, value) pairs; names that are not settings (the task's own, or the user's
+    /// unrelated metadata) are ignored, empty values mean unset.
+    /// </param>
     public static ResolvedOptions Resolve(
         IReadOnlyDictionary<string, string> commandLine,
         string? explicitConfigFile,
         string? modelPath,
         IConfiguration environment,
-        string workingDirectory)
+        string workingDirectory,
+        IReadOnlyList<KeyValuePair<string, string>>? itemMetadata = null)
     {
         var options = DsgOptions.Default;
         var sources = OptionCatalog.All.ToDictionary(d => d.Name, _ => DefaultSource);
@@ -52,6 +58,18 @@ internal static class OptionsResolver
             sources[definition.Name] = definition.EnvironmentVariable;
         }
 
+        foreach (var (name, value) in itemMetadata ?? [])
+        {
+            if (value.Trim().Length == 0 || OptionCatalog.FindByName(name) is not { } definition)
+            {
+                continue;
+            }
+
+            options = Apply(options, definition, value, workingDirectory, ErrorCodes.InvalidMetadata,
+                $"MSBuild metadata {definition.Name}", $"Fix {definition.Name} on the <DsgQuantize> item.");
+            sources[definition.Name] = MetadataSource(definition);
+        }
+
         foreach (var definition in OptionCatalog.All)
         {
             if (commandLine.TryGetValue(definition.Name, out var text))
@@ -64,6 +82,9 @@ internal static class OptionsResolver
 
         return new ResolvedOptions(options, sources, configFile);
     }
+
+    /// <summary>The source label of a value taken from a <c>DsgQuantize</c> item.</summary>
+    public static string MetadataSource(OptionDefinition definition) => "MSBuild " + definition.Name;
 
     /// <summary>The nearest dsg.json in the model's folder or above it (or the working folder and above).</summary>
     public static string? FindConfigFile(string? modelPath, string workingDirectory)
@@ -86,7 +107,7 @@ internal static class OptionsResolver
         if (!File.Exists(path))
         {
             throw new DsgException(ErrorCodes.BadConfiguration, $"Configuration file '{path}' was not found.",
-                explicitlyGiven ? "Check the --config path." : "Check the file.") { FilePath = path };
+                explicitlyGiven ? "Check the --config path (MSBuild: the ConfigFile metadata, relative to the project folder)." : "Check the file.") { FilePath = path };
         }
 
         IConfigurationRoot file;

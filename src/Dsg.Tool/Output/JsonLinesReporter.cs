@@ -58,14 +58,19 @@ internal sealed class JsonLinesReporter : Reporter
     {
         w.WriteString("type", "warning");
         w.WriteString("code", code);
-        w.WriteString("message", message);
+        w.WriteString("message", Configuration.OptionCatalog.WithMetadataNames(message));
     });
 
     public override void Note(string message)
     {
     }
 
-    public override void Error(DsgException error) => WriteError(error.Code, error.Message, error.Hint, error.FilePath);
+    /// <summary>
+    /// The error, with each setting's flag also named as MSBuild metadata (<c>--samples (MSBuild: Samples)</c>): JSON
+    /// lines are what the MSBuild task reads, and its users set metadata, not flags.
+    /// </summary>
+    public override void Error(DsgException error) =>
+        WriteError(error.Code, Configuration.OptionCatalog.WithMetadataNames(error.Message), Configuration.OptionCatalog.WithMetadataNames(error.Hint), error.FilePath);
 
     public override void InternalError(Exception error) =>
         WriteError("internal", $"{error.GetType().Name}: {error.Message}", "This is a bug in Dsg; run with DSG_DEBUG=1 for the stack trace and report it.", null);

@@ -1,4 +1,5 @@
 using Dsg.Core;
+using Dsg.Core.Pipeline;
 
 namespace Dsg.Tool.Running;
 
@@ -69,18 +70,37 @@ internal static class OutputPublisher
         return full;
     }
 
-    /// <summary>Copies <paramref name="files"/> (name relative to <paramref name="sourceDirectory"/>) to their targets, all or nothing.</summary>
+    /// <summary>
+    /// Copies <paramref name="files"/> (name relative to <paramref name="sourceDirectory"/>) to their targets, all or
+    /// nothing. The reports are written for this run rather than copied: they were produced in a staging folder or
+    /// cache entry, possibly from another copy of the model, so their <c>model</c> and <c>output</c> (and the
+    /// Markdown title) are set to <paramref name="modelPath"/> and <paramref name="outputPath"/>.
+    /// </summary>
     /// <returns>The absolute paths written, in the order of <paramref name="files"/>.</returns>
     /// <exception cref="DsgException"><see cref="ErrorCodes.OutputUnwritable"/>; the previous output files are intact.</exception>
-    public static IReadOnlyList<string> Publish(string sourceDirectory, IEnumerable<string> files, string outputPath, CancellationToken cancellationToken)
+    public static IReadOnlyList<string> Publish(string sourceDirectory, IEnumerable<string> files, string outputPath, string modelPath, CancellationToken cancellationToken)
     {
         try
         {
             using var set = new AtomicFileSet();
-            foreach (var name in files)
+            var names = files.ToList();
+            var report = ReadReport(sourceDirectory, names, outputPath, modelPath);
+            foreach (var name in names)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                set.AddCopy(TargetOf(name, outputPath), Path.Combine(sourceDirectory, name.Replace('/', Path.DirectorySeparatorChar)));
+                var target = TargetOf(name, outputPath);
+                if (report is not null && name == ProducedStem + ".report.json")
+                {
+                    set.Add(target, stream => Write(stream, QuantizeReportWriter.ToJson(report)));
+                }
+                else if (report is not null && name == ProducedStem + ".report.md")
+                {
+                    set.Add(target, stream => Write(stream, QuantizeReportWriter.ToMarkdown(report)));
+                }
+                else
+                {
+                    set.AddCopy(target, Path.Combine(sourceDirectory, name.Replace('/', Path.DirectorySeparatorChar)));
+                }
             }
 
             return set.Commit(cancellationToken);
@@ -89,6 +109,32 @@ internal static class OutputPublisher
         {
             throw Unwritable(outputPath, StorageErrors.Describe(e), "Choose an --out path in a folder you can write (and remove anything in the way); the previous output is unchanged.", e);
         }
+    }
+
+    /// <summary>The produced report with the user's model and output paths, or null when there is none (or it does not read).</summary>
+    private static QuantizeReport? ReadReport(string sourceDirectory, IReadOnlyList<string> names, string outputPath, string modelPath)
+    {
+        if (!names.Contains(ProducedStem + ".report.json"))
+        {
+            return null;
+        }
+
+        try
+        {
+            var report = QuantizeReportWriter.FromJson(File.ReadAllText(Path.Combine(sourceDirectory, ProducedStem + ".report.json")));
+            return report is null ? null : report with { Model = Path.GetFullPath(modelPath), Output = outputPath };
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // An entry written by another version: copy its reports as they are.
+            return null;
+        }
+    }
+
+    private static void Write(Stream stream, string text)
+    {
+        using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
+        writer.Write(text);
     }
 
     private static DsgException Unwritable(string path, string reason, string hint, Exception? inner = null) =>

@@ -2,7 +2,9 @@ namespace Dsg.Build.Tasks.Tests.Fakes;
 
 /// <summary>
 /// A stand-in for the Dsg tool: a bash script that honours the tool/MSBuild JSON-lines contract and "quantizes" by
-/// copying the model, with a content-and-options keyed cache like the real one. It appends each quantize call to
+/// copying the model, with a content-and-options keyed cache like the real one. Its <c>config show</c> answers with
+/// the precision from <c>--msbuild-metadata Precision=X</c>, else DSG_PRECISION, else W8A8 (reporting DSG0902 for a
+/// precision other than W8A8, W6A6, W4A8, W4A4), and the metadata as build inputs; it logs each call to config.log. It appends each quantize call to
 /// invocations.log beside itself and its working folder to working-directory. Of its two progress lines the first
 /// carries the phase's times and the second, as from a tool older than them, does not. The model's file name picks a failure, as the real tool's inspection would:
 /// *folded* reports DSG0201, *warn* reports a DSG0601 warning and succeeds, *crash* dies with exit code 2.
@@ -13,6 +15,26 @@ internal sealed class FakeDsgTool
         #!/usr/bin/env bash
         here="$(cd "$(dirname "$0")" && pwd)"
         if [ "$1" = "--version" ]; then echo "@VERSION@"; exit 0; fi
+        if [ "$1" = "config" ] && [ "$2" = "show" ]; then
+          shift 3
+          precision="${DSG_PRECISION:-W8A8}"; inputs=""
+          while [ $# -gt 0 ]; do
+            case "$1" in
+              --msbuild-metadata)
+                case "$2" in Precision=*) precision="${2#Precision=}" ;; esac
+                inputs="$inputs,\"$2\""; shift 2 ;;
+              --config) inputs="$inputs,\"config=$2\""; shift 2 ;;
+              *) shift ;;
+            esac
+          done
+          echo "config $precision${inputs}" >> "$here/config.log"
+          case "$precision" in
+            W8A8|W6A6|W4A8|W4A4) ;;
+            *) echo "{\"type\":\"error\",\"code\":\"DSG0902\",\"message\":\"Invalid value '$precision' for MSBuild metadata Precision: expected W8A8, W6A6, W4A8, W4A4.\",\"hint\":\"Fix Precision on the <DsgQuantize> item.\"}"; exit 1 ;;
+          esac
+          echo "{\"type\":\"config\",\"configFile\":null,\"buildInputs\":[\"precision=$precision\"$inputs],\"settings\":[{\"name\":\"Precision\",\"value\":\"$precision\"}]}"
+          exit 0
+        fi
         if [ "$1" != "quantize" ]; then echo "fake dsg: unknown verb '$1'" >&2; exit 2; fi
         model="$2"; shift 2
         out=""; cache=""; options=""
@@ -62,6 +84,16 @@ internal sealed class FakeDsgTool
         get
         {
             string log = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "invocations.log");
+            return File.Exists(log) ? File.ReadAllLines(log) : [];
+        }
+    }
+
+    /// <summary>The config show calls so far, one line each: <c>config PRECISION,"NAME=VALUE",...</c>.</summary>
+    public IReadOnlyList<string> ConfigCalls
+    {
+        get
+        {
+            string log = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "config.log");
             return File.Exists(log) ? File.ReadAllLines(log) : [];
         }
     }

@@ -25,7 +25,11 @@ internal static class DotnetCli
     public static CliResult Run(string workingDirectory, params string[] arguments) => Start(Host, workingDirectory, arguments);
 
     /// <summary>Runs any program with the same cleaned environment.</summary>
-    public static CliResult Start(string fileName, string workingDirectory, params string[] arguments)
+    public static CliResult Start(string fileName, string workingDirectory, params string[] arguments) =>
+        Start(fileName, workingDirectory, null, arguments);
+
+    /// <summary>Runs any program with the cleaned environment plus <paramref name="variables"/>.</summary>
+    public static CliResult Start(string fileName, string workingDirectory, IReadOnlyDictionary<string, string>? variables, params string[] arguments)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -50,6 +54,10 @@ internal static class DotnetCli
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        foreach (var (name, value) in variables ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var output = new StringBuilder();
         var watch = Stopwatch.StartNew();

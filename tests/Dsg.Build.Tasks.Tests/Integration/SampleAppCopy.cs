@@ -61,6 +61,9 @@ internal sealed class SampleAppCopy
 
     public CliResult Build(params string[] extra) => Dotnet("build", extra);
 
+    /// <summary>A build with extra environment variables (DSG_* reach the tool through MSBuild's environment).</summary>
+    public CliResult BuildWith(IReadOnlyDictionary<string, string> variables) => Dotnet("build", [], variables);
+
     public CliResult Publish(params string[] extra) => Dotnet("publish", ["-o", PublishDir, .. extra]);
 
     public CliResult Clean(params string[] extra) => Dotnet("clean", extra);
@@ -69,8 +72,8 @@ internal sealed class SampleAppCopy
     public CliResult Run(params string[] arguments) =>
         DotnetCli.Run(Folder, [Path.Combine(BinDir, "SampleApp.dll"), .. arguments]);
 
-    private CliResult Dotnet(string verb, string[] extra) =>
-        DotnetCli.Run(Folder,
+    private CliResult Dotnet(string verb, string[] extra, IReadOnlyDictionary<string, string>? variables = null) =>
+        DotnetCli.Start(DotnetCli.Host, Folder, variables,
         [
             verb, ProjectFile, "-nr:false", "-tl:off",
             "-p:DsgLocalFeed=" + _feed.Feed,

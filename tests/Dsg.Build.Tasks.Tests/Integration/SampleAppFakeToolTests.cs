@@ -48,8 +48,33 @@ public sealed class SampleAppFakeToolTests
         app.EditProject("Samples=\"32\"", "Samples=\"16\"");
         CliResult edited = _log.Succeeds(app.Build(), "build after changing Samples");
         Assert.Equal(3, tool.Invocations.Count);
-        Assert.Contains("--samples 16", tool.Invocations[2], StringComparison.Ordinal);
+        Assert.Contains("--msbuild-metadata Samples=16", tool.Invocations[2], StringComparison.Ordinal);
         Assert.Contains($"-> {OutputName} (generated in", edited.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithoutPrecisionMetadataADsgVariableNamesTheOutputAndChangingItRebuilds()
+    {
+        var tool = FakeDsgTool.Create(Path.Combine(_feed.Root, "environment-tool"));
+        var app = SampleAppCopy.Create(_feed, "environment", tool.Path);
+        app.EditProject("Precision=\"W8A8\"", "");
+
+        CliResult w4a8 = _log.Succeeds(app.BuildWith(new Dictionary<string, string> { ["DSG_PRECISION"] = "W4A8" }), "build with DSG_PRECISION=W4A8");
+        Assert.Contains("Dsg: ../models/resnet_fmnist.onnx -> resnet_fmnist.w4a8.onnx", w4a8.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(app.BinDir, "resnet_fmnist.w4a8.onnx")));
+        Assert.Single(tool.Invocations);
+
+        _log.Succeeds(app.BuildWith(new Dictionary<string, string> { ["DSG_PRECISION"] = "W4A8" }), "same variable again");
+        Assert.Single(tool.Invocations);
+
+        CliResult w4a4 = _log.Succeeds(app.BuildWith(new Dictionary<string, string> { ["DSG_PRECISION"] = "W4A4" }), "build with DSG_PRECISION=W4A4");
+        Assert.Contains("-> resnet_fmnist.w4a4.onnx", w4a4.Output, StringComparison.Ordinal);
+        Assert.Equal(2, tool.Invocations.Count);
+
+        // Dsg.Build.props no longer forces W8A8: without any source the tool's default names the output.
+        CliResult unset = _log.Succeeds(app.Build(), "build without the variable");
+        Assert.Contains("-> resnet_fmnist.int8.onnx", unset.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Precision=", tool.Invocations[2], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -91,7 +116,8 @@ public sealed class SampleAppFakeToolTests
 
         CliResult build = _log.Fails(app.Build(), "build with bad items");
 
-        Assert.Contains($"{app.ProjectFile} : error DSG0902: <DsgQuantize Include=\"../models/resnet_fmnist.onnx\">: Precision=\"W3A3\" is not valid: expected one of W8A8, W6A6, W4A8, W4A4.", build.Output, StringComparison.Ordinal);
+        // The tool validates the metadata (config show, before anything is quantized); the task reports its error.
+        Assert.Contains($"{app.ProjectFile} : error DSG0902: <DsgQuantize Include=\"../models/resnet_fmnist.onnx\">: Invalid value 'W3A3' for MSBuild metadata Precision: expected W8A8, W6A6, W4A8, W4A4. Fix Precision on the <DsgQuantize> item.", build.Output, StringComparison.Ordinal);
         Assert.Contains($"{app.ProjectFile} : error DSG0901: The model '{Path.Combine(app.ProjectDir, "Models", "absent.onnx")}'", build.Output, StringComparison.Ordinal);
         Assert.Empty(tool.Invocations);
     }

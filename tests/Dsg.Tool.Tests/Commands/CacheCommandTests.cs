@@ -42,4 +42,22 @@ public sealed class CacheCommandTests : IDisposable
         Assert.Contains("removed 1 entry", clear.Output);
         Assert.Empty(new ArtifactCache(Root).List());
     }
+
+    [Theory]
+    [InlineData("list", "--cache-size-limit", "--cache-lock-timeout")]
+    [InlineData("prune", "--cache-size-limit", "--cache-lock-timeout")]
+    [InlineData("clear", null, "--cache-size-limit")]
+    [InlineData("path", null, "--cache-size-limit")]
+    public void EachVerbOffersOnlyTheSettingsItUses(string verb, string? offered, string notOffered)
+    {
+        var help = InProcessTool.Run("cache", verb, "--help").Output;
+
+        Assert.Contains("--cache-dir", help);
+        if (offered is not null)
+        {
+            Assert.Contains(offered, help);
+        }
+
+        Assert.DoesNotContain(notOffered, help);
+    }
 }

@@ -86,4 +86,13 @@ public sealed class EvalCommandTests
         Assert.Equal(1, missing.ExitCode);
         Assert.StartsWith("error DSG01", missing.Error);
     }
+
+    [Fact]
+    public void SamplesHelpDescribesTheEvaluationInputsNotCalibration()
+    {
+        var help = InProcessTool.Run("eval", "--help").Output;
+
+        Assert.Contains("how many N(0,1) inputs", help);
+        Assert.DoesNotContain("Number of calibration samples", help);
+    }
 }

@@ -112,6 +112,33 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_folder.Path));
     }
 
+    [Theory]
+    [InlineData("file")]
+    [InlineData("under-file")]
+    [InlineData("unwritable")]
+    public void AnOutThatCannotHoldTheSamplesFailsBeforeGenerating(string kind)
+    {
+        string file = _folder.Write("samples.npy", "not a folder");
+        string output = kind switch
+        {
+            "file" => file,
+            "under-file" => Path.Combine(file, "sub"),
+            _ => "/sys/dsg-generate-test", // sysfs refuses new files even to root
+        };
+
+        // dsg at the default budget would take minutes: a quick failure proves nothing ran.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", output, "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        var error = run.Line("error");
+        Assert.Equal(ErrorCodes.GenerationOutputUnwritable, error.GetProperty("code").GetString());
+        Assert.Contains("nothing was generated", error.GetProperty("hint").GetString());
+        Assert.DoesNotContain(run.JsonLines, l => l.GetProperty("type").GetString() == "phase");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), clock.Elapsed.ToString());
+        Assert.Equal(["samples.npy"], Directory.GetFileSystemEntries(_folder.Path).Select(Path.GetFileName));
+    }
+
     [Fact]
     [Trait("Category", "Slow")]
     public void DsgReportsGenerateProgressPerIteration()

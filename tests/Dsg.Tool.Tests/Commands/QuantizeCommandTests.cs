@@ -69,6 +69,61 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(2, _productions);
     }
 
+    /// <summary>A producer that writes a real report, naming the files as the pipeline does: its own model and staging folder.</summary>
+    private QuantizeProducer ReportingProducer() => async (job, cancellationToken) =>
+    {
+        await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.onnx"), "q", cancellationToken);
+        var report = new Dsg.Core.Pipeline.QuantizeReport
+        {
+            DsgVersion = "0", Model = job.ModelPath, Output = Path.Combine(job.Directory, "model.onnx"), Precision = "W8A8",
+            Options = new Dictionary<string, object>(), Source = "dsg", SourceDescription = "8 samples", CalibrationSamples = 8,
+            HeldOutSamples = 4, Seed = 0, Seconds = new Dictionary<string, double>(), Agreement = 1, OutputSqnrDb = 30,
+            FoldedBatchNorms = 0, Int32Biases = 0, Fp32Bytes = 4, QuantizedBytes = 1, Layers = [], Activations = [],
+        };
+        await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.report.json"), Dsg.Core.Pipeline.QuantizeReportWriter.ToJson(report), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(job.Directory, "model.report.md"), Dsg.Core.Pipeline.QuantizeReportWriter.ToMarkdown(report), cancellationToken);
+        return new QuantizeProduct(1, null);
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ReportsNameTheUsersModelAndOutputAlsoOnACacheHitThroughACopy(bool noCache)
+    {
+        string copy = _folder.Combine("elsewhere", "copy.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        File.Copy(RepoPaths.Model("resnet_fmnist.onnx"), copy);
+        string[] cache = noCache ? ["--no-cache"] : ["--cache-dir", _folder.Combine("cache")];
+        Assert.Equal(0, Quantize(ReportingProducer(), noCache ? ["--no-cache"] : []).ExitCode);
+        string copyOut = _folder.Combine("other", "copy.int8.onnx");
+
+        var run = InProcessTool.Run(["quantize", copy, "--out", copyOut, "--json", .. cache], quantizeProducer: ReportingProducer());
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(!noCache, run.Line("result").GetProperty("cacheHit").GetBoolean());
+        var report = Dsg.Core.Pipeline.QuantizeReportWriter.FromJson(File.ReadAllText(_folder.Combine("other", "copy.int8.report.json")))!;
+        Assert.Equal(copy, report.Model);
+        Assert.Equal(copyOut, report.Output);
+        string markdown = File.ReadAllText(_folder.Combine("other", "copy.int8.report.md"));
+        Assert.StartsWith("# Dsg quantization report: copy.int8.onnx", markdown, StringComparison.Ordinal);
+        Assert.Contains($"- Model: `{copy}`", markdown, StringComparison.Ordinal);
+        Assert.Contains($"- Output: `{copyOut}`", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void QuantizeSaysWhichDsgJsonItUsed()
+    {
+        string model = _folder.Combine("models", "m.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(model)!);
+        File.Copy(RepoPaths.Model("resnet_fmnist.onnx"), model);
+        string config = _folder.Write("models/dsg.json", """{ "samples": 8 }""");
+
+        var run = InProcessTool.Run(["quantize", model, "--out", Out, "--cache-dir", _folder.Combine("cache")], quantizeProducer: Producer());
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains($"Settings from {config}", run.Output + run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NoCacheProducesEveryTimeAndStoresNothing()
     {

@@ -43,4 +43,30 @@ public sealed class ConfigurationDocumentedTests
             Assert.Contains($"<{definition.Name}>", props);
         }
     }
+
+    [Fact]
+    public void EveryDocumentedDefaultIsTheRecordsDefault()
+    {
+        static string Cell(string row, int index) => row.Split(" | ")[index];
+        var configuration = File.ReadAllLines(Path.Combine(RepoPaths.Root, "docs", "configuration.md")).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
+        var msbuild = File.ReadAllLines(Path.Combine(RepoPaths.Root, "docs", "msbuild.md")).Where(l => l.StartsWith("| `", StringComparison.Ordinal)).ToList();
+        foreach (var definition in OptionCatalog.All)
+        {
+            var row = configuration.Single(r => r.StartsWith($"| {definition.Name} |", StringComparison.Ordinal));
+            var metadataRow = msbuild.SingleOrDefault(r => r.StartsWith($"| `{definition.Name}` |", StringComparison.Ordinal));
+            if (definition.DefaultText is { } value)
+            {
+                Assert.StartsWith($"`{value}`", Cell(row, 4));
+                if (metadataRow is not null)
+                {
+                    Assert.StartsWith($"`{value}`", Cell(metadataRow, 1));
+                }
+            }
+            else
+            {
+                // Unset by default: the docs say what decides instead of naming a value.
+                Assert.DoesNotMatch("^`[^`]*`$", Cell(row, 4));
+            }
+        }
+    }
 }
