@@ -51,10 +51,10 @@ public sealed record QuantizeRequest
     public BudgetResolution ResolveBudget(OnnxModel model, long[] sampleShape)
     {
         ArgumentNullException.ThrowIfNull(model);
-        double macs = Source.Optimises && (Samples is null || Iterations is null)
-            ? ModelCost.MultiplyAccumulatesPerSample(model, sampleShape, Options.Threads)
-            : 0;
-        return Budget.Resolve(macs, Samples, Iterations, HeldOutFor);
+        var cost = Source.Optimises && (Samples is null || Iterations is null)
+            ? ModelCost.Measure(model, sampleShape, Options.Threads)
+            : ModelCost.Free;
+        return Budget.Resolve(cost, Samples, Iterations, HeldOutFor);
     }
 
     /// <summary>

@@ -66,7 +66,7 @@ internal static class GenerateCommand
             {
                 // No held-out samples here: generate makes only the samples asked for.
                 var budget = QuantizePipelineProducer.BudgetFor(options).Resolve(
-                    ModelCost.MultiplyAccumulatesPerSample(loaded, graph.InputShape, options.Threads), options.Samples, options.Iterations, _ => 0);
+                    ModelCost.Measure(loaded, graph.InputShape, options.Threads), options.Samples, options.Iterations, _ => 0);
                 generation = generation with { Samples = budget.Samples, Iterations = budget.Iterations };
                 reporter.Note(budget.Describe());
             }

@@ -233,9 +233,9 @@ public sealed class QuantizePipelineTests : IDisposable
     [Fact]
     public void TheBudgetChoosesTheCountsNotGivenAndTheReportSaysSo()
     {
-        // A budget whose work cap fits 8 + 16 held-out samples × 3 iterations of resnet_fmnist, and no more samples.
-        double macs = ModelCost.MultiplyAccumulatesPerSample(OnnxModel.Load(RepoPaths.Model("resnet_fmnist.onnx")), [1, 28, 28]);
-        var tiny = new GenerationBudget("tiny", 64, 3, 8, 1, macs / 1e9 * (8 + 16) * 3);
+        // A budget whose cap fits 8 + 16 held-out samples × 3 iterations of resnet_fmnist, and no more samples.
+        var cost = ModelCost.Measure(OnnxModel.Load(RepoPaths.Model("resnet_fmnist.onnx")), [1, 28, 28]);
+        var tiny = new GenerationBudget("tiny", 64, 3, 8, 1, cost.SecondsPerSampleStep * (8 + 16) * 3);
         var source = new GeneratorCalibrationSource(new GenerationOptions { Method = GenerationMethod.Dsg, BatchSize = 8, Device = "cpu" });
         var events = new List<PipelineEvent>();
         var outcome = QuantizePipeline.Run(Request(source: source) with { Samples = null, HeldOutSamples = null, Budget = tiny, WriteReports = false },
