@@ -21,7 +21,7 @@ internal static class Generated
             Seed = seed,
         };
         using var graph = TorchGraph.Create(model, new TorchGraphOptions([1, 28, 28]));
-        var result = SampleGenerator.Generate(graph, options);
-        return new CalibrationSet(result.Samples, result.Shape);
+        // The result owns its samples; the caller gets them (28×28 sets stay in memory, no scratch file to release).
+        return SampleGenerator.Generate(graph, options).Samples;
     }
 }

@@ -31,7 +31,7 @@ internal sealed class SampleSources(CalibrationSet trainImages, int samples, int
                 var set = Generated.Generate(method, model, samples, iterations, seed, generatorSettings);
                 GenerationSeconds += watch.Elapsed.TotalSeconds;
                 Directory.CreateDirectory(cacheDir);
-                NpyFile.WriteFloat32(cached, set.Samples, set.Shape);
+                NpyFile.WriteFloat32(cached, set.ToArray(), set.Shape);
                 return set;
         }
     }
