@@ -69,6 +69,13 @@ public sealed record GenerationBudget(string Name, int MaxSamples, int MaxIterat
             samples is null && chosenSamples < MaxSamples, iterations is null && chosenIterations < MaxIterations);
     }
 
+    /// <summary>
+    /// <see cref="Resolve"/> for <paramref name="model"/> at <paramref name="sampleShape"/>: the model's cost is measured
+    /// (<see cref="ModelCost.Measure"/>, one ONNX Runtime pass) only when a count is left to the level.
+    /// </summary>
+    public BudgetResolution ResolveFor(Onnx.OnnxModel model, long[] sampleShape, int? samples, int? iterations, Func<int, int> heldOut, int threads = 0) =>
+        Resolve(samples is null || iterations is null ? ModelCost.Measure(model, sampleShape, threads) : ModelCost.Free, samples, iterations, heldOut);
+
     /// <summary>The largest value in [low, high] that <paramref name="fits"/> (fits is monotone: true up to a point), or low when none does.</summary>
     private static int Largest(int low, int high, Func<int, bool> fits)
     {

@@ -18,6 +18,7 @@ public sealed class TorchGraph : IDisposable
     private readonly GraphPlan _plan;
     private readonly Tensor[] _owned;
     private readonly string _displayName;
+    private readonly bool _hasDeconvolution;
     private long? _fixedBatch;
     private bool _disposed;
 
@@ -26,6 +27,7 @@ public sealed class TorchGraph : IDisposable
         _plan = plan;
         _owned = owned;
         _displayName = displayName;
+        _hasDeconvolution = plan.Steps.Any(step => step.OpType == "ConvTranspose");
         BatchNormLayers = layers;
         InputShape = inputShape;
         Device = device;
@@ -234,7 +236,7 @@ public sealed class TorchGraph : IDisposable
 
     private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch) =>
         // oneDNN's forward convolution is right where only its backward kernels are wrong, but its deconvolution is not.
-        _plan.Steps.Any(step => step.OpType == "ConvTranspose")
+        _hasDeconvolution
             ? OneDnnConvolutionGuard.Native(() => ExecuteSteps(provided, capture, batch))
             : OneDnnConvolutionGuard.Forward(() => ExecuteSteps(provided, capture, batch));
 

@@ -51,10 +51,9 @@ public sealed record QuantizeRequest
     public BudgetResolution ResolveBudget(OnnxModel model, long[] sampleShape)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var cost = Source.Optimises && (Samples is null || Iterations is null)
-            ? ModelCost.Measure(model, sampleShape, Options.Threads)
-            : ModelCost.Free;
-        return Budget.Resolve(cost, Samples, Iterations, HeldOutFor);
+        return Source.Optimises
+            ? Budget.ResolveFor(model, sampleShape, Samples, Iterations, HeldOutFor, Options.Threads)
+            : Budget.Resolve(ModelCost.Free, Samples, Iterations, HeldOutFor);
     }
 
     /// <summary>

@@ -65,8 +65,8 @@ internal static class GenerateCommand
             if (generation.Method != GenerationMethod.Gaussian && (options.Samples is null || options.Iterations is null))
             {
                 // No held-out samples here: generate makes only the samples asked for.
-                var budget = QuantizePipelineProducer.BudgetFor(options).Resolve(
-                    ModelCost.Measure(loaded, graph.InputShape, options.Threads), options.Samples, options.Iterations, _ => 0);
+                var budget = QuantizePipelineProducer.BudgetFor(options).ResolveFor(
+                    loaded, graph.InputShape, options.Samples, options.Iterations, _ => 0, options.Threads);
                 generation = generation with { Samples = budget.Samples, Iterations = budget.Iterations };
                 reporter.Note(budget.Describe());
             }

@@ -30,27 +30,7 @@ internal static class OneDnnConvolutionGuard
     public static bool SplitsForwardAndBackward => s_state.Value is { Disabled: true, ForwardCorrect: true };
 
     /// <summary>Runs a forward pass: with oneDNN on where only its backward kernels are wrong, as libtorch chose otherwise.</summary>
-    public static T Forward<T>(Func<T> forward)
-    {
-        ArgumentNullException.ThrowIfNull(forward);
-        if (!SplitsForwardAndBackward)
-        {
-            return forward();
-        }
-
-        lock (s_lock)
-        {
-            SetUserEnabledMkldnn(GlobalContext(), true);
-            try
-            {
-                return forward();
-            }
-            finally
-            {
-                SetUserEnabledMkldnn(GlobalContext(), false);
-            }
-        }
-    }
+    public static T Forward<T>(Func<T> forward) => WithOneDnn(true, forward);
 
     /// <summary>Back-propagates <paramref name="loss"/> with the native convolutions where oneDNN's backward kernels are wrong.</summary>
     public static void Backward(Tensor loss)
@@ -65,9 +45,16 @@ internal static class OneDnnConvolutionGuard
 
     /// <summary>
     /// Runs <paramref name="work"/> with the convolutions libtorch chose (the native ones where oneDNN is wrong), never
-    /// while another thread's <see cref="Forward{T}"/> has oneDNN on: for backward passes and deconvolutions.
+    /// while another thread's <see cref="Forward{T}"/> has oneDNN on, and with oneDNN off even inside a forward pass of
+    /// this thread: for backward passes and deconvolutions.
     /// </summary>
-    public static T Native<T>(Func<T> work)
+    public static T Native<T>(Func<T> work) => WithOneDnn(false, work);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> under the lock with oneDNN on or off, and restores the state it found, so scopes nest
+    /// (a graph's native deconvolution inside a generator's forward pass stays native).
+    /// </summary>
+    private static T WithOneDnn<T>(bool enabled, Func<T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
         if (!SplitsForwardAndBackward)
@@ -77,7 +64,16 @@ internal static class OneDnnConvolutionGuard
 
         lock (s_lock)
         {
-            return work();
+            bool previous = UserEnabledMkldnn(GlobalContext());
+            SetUserEnabledMkldnn(GlobalContext(), enabled);
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                SetUserEnabledMkldnn(GlobalContext(), previous);
+            }
         }
     }
 
