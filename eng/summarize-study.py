@@ -2,7 +2,7 @@
 """Render the generator study (eng/generator-study.sh) as Markdown tables: W4A4 top-1 per net and recipe for each
 variant, the mean over nets, and the mean difference to the unchanged defaults (`base`).
 
-Usage: eng/summarize-study.py [--family tune] [--tag n128-i200-s0] > table.md
+Usage: eng/summarize-study.py [--family tune] [--tag n64-i200-s0] > table.md
 """
 import argparse
 import json
@@ -15,12 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--family", default="tune")
-    parser.add_argument("--tag", default="n128-i200-s0")
+    parser.add_argument("--tag", default="n64-i200-s0")
     args = parser.parse_args()
+    manifest = json.loads((ROOT / "testassets" / "family" / "manifest.json").read_text())
+    members = [n for n in manifest if manifest[n]["split"] == args.family]
     rows = {}  # row name -> {(model, recipe): [accuracies]}
     nets = []
-    for path in sorted((ROOT / "artifacts" / "study").glob(f"{args.family}-*-{args.tag}.json")):
-        variant = path.name[len(args.family) + 1:-len(args.tag) - 6]
+    for path in sorted((ROOT / "artifacts" / "study").glob(f"*-{args.tag}.json")):
+        stem = path.name[:-len(args.tag) - 6]
+        net = next((n for n in members if stem.startswith(n + "-")), None)
+        if net is None:
+            continue
+        variant = stem[len(net) + 1:]
         data = json.loads(path.read_text())
         for cell in data["cells"]:
             if cell["precision"] != "W4A4":
@@ -30,6 +36,7 @@ def main():
             rows.setdefault("fp32", {})[(cell["model"], cell["recipe"])] = [cell["fp32"] * 100]
             if cell["model"] not in nets:
                 nets.append(cell["model"])
+    nets.sort(key=members.index)
     order = ["fp32", "real", "gaussian", "zeroq", "dsg base"]
     names = [n for n in order if n in rows] + sorted(n for n in rows if n not in order)
     for recipe in ("default", "paper"):
