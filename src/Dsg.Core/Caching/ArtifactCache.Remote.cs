@@ -16,6 +16,11 @@ public sealed partial class ArtifactCache
     public async Task<CacheTransfer> PullAsync(string key, RemoteCache remote, Action<CacheWarning>? warn = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        if (!CacheKey.IsKey(key))
+        {
+            throw new ArgumentException("A cache key is 64 lowercase hex characters.", nameof(key));
+        }
+
         EnsureWritable();
         using var keyLock = await AcquireLockAsync(key, warn, cancellationToken).ConfigureAwait(false);
         var entryDirectory = EntryDirectory(key);
@@ -56,6 +61,11 @@ public sealed partial class ArtifactCache
     public async Task<CacheTransfer> PushAsync(string key, RemoteCache remote, Action<CacheWarning>? warn = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        if (!CacheKey.IsKey(key))
+        {
+            throw new ArgumentException("A cache key is 64 lowercase hex characters.", nameof(key));
+        }
+
         if (!Directory.Exists(EntryDirectory(key)))
         {
             return CacheTransfer.Missing;

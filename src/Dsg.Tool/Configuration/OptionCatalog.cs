@@ -307,11 +307,17 @@ internal static class OptionCatalog
 
     /// <summary>
     /// <paramref name="text"/> with each setting's flag followed by its MSBuild metadata name, e.g.
-    /// <c>--samples (MSBuild: Samples)</c>, for messages an MSBuild build shows. Other flags are left alone.
+    /// <c>--samples (MSBuild: Samples)</c>, for messages an MSBuild build shows; a setting the package sets through a
+    /// project property names the property instead (<c>--remote-cache (MSBuild: DsgRemoteCache)</c>). Other flags are left alone.
     /// </summary>
     public static string WithMetadataNames(string text) =>
         System.Text.RegularExpressions.Regex.Replace(text, @"(?<![\w-])--[a-z][a-z0-9-]*(?![\w-])(?! \(MSBuild)", match =>
-            All.FirstOrDefault(d => d.Flag == match.Value) is { } definition ? $"{match.Value} (MSBuild: {definition.Name})" : match.Value);
+            All.FirstOrDefault(d => d.Flag == match.Value) is { } definition
+                ? $"{match.Value} (MSBuild: {(MsBuildProperties.Contains(definition) ? "Dsg" + definition.Name : definition.Name)})"
+                : match.Value);
+
+    /// <summary>Settings the Dsg.Build package takes as project properties named Dsg + Name (build/Dsg.Build.props), not as item metadata.</summary>
+    public static IReadOnlyList<OptionDefinition> MsBuildProperties { get; } = [CacheDir, NoCache, .. Remote];
 
     /// <summary>Finds a setting by its environment variable, ignoring case.</summary>
     public static OptionDefinition? FindByEnvironmentVariable(string name) =>

@@ -119,12 +119,20 @@ public sealed class RemoteCacheSettingsTests : IDisposable
         var props = File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "Dsg.Build.Tasks", "build", "Dsg.Build.props"));
         var targets = File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "Dsg.Build.Tasks", "build", "Dsg.Build.targets"));
         var docs = File.ReadAllLines(Path.Combine(RepoPaths.Root, "docs", "msbuild.md"));
-        foreach (var definition in OptionCatalog.Remote)
+        Assert.Subset(OptionCatalog.MsBuildProperties.ToHashSet(), OptionCatalog.Remote.ToHashSet());
+        foreach (var definition in OptionCatalog.MsBuildProperties)
         {
             Assert.Contains($"<Dsg{definition.Name} Condition=\"'$(Dsg{definition.Name})' == ''\">", props);
             Assert.Contains($"{definition.Name}=\"$(Dsg{definition.Name})\"", targets);
             var row = Assert.Single(docs, l => l.StartsWith($"| `Dsg{definition.Name}` |", StringComparison.Ordinal));
             Assert.Contains($"`{definition.Flag}`", row);
         }
+    }
+
+    [Fact]
+    public void MessagesAnMsBuildBuildShowsNameThePropertyOfAProjectWideSetting()
+    {
+        Assert.Equal("Check --remote-cache (MSBuild: DsgRemoteCache) and --samples (MSBuild: Samples).",
+            OptionCatalog.WithMetadataNames("Check --remote-cache and --samples."));
     }
 }
