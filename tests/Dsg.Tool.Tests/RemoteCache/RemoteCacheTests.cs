@@ -1,3 +1,5 @@
+using System.Formats.Tar;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -266,7 +268,12 @@ public sealed class RemoteCacheTests : IClassFixture<NginxServer>, IDisposable
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"took {elapsed.TotalSeconds:0.0} s");
     }
 
-    public static TheoryData<string> Corruptions => ["truncated", "flipped", "garbage", "other-key", "empty"];
+    /// <summary>
+    /// Ways a served entry can be wrong: cut short, a flipped byte (gzip's CRC may catch it first), an error page, a
+    /// sound archive of another key, nothing, and a well-formed archive whose model was altered after its manifest was
+    /// written (only the SHA-256 catches that).
+    /// </summary>
+    public static TheoryData<string> Corruptions => ["truncated", "flipped", "garbage", "other-key", "empty", "repacked"];
 
     [Theory]
     [MemberData(nameof(Corruptions))]
@@ -283,6 +290,7 @@ public sealed class RemoteCacheTests : IClassFixture<NginxServer>, IDisposable
             "flipped" => Flip(good),
             "garbage" => Encoding.ASCII.GetBytes("<html>502 Bad Gateway</html>"),
             "other-key" => OtherKeysArchive(onDisk, url),
+            "repacked" => WithAlteredModel(good),
             _ => [],
         };
         File.WriteAllBytes(path, bad);
@@ -368,6 +376,31 @@ public sealed class RemoteCacheTests : IClassFixture<NginxServer>, IDisposable
         var copy = (byte[])bytes.Clone();
         copy[copy.Length / 2] ^= 0x5A;
         return copy;
+    }
+
+    /// <summary>The same archive, re-packed as valid gzip and tar, with one byte of model.onnx changed and the manifest kept.</summary>
+    private static byte[] WithAlteredModel(byte[] archive)
+    {
+        using var output = new MemoryStream();
+        using (var reader = new TarReader(new GZipStream(new MemoryStream(archive), CompressionMode.Decompress)))
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (var writer = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            while (reader.GetNextEntry(copyData: true) is { } entry)
+            {
+                var content = new MemoryStream();
+                entry.DataStream?.CopyTo(content);
+                var bytes = content.ToArray();
+                if (entry.Name == "model.onnx")
+                {
+                    bytes[0] ^= 1;
+                }
+
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { DataStream = new MemoryStream(bytes) });
+            }
+        }
+
+        return output.ToArray();
     }
 
     /// <summary>A sound archive of another key (other settings), served under this key's name.</summary>
