@@ -2,7 +2,7 @@
 """Render the generator study (eng/generator-study.sh) as Markdown tables: W4A4 top-1 per net and recipe for each
 variant, the mean over nets, and the mean difference to the unchanged defaults (`base`).
 
-Usage: eng/summarize-study.py [--family tune] [--tag n64-i200-s0] > table.md
+Usage: eng/summarize-study.py [--family tune] [--tag n64-i200-s0-t2000] > table.md
 """
 import argparse
 import json
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--family", default="tune")
-    parser.add_argument("--tag", default="n64-i200-s0")
+    parser.add_argument("--tag", default="n64-i200-s0-t2000")
     args = parser.parse_args()
     manifest = json.loads((ROOT / "testassets" / "family" / "manifest.json").read_text())
     members = [n for n in manifest if manifest[n]["split"] == args.family]

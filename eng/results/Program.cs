@@ -13,7 +13,7 @@ using Dsg.Results;
 // Usage: dotnet run --project eng/results -c Release -- [--models a,b] [--methods real,gaussian,zeroq,dsg]
 //   [--precisions W8A8,W6A6,W4A8,W4A4] [--recipes default,paper] [--seeds 0,1,2] [--samples 256] [--iterations 500]
 //   [--out docs/results.md] [--observer-study docs/observers.md] [--w8a8-seeds N] [--generator Key=Value,...]
-//   [--json study.json] [--family tune|held]  (the nets of one split of testassets/family, made by eng/make-family.py, instead of --models)
+//   [--json study.json] [--family tune|held] [--test-images N]  (the nets of one split of testassets/family, made by eng/make-family.py, instead of --models)
 var c = CultureInfo.InvariantCulture;
 var arguments = ParseArgs(args);
 string root = FindRoot();
@@ -40,6 +40,12 @@ var preprocessing = new ImagePreprocessing { Mean = [0.2860f], Std = [0.3530f] }
 var test = CalibrationData.WithLabels(
     CalibrationData.Load(Path.Combine(fmnist, "t10k-images-idx3-ubyte.gz"), new CalibrationDataOptions { Preprocessing = preprocessing }),
     CalibrationData.LoadLabels(Path.Combine(fmnist, "t10k-labels-idx1-ubyte.gz")), "t10k labels");
+// --test-images N: the first N test images only (quicker, noisier; for studies, never for docs/results.md).
+if (arguments.TryGetValue("test-images", out var testImages))
+{
+    test = test.Slice(0, Math.Min(test.Count, int.Parse(testImages, c)));
+}
+
 var train = CalibrationData.Load(Path.Combine(fmnist, "train-images-idx3-ubyte.gz"), new CalibrationDataOptions { Preprocessing = preprocessing });
 var sources = new SampleSources(train, samples, iterations, generatorSettings, Path.Combine(root, "eng", "results", "cache"));
 var total = Stopwatch.StartNew();
