@@ -23,6 +23,12 @@ public static class ErrorCodes
     public const string ExternalDataNotAFile = "DSG0107";
     /// <summary>A tensor's dimensions multiply past 64 bits, or it holds more bytes than Dsg reads in one piece.</summary>
     public const string TensorTooLarge = "DSG0108";
+    /// <summary>A model input (or the --input-shape given) declares more values than the input-size limit.</summary>
+    public const string InputTooLarge = "DSG0109";
+    /// <summary>The graph has more nodes than the node limit.</summary>
+    public const string TooManyNodes = "DSG0110";
+    /// <summary>The model's tensors hold more bytes than the model-size limit.</summary>
+    public const string ModelTooLarge = "DSG0111";
 
     // 02xx: whether DSG can run on the model.
     /// <summary>The model has no BatchNormalization nodes (usually folded at export).</summary>

@@ -39,7 +39,7 @@ internal static class EvalCommand
         command.Add(scale);
         command.Add(size);
         command.Add(json);
-        var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape, OptionCatalog.OutputKind]);
+        var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape, OptionCatalog.OutputKind, .. OptionCatalog.Limits]);
         settings.Describe(OptionCatalog.Samples, "Without --data: how many N(0,1) inputs (in the model's input space, drawn with --seed) both models run on. Unset: the budget's largest sample count (256 for the default budget).");
         settings.Describe(OptionCatalog.Seed, "Without --data: the seed of the N(0,1) inputs.");
         VerbAction.Set(command, global, json, context =>
@@ -116,11 +116,11 @@ internal static class EvalCommand
         ImagePreprocessing? preprocessing, DsgOptions options,
         CancellationToken cancellationToken, out string dataDescription, out DetectedOutput detected)
     {
-        var referenceModel = OnnxModel.Load(referencePath);
-        var candidateModel = OnnxModel.Load(candidatePath);
+        var referenceModel = OnnxModel.Load(referencePath, options.Limits);
+        var candidateModel = OnnxModel.Load(candidatePath, options.Limits);
         // C,H,W: the declared --input-shape, else the model's own (DSG0203 when its spatial dimensions are dynamic).
         long[] ModelShape() => options.InputShape is { } declared ? declared.ToArray()
-            : QuantizePipeline.SampleShape(referenceModel, new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource() });
+            : QuantizePipeline.SampleShape(referenceModel, new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource(), Limits = options.Limits });
         CalibrationSet set;
         if (dataPath is null)
         {

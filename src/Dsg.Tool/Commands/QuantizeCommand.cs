@@ -41,7 +41,7 @@ internal static class QuantizeCommand
         }
 
         outputPath = OutputPublisher.Prepare(outputPath, modelPath);
-        var content = ModelContent.Read(modelPath);
+        var content = ModelContent.Read(modelPath, options.Limits);
         var reporter = context.Reporter;
 
         async Task<IReadOnlyDictionary<string, string>> Produce(string directory, CancellationToken cancellationToken)
