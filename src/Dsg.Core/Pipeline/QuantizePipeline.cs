@@ -27,6 +27,8 @@ public static class QuantizePipeline
         var total = Stopwatch.StartNew();
         var seconds = new Dictionary<string, double>();
         var file = OnnxModel.Load(request.ModelPath, request.Limits);
+        // The quantized model records the file it came from, so eval can tell a mismatched pair (DSG0712).
+        string sourceSha256 = QuantizationMetadata.FileSha256(request.ModelPath);
         var imported = ModelImporter.Import(file);
         // The pass inspect reports, before any work: a model inspect calls ready is one this run accepts.
         ModelInspector.EnsureReady(file, imported, new ReadinessOptions { InputShape = request.InputShape, Limits = request.Limits },
@@ -59,7 +61,11 @@ public static class QuantizePipeline
         ct.ThrowIfCancellationRequested();
 
         var result = Phase(PipelinePhase.Write, progress, seconds, () =>
-            new QuantizationResult(folded, foldedCount, plan, activations, QdqWriter.Write(folded, plan, activations, options)));
+        {
+            var qdq = QdqWriter.Write(folded, plan, activations, options);
+            QuantizationMetadata.StampSource(qdq.Model.Proto, sourceSha256, Path.GetFileName(request.ModelPath));
+            return new QuantizationResult(folded, foldedCount, plan, activations, qdq);
+        });
         ct.ThrowIfCancellationRequested();
 
         var output = Path.GetFullPath(request.OutputPath);
