@@ -11,7 +11,7 @@ namespace Dsg.Tool.Tests.Fuzz;
 /// a tiny gaussian <c>quantize</c>; each must end in success or a
 /// DSG error code (exit 0 or 1), never an internal error (exit 2), an exception, a crash or a hang; a case whose
 /// external data leaves the model folder must be refused; and a model inspect calls ready must be one quantize
-/// accepts. <c>eng/fuzz.sh</c> runs the same test over thousands of cases (DSG_FUZZ_CASES) and writes the figures
+/// accepts; a refused model leaves no --out folder behind. <c>eng/fuzz.sh</c> runs the same test over thousands of cases (DSG_FUZZ_CASES) and writes the figures
 /// (DSG_FUZZ_REPORT) that docs/reliability.md quotes.
 /// </summary>
 public sealed class ModelFuzzTests(ITestOutputHelper log)
@@ -67,6 +67,13 @@ public sealed class ModelFuzzTests(ITestOutputHelper log)
                 var quantize = Run(["quantize", fuzzCase.ModelPath, "--out", Path.Combine(caseFolder, "out", "model.q.onnx"), "--json", "--no-cache",
                     "--method", "gaussian", "--samples", "2", "--held-out-samples", "1", "--batch-size", "2", "--threads", "1"]);
                 Count(tally, "quantize", quantize);
+                // Nothing half-written: a refused model leaves no --out folder, an accepted one the whole set.
+                var written = Directory.Exists(Path.Combine(caseFolder, "out")) ? Directory.GetFiles(Path.Combine(caseFolder, "out")).Length : 0;
+                if (written != (quantize.Outcome == "ok" ? 3 : 0))
+                {
+                    failures.Add($"{Describe(fuzzCase)}: quantize ended in {quantize.Outcome} and left {written} file(s) in its --out folder");
+                }
+
                 outcomes.Append(CultureInfo.InvariantCulture, $"\tquantize {quantize.Outcome}");
                 Check(fuzzCase, "quantize", quantize, failures);
                 if (inspect.Outcome == "ok" && quantize.Outcome != "ok")
