@@ -136,4 +136,6 @@ public static class ErrorCodes
     public const string ToolOutputMissing = "DSG0906";
     /// <summary>Two DsgQuantize items would write the same output file.</summary>
     public const string DuplicateOutput = "DSG0907";
+    /// <summary>A warning: a DsgQuantize metadata name is not a setting (a typo such as Precison); the nearest name is suggested.</summary>
+    public const string UnknownMetadata = "DSG0908";
 }
