@@ -461,7 +461,9 @@ internal sealed class ModelMutator
         }
     }
 
-    private static Mutation Bytes(string name, Func<byte[], Random, byte[]> apply) => new(name, null, apply, Expectation.Either);
+    /// <summary>A mutation of the bytes; an empty file (after <c>empty-file</c>) is left as it is.</summary>
+    private static Mutation Bytes(string name, Func<byte[], Random, byte[]> apply) =>
+        new(name, null, (bytes, random) => bytes.Length == 0 ? bytes : apply(bytes, random), Expectation.Either);
 
     private static Mutation Proto(string name, Action<ModelProto, Random, string> apply, Expectation expectation = Expectation.Either) =>
         new(name, apply, null, expectation);
