@@ -72,6 +72,19 @@ public sealed class ModelReadinessTests : IDisposable
     }
 
     [Fact]
+    public void A_model_that_computes_NaN_is_DSG0705_before_any_work()
+    {
+        // NaN weights, as a corrupt file or a swapped BatchNorm variance gives: quantize used to fail only in calibration.
+        var proto = Tiny();
+        var weight = proto.Graph.Initializer.First(t => t.RawData.Length >= 4 && t.Dims.Count == 4);
+        var bytes = weight.RawData.ToByteArray();
+        BitConverter.TryWriteBytes(bytes.AsSpan(0), float.NaN);
+        weight.RawData = ByteString.CopyFrom(bytes);
+
+        Assert.Equal(ErrorCodes.CalibrationNotFinite, FirstProblem(proto));
+    }
+
+    [Fact]
     public void A_declared_input_shape_clears_the_dynamic_shape_problem_and_the_model_then_runs()
     {
         var model = OnnxModel.Load(RepoPaths.Model("bad/dynamic_spatial.onnx"));
