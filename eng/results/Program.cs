@@ -13,11 +13,14 @@ using Dsg.Results;
 // Usage: dotnet run --project eng/results -c Release -- [--models a,b] [--methods real,gaussian,zeroq,dsg]
 //   [--precisions W8A8,W6A6,W4A8,W4A4] [--recipes default,paper] [--seeds 0,1,2] [--samples 256] [--iterations 500]
 //   [--out docs/results.md] [--observer-study docs/observers.md] [--w8a8-seeds N] [--generator Key=Value,...]
+//   [--json study.json] [--family tune|held]  (the nets of one split of testassets/family, made by eng/make-family.py, instead of --models)
 var c = CultureInfo.InvariantCulture;
 var arguments = ParseArgs(args);
 string root = FindRoot();
 string Arg(string key, string fallback) => arguments.TryGetValue(key, out var v) ? v : fallback;
-var models = Arg("models", "resnet_fmnist,mobilenetv2_fmnist").Split(',');
+var models = arguments.TryGetValue("family", out var split)
+    ? FamilyNets(split)
+    : Arg("models", "resnet_fmnist,mobilenetv2_fmnist").Split(',');
 var methods = Arg("methods", "real,gaussian,zeroq,dsg").Split(',');
 var precisions = Arg("precisions", "W8A8,W6A6,W4A8,W4A4").Split(',');
 var recipes = Arg("recipes", "default,paper").Split(',').Select(QuantizationOptions.ParseRecipe).ToArray();
@@ -59,7 +62,7 @@ var deployment = new Dictionary<string, (EvaluationReport Report, double Fp32Bat
 var missing = new List<string>();
 foreach (var name in models)
 {
-    string path = Path.Combine(root, "testassets", "models", name + ".onnx");
+    string path = ModelPath(name);
     if (!File.Exists(path))
     {
         missing.Add(name);
@@ -115,6 +118,21 @@ foreach (var name in models)
 
 File.WriteAllText(output, Render(complete: true));
 Log($"wrote {output}");
+if (arguments.TryGetValue("json", out var jsonPath))
+{
+    // Every measured cell, one object per (model, method, recipe, precision), for studies that compare runs.
+    var cells = accuracy.Select(cell => new
+    {
+        model = cell.Key.Item1,
+        method = cell.Key.Item2,
+        recipe = cell.Key.Item3.ToString().ToLowerInvariant(),
+        precision = cell.Key.Item4,
+        fp32 = fp32[cell.Key.Item1],
+        accuracy = cell.Value,
+    });
+    File.WriteAllText(Path.Combine(root, jsonPath), JsonSerializer.Serialize(new { generator = generatorSettings, samples, iterations, seeds, cells }));
+    Log($"wrote {jsonPath}");
+}
 
 string Render(bool complete)
 {
@@ -138,7 +156,7 @@ string Render(bool complete)
         : string.Create(c, $"- Cells below 8 bits give mean ± standard deviation over the seeds; W8A8 cells use only the first {int8Seeds} seed(s) (a single number has no ± )."));
     md.AppendLine("- Recipes: `default` = first/last layer at 8 bits, per-channel weights with MSE clipping search, activations by the default observer (" +
         QuantizationOptions.DefaultObserver.ToString().ToLowerInvariant() + "); `paper` = every layer at the target width, per-channel min/max weights, per-tensor min/max activations.");
-    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")}{(generatorSettings.Length > 0 ? $" --generator {generatorSettings}" : "")}{(arguments.ContainsKey("models") ? $" --models {string.Join(",", models)}" : "")}{(arguments.ContainsKey("methods") ? $" --methods {string.Join(",", methods)}" : "")}{(arguments.ContainsKey("out") ? $" --out {arguments["out"]}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
+    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")}{(generatorSettings.Length > 0 ? $" --generator {generatorSettings}" : "")}{(arguments.ContainsKey("family") ? $" --family {arguments["family"]}" : arguments.ContainsKey("models") ? $" --models {string.Join(",", models)}" : "")}{(arguments.ContainsKey("recipes") ? $" --recipes {arguments["recipes"]}" : "")}{(arguments.ContainsKey("methods") ? $" --methods {string.Join(",", methods)}" : "")}{(arguments.ContainsKey("out") ? $" --out {arguments["out"]}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
     if (missing.Count > 0)
     {
         md.AppendLine($"- Not measured (model file missing): {string.Join(", ", missing)}.");
@@ -203,7 +221,7 @@ void ObserverStudy(string path)
     md.AppendLine("| --- | --- | --- | " + string.Join(" | ", Enum.GetNames<ObserverKind>().Select(_ => "---:")) + " |");
     foreach (var name in models)
     {
-        string modelPath = Path.Combine(root, "testassets", "models", name + ".onnx");
+        string modelPath = ModelPath(name);
         if (!File.Exists(modelPath))
         {
             continue;
@@ -231,6 +249,23 @@ void ObserverStudy(string path)
 
     File.WriteAllText(path, md.ToString());
     Log($"wrote {path}");
+}
+
+// A test asset (testassets/models) or a net of the evaluation family (testassets/family).
+string ModelPath(string name)
+{
+    string asset = Path.Combine(root, "testassets", "models", name + ".onnx");
+    return File.Exists(asset) ? asset : Path.Combine(root, "testassets", "family", name + ".onnx");
+}
+
+string[] FamilyNets(string which)
+{
+    using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "testassets", "family", "manifest.json")));
+    var names = manifest.RootElement.EnumerateObject()
+        .Where(net => net.Value.GetProperty("split").GetString() == which)
+        .Select(net => net.Name)
+        .ToArray();
+    return names.Length > 0 ? names : throw new ArgumentException($"testassets/family/manifest.json has no net in split '{which}' (tune or held)");
 }
 
 static Dictionary<string, string> ParseArgs(string[] args)

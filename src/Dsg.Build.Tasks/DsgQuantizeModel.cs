@@ -43,6 +43,21 @@ public sealed class DsgQuantizeModel : ToolTask
     /// <summary><c>$(DsgNoCache)</c>: passes <c>--no-cache</c>.</summary>
     public bool NoCache { get; set; }
 
+    /// <summary><c>$(DsgRemoteCache)</c>: passed as <c>--remote-cache</c> when set (the tool checks it).</summary>
+    public string? RemoteCache { get; set; }
+
+    /// <summary><c>$(DsgRemoteCacheMode)</c>: passed as <c>--remote-cache-mode</c> when set.</summary>
+    public string? RemoteCacheMode { get; set; }
+
+    /// <summary><c>$(DsgRemoteCacheAuthVariable)</c>: the name (never the value) of the variable with the Authorization header, passed as <c>--remote-cache-auth-variable</c>.</summary>
+    public string? RemoteCacheAuthVariable { get; set; }
+
+    /// <summary><c>$(DsgRemoteCacheTimeout)</c>: passed as <c>--remote-cache-timeout</c> when set.</summary>
+    public string? RemoteCacheTimeout { get; set; }
+
+    /// <summary><c>$(DsgRemoteCacheRetries)</c>: passed as <c>--remote-cache-retries</c> when set.</summary>
+    public string? RemoteCacheRetries { get; set; }
+
     /// <summary>The quantized model and the reports the tool wrote, for <c>FileWrites</c>.</summary>
     [Output]
     public ITaskItem[] FilesWritten { get; private set; } = Array.Empty<ITaskItem>();
@@ -145,6 +160,19 @@ public sealed class DsgQuantizeModel : ToolTask
             builder.AppendSwitch("--no-cache");
         }
 
+        // Passed unchecked, like item metadata: the tool's option catalog validates them (DSG0301 names the flag).
+        foreach (var (flag, value) in new[]
+        {
+            ("--remote-cache", RemoteCache), ("--remote-cache-mode", RemoteCacheMode), ("--remote-cache-auth-variable", RemoteCacheAuthVariable),
+            ("--remote-cache-timeout", RemoteCacheTimeout), ("--remote-cache-retries", RemoteCacheRetries),
+        })
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                builder.AppendSwitchIfNotNull(flag + " ", value!.Trim());
+            }
+        }
+
         return builder.ToString();
     }
 
@@ -212,9 +240,9 @@ public sealed class DsgQuantizeModel : ToolTask
             return "done";
         }
 
-        string outcome = _result.CacheHit
-            ? "cache hit"
-            : "generated in " + (_result.Seconds ?? 0).ToString("0.0", CultureInfo.InvariantCulture) + " s";
+        string outcome = _result.RemoteHit ? "remote hit"
+            : _result.CacheHit ? "cache hit"
+            : "generated in " + (_result.Seconds ?? 0).ToString("0.0", CultureInfo.InvariantCulture) + " s" + (_result.Uploaded ? ", uploaded to the remote cache" : string.Empty);
         string metric = _result.AgreementMetric == "cosine" ? "cosine similarity" : "top-1 agreement";
         return _result.Agreement is double a
             ? outcome + ", " + metric + " " + a.ToString("0.000", CultureInfo.InvariantCulture)

@@ -30,6 +30,12 @@ internal sealed class ToolMessage
 
     public bool CacheHit => _fields.TryGetValue("cacheHit", out object? v) && v is true;
 
+    /// <summary>Whether the hit came from the remote cache (absent from older tools: false).</summary>
+    public bool RemoteHit => _fields.TryGetValue("remoteHit", out object? v) && v is true;
+
+    /// <summary>Whether the tool produced the entry and uploaded it to the remote cache (absent from older tools: false).</summary>
+    public bool Uploaded => _fields.TryGetValue("uploaded", out object? v) && v is true;
+
     public double? Seconds => Number("seconds");
 
     public double? Agreement => Number("agreement");

@@ -120,6 +120,25 @@ public static class ErrorCodes
     /// <summary>The scratch file that holds large sample sets during a run cannot be created or written (a full TMPDIR).</summary>
     public const string ScratchUnwritable = "DSG0806";
 
+    // 081x: the remote cache. (owner: Caching/RemoteCache, Dsg.Tool cache verbs) Warnings in a build, which goes on
+    // with the local cache only; errors only in the cache verbs that exist to talk to the remote.
+    /// <summary>The remote cache cannot be reached, timed out or answered with a server error after every retry (a warning in a build).</summary>
+    public const string RemoteCacheUnavailable = "DSG0810";
+    /// <summary>An entry downloaded from the remote cache is truncated or does not match its recorded hashes; it is discarded and produced locally (a warning).</summary>
+    public const string RemoteCacheEntryCorrupt = "DSG0811";
+    /// <summary>The remote cache refused the credentials (401 or 403), or asked for some when none were sent (a warning in a build).</summary>
+    public const string RemoteCacheUnauthorized = "DSG0812";
+    /// <summary>The environment variable named by --remote-cache-auth-variable is not set or empty; requests go without an Authorization header (a warning).</summary>
+    public const string RemoteCacheAuthVariableMissing = "DSG0813";
+    /// <summary>An entry could not be uploaded: the remote refused the PUT or MOVE (not a WebDAV server, read-only, full), or packing it failed (a warning in a build).</summary>
+    public const string RemoteCacheUploadFailed = "DSG0814";
+    /// <summary>A cache verb that talks to the remote cache runs without --remote-cache, or cache push runs with --remote-cache-mode read.</summary>
+    public const string RemoteCacheNotConfigured = "DSG0815";
+    /// <summary>cache push or pull did not complete: a key is in neither cache, a prefix is ambiguous, or an entry failed to transfer.</summary>
+    public const string RemoteCacheTransferIncomplete = "DSG0816";
+    /// <summary>The remote cache does not answer WebDAV PROPFIND, which cache list --remote and cache pull --all need.</summary>
+    public const string RemoteCacheListingUnsupported = "DSG0817";
+
     // 09xx: MSBuild integration (emitted by Dsg.Build.Tasks, listed here so docs/errors.md stays complete; the tool
     // itself emits InvalidMetadata for values passed as --msbuild-metadata).
     /// <summary>A DsgQuantize item names a model file that does not exist.</summary>

@@ -100,7 +100,13 @@ internal static class DsgCommandLine
                 "dotnet dsg config show",
                 "DSG_SAMPLES=64 dotnet dsg config show models/resnet.onnx --precision W4A8",
             ],
-            [cache] = ["dotnet dsg cache list", "dotnet dsg cache prune --cache-size-limit 500MB", "dotnet dsg cache clear", "dotnet dsg cache path"],
+            [cache] =
+            [
+                "dotnet dsg cache list", "dotnet dsg cache prune --cache-size-limit 500MB", "dotnet dsg cache clear", "dotnet dsg cache path",
+                "dotnet dsg cache list --remote --remote-cache https://cache.example.com/dsg/",
+                "dotnet dsg cache push --all --remote-cache https://cache.example.com/dsg/",
+                "dotnet dsg cache pull 8772f6ed1b4b3c11 --remote-cache https://cache.example.com/dsg/",
+            ],
         };
         foreach (var option in root.Options)
         {

@@ -71,6 +71,29 @@ public sealed class DsgQuantizeModelTests : IDisposable
     }
 
     [Fact]
+    public void RemoteCachePropertiesReachTheToolsCommandLineAndAHitThereSaysRemoteHit()
+    {
+        DsgQuantizeModel RemoteTask()
+        {
+            var task = Task("net.onnx");
+            task.RemoteCache = " http://127.0.0.1:8080/dsg/ ";
+            task.RemoteCacheMode = "read";
+            task.RemoteCacheAuthVariable = "CI_CACHE_AUTH";
+            task.RemoteCacheTimeout = "";
+            task.RemoteCacheRetries = "4";
+            return task;
+        }
+
+        Assert.True(RemoteTask().Execute());
+        Assert.True(RemoteTask().Execute());
+
+        // Empty properties are left to the tool (DSG_* and dsg.json); the variable's name goes, never its value.
+        Assert.Equal($"quantize {_dir.Combine("net.onnx")} --remote-cache http://127.0.0.1:8080/dsg/ --remote-cache-mode read --remote-cache-auth-variable CI_CACHE_AUTH --remote-cache-retries 4",
+            _tool.Invocations[0]);
+        Assert.Equal("Dsg: net.onnx -> net.int8.onnx (remote hit)", HighMessages.Last());
+    }
+
+    [Fact]
     public void SecondRunWithTheSameCacheSaysCacheHit()
     {
         Assert.True(Task("net.onnx").Execute());

@@ -12,9 +12,15 @@ public sealed class ToolMessageTests
         Assert.Equal("/o/m.int8.onnx", m.Output);
         Assert.Equal(["/o/m.report.json", "/o/m.report.md"], m.Reports);
         Assert.True(m.CacheHit);
+        Assert.False(m.RemoteHit); // absent from older tools
+        Assert.False(m.Uploaded);
         Assert.Equal(12.3, m.Seconds);
         Assert.Equal(0.987, m.Agreement);
         Assert.Null(m.AgreementMetric);
+        Assert.True(ToolMessage.TryParse("""{"type":"result","cacheHit":true,"remoteHit":true,"uploaded":false}""", out var remote));
+        Assert.True(remote.RemoteHit);
+        Assert.True(ToolMessage.TryParse("""{"type":"result","cacheHit":false,"remoteHit":false,"uploaded":true}""", out var uploaded));
+        Assert.True(uploaded.Uploaded);
         Assert.True(ToolMessage.TryParse("""{"type":"result","agreement":0.998,"agreementMetric":"cosine"}""", out var cosine));
         Assert.Equal("cosine", cosine.AgreementMetric);
     }

@@ -11,9 +11,11 @@ namespace Dsg.Core.Caching;
 /// <item>Each key has a lock file in <c>ROOT/.locks</c>; two processes asking for one key produce it once, the second waits and reuses it.</item>
 /// <item>A hit re-hashes the files; an entry that does not match its manifest is dropped (warning <see cref="ErrorCodes.CacheEntryCorrupt"/>) and produced again.</item>
 /// <item>After each new entry the cache is pruned, least recently used first, down to its size limit.</item>
+/// <item>With a <see cref="Remote"/> cache, a local miss is looked up there before anything is produced, and a new entry is
+/// uploaded after it is stored (ArtifactCache.Remote.cs).</item>
 /// </list>
 /// </summary>
-public sealed class ArtifactCache
+public sealed partial class ArtifactCache
 {
     /// <summary>The default size bound: 2 GB.</summary>
     public const long DefaultSizeLimitBytes = 2L * 1024 * 1024 * 1024;
@@ -27,11 +29,13 @@ public sealed class ArtifactCache
     /// <param name="root">The cache folder.</param>
     /// <param name="sizeLimitBytes">The size bound enforced after each new entry.</param>
     /// <param name="lockTimeout">How long to wait for another process producing the same key (default 2 h: big models take that long on a CPU).</param>
-    public ArtifactCache(string root, long sizeLimitBytes = DefaultSizeLimitBytes, TimeSpan? lockTimeout = null)
+    /// <param name="remote">A shared cache behind this one, or null.</param>
+    public ArtifactCache(string root, long sizeLimitBytes = DefaultSizeLimitBytes, TimeSpan? lockTimeout = null, RemoteCache? remote = null)
     {
         Root = Path.GetFullPath(root);
         SizeLimitBytes = sizeLimitBytes;
         LockTimeout = lockTimeout ?? TimeSpan.FromHours(2);
+        Remote = remote;
     }
 
     /// <summary>The cache folder.</summary>
@@ -42,6 +46,9 @@ public sealed class ArtifactCache
 
     /// <summary>How long a process waits for another one producing the same key.</summary>
     public TimeSpan LockTimeout { get; }
+
+    /// <summary>The shared cache behind this one, or null.</summary>
+    public RemoteCache? Remote { get; }
 
     private string TempFolder => Path.Combine(Root, TempFolderName);
 
@@ -79,6 +86,8 @@ public sealed class ArtifactCache
     /// Returns the verified entry for <paramref name="key"/>, producing it with <paramref name="produce"/> when it is
     /// missing or corrupt. <paramref name="produce"/> writes the entry's files into the folder it is given and returns
     /// metadata to keep in the manifest. When it throws (cancellation included) nothing is left in the cache.
+    /// With a <see cref="Remote"/> cache, a local miss is downloaded from it when it has the key, and a produced entry
+    /// is uploaded; the remote's failures are warnings (once a run) and never fail the call.
     /// </summary>
     /// <exception cref="DsgException"><see cref="ErrorCodes.CacheUnwritable"/>, <see cref="ErrorCodes.CacheLockTimeout"/>.</exception>
     public async Task<CacheLookup> GetOrCreateAsync(
@@ -104,7 +113,7 @@ public sealed class ArtifactCache
                 if (problem is null)
                 {
                     Touch(entryDirectory);
-                    return new CacheLookup(existing!, hit: true, keyLock);
+                    return new CacheLookup(existing!, CacheSource.Local, keyLock);
                 }
 
                 warn?.Invoke(new CacheWarning(ErrorCodes.CacheEntryCorrupt,
@@ -113,6 +122,19 @@ public sealed class ArtifactCache
             }
 
             RemoveStaleStaging(key);
+            bool replaceRemote = false;
+            if (Remote is { CanRead: true } remote)
+            {
+                var (downloaded, corrupt) = await FetchFromRemoteAsync(key, remote, warn, cancellationToken).ConfigureAwait(false);
+                if (downloaded is not null)
+                {
+                    PruneAfterAdding(key);
+                    return new CacheLookup(downloaded, CacheSource.Remote, keyLock);
+                }
+
+                replaceRemote = corrupt;
+            }
+
             var staging = Path.Combine(TempFolder, $"{key}.{Environment.ProcessId}.{Guid.NewGuid():N}");
             CreateDirectory(staging);
             try
@@ -140,16 +162,10 @@ public sealed class ArtifactCache
                 }
 
                 var entry = new CacheEntry(key, entryDirectory, manifest, DateTimeOffset.UtcNow);
-                try
-                {
-                    Prune(SizeLimitBytes, exceptKey: key);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // The new entry is complete; pruning is retried after the next one or by `cache prune`.
-                }
-
-                return new CacheLookup(entry, hit: false, keyLock);
+                bool uploaded = Remote is { CanWrite: true } writer
+                    && await UploadToRemoteAsync(entry, writer, replaceRemote, warn, cancellationToken).ConfigureAwait(false);
+                PruneAfterAdding(key);
+                return new CacheLookup(entry, CacheSource.Produced, keyLock, uploaded);
             }
             catch
             {
@@ -264,6 +280,19 @@ public sealed class ArtifactCache
     }
 
     private string EntryDirectory(string key) => Path.Combine(Root, key);
+
+    /// <summary>Prunes down to the size limit after <paramref name="key"/> was added, keeping it.</summary>
+    private void PruneAfterAdding(string key)
+    {
+        try
+        {
+            Prune(SizeLimitBytes, exceptKey: key);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The new entry is complete; pruning is retried after the next one or by `cache prune`.
+        }
+    }
 
     private string LockFile(string key) => Path.Combine(LocksFolder, key + ".lock");
 

@@ -36,10 +36,24 @@ public sealed record CacheManifest(
     {
         try
         {
-            var manifest = JsonSerializer.Deserialize<CacheManifest>(File.ReadAllText(path), s_json);
-            return manifest is { Key: not null, Files: not null, Metadata: not null } ? manifest : null;
+            return TryParse(File.ReadAllText(path));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Parses a manifest's JSON; null when it is not a manifest.</summary>
+    public static CacheManifest? TryParse(string json)
+    {
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<CacheManifest>(json, s_json);
+            return manifest is { Key: not null, Files: not null, Metadata: not null } && manifest.Files.All(f => f is { Name: not null, Sha256: not null })
+                ? manifest : null;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             return null;
         }

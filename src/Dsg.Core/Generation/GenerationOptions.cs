@@ -42,7 +42,10 @@ public sealed record GenerationOptions
     /// </summary>
     public InputConvention Input { get; init; } = InputConvention.Standard;
 
-    /// <summary>Adam's initial learning rate on the images (greater than 0, at most 10). Default 0.25.</summary>
+    /// <summary>The optimiser on the images. Default <see cref="GenerationOptimizer.Adam"/>.</summary>
+    public GenerationOptimizer Optimizer { get; init; } = GenerationOptimizer.Adam;
+
+    /// <summary>The optimiser's initial learning rate on the images (greater than 0, at most 100). Default 0.25.</summary>
     public double LearningRate { get; init; } = 0.25;
 
     /// <summary>Factor by which the plateau scheduler cuts the learning rate (greater than 0, less than 1). Default 0.5.</summary>
@@ -86,6 +89,9 @@ public sealed record GenerationOptions
 
     /// <summary>Largest random shift, in pixels, applied to the images before each DSG forward pass (0 to 64). Default 2.</summary>
     public int JitterPixels { get; init; } = 2;
+
+    /// <summary>Flip the images left-right before a DSG forward pass, at random (p = 0.5 per iteration), so features are learned both ways round. Default false.</summary>
+    public bool RandomFlip { get; init; }
 
     /// <summary>DSG ablation: per-sample margins (false sets every margin to 0, i.e. exact per-sample alignment). Default true.</summary>
     public bool UseSlack { get; init; } = true;
@@ -150,7 +156,7 @@ public sealed record GenerationOptions
         CheckRange(nameof(JitterPixels), JitterPixels, 0, 64);
         CheckRange(nameof(ProgressStride), ProgressStride, 1, 100_000);
         CheckRange(nameof(CurveStride), CurveStride, 1, 100_000);
-        CheckOpenLow(nameof(LearningRate), LearningRate, 0, 10);
+        CheckOpenLow(nameof(LearningRate), LearningRate, 0, 100);
         CheckOpen(nameof(PlateauFactor), PlateauFactor, 0, 1);
         CheckClosed(nameof(MinLearningRate), MinLearningRate, 0, 10);
         CheckClosed(nameof(MarginQuantile), MarginQuantile, 0, 1);
@@ -164,6 +170,11 @@ public sealed record GenerationOptions
         if (!Enum.IsDefined(Method))
         {
             throw Bad(nameof(Method), Method.ToString(), "dsg, zeroq or gaussian");
+        }
+
+        if (!Enum.IsDefined(Optimizer))
+        {
+            throw Bad(nameof(Optimizer), Optimizer.ToString(), "Adam or RAdam");
         }
 
         if (!Enum.IsDefined(CorrelationForm))

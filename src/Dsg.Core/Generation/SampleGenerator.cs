@@ -244,11 +244,14 @@ public static class SampleGenerator
         using var generator = BatchGenerator(options.Seed, batch, model.Device);
         using var images = new TorchSharp.Modules.Parameter(randn(NoiseShape(model, count), generator: generator, device: model.Device), requires_grad: true);
         model.Project(images);
-        using var optimizer = optim.Adam([images], options.LearningRate);
+        using optim.Optimizer optimizer = options.Optimizer == GenerationOptimizer.RAdam
+            ? optim.RAdam([images], options.LearningRate)
+            : optim.Adam([images], options.LearningRate);
         var scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: options.PlateauFactor,
             patience: options.PlateauPatience, min_lr: [options.MinLearningRate]);
         bool needsLabels = terms.Any(t => t is RandomLabelCrossEntropy);
         bool jitter = LossComposition.UsesJitter(options);
+        bool flip = options.RandomFlip && options.Method == GenerationMethod.Dsg;
         Tensor? labels = null;
         var values = new Tensor[terms.Count];
         for (int iteration = 0; iteration < options.Iterations; iteration++)
@@ -257,6 +260,11 @@ public static class SampleGenerator
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
             var input = jitter ? Jitter(images, options.JitterPixels, generator) : images;
+            if (flip && Coin(generator))
+            {
+                input = input.flip(3);
+            }
+
             var pass = model.Forward(input, captureBatchNormInputs: true, captureFeatures: false);
             if (needsLabels && labels is null)
             {
@@ -317,6 +325,12 @@ public static class SampleGenerator
         }
 
         model.ToSamples(images).cpu().data<float>().CopyTo(destination);
+    }
+
+    private static bool Coin(Generator generator)
+    {
+        using var drawn = randint(0, 2, [1], generator: generator, device: generator.device).cpu();
+        return drawn.item<long>() == 1;
     }
 
     private static Tensor Jitter(Tensor images, int pixels, Generator generator)

@@ -143,7 +143,7 @@ public static class ModelInspector
             problems.Add(inputProblem);
         }
 
-        // The model computes: one sample through ONNX Runtime (which calibrates and verifies every run) and, unless a
+        // The model computes: two N(0, 1) samples through ONNX Runtime (which calibrates and verifies every run) and, unless a
         // problem already stops it, through the executor (which generates), as the run would. Only then is it ready.
         if (readiness.RunModel && sampleShape is not null && importProblem is null && problems.All(p => p.Scope != ProblemScope.Everything))
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Dsg.Core;
+using Dsg.Core.Caching;
 using Dsg.Core.Evaluation;
 using Dsg.Tool.Configuration;
 using Dsg.Tool.Output;
@@ -11,7 +12,8 @@ namespace Dsg.Tool.Commands;
 
 /// <summary>
 /// <c>dsg quantize MODEL --out OUT.onnx</c>: synthesise calibration samples, quantize, and write OUT.onnx with
-/// OUT.report.json and OUT.report.md, through the content-addressed cache (a hit copies the entry's files).
+/// OUT.report.json and OUT.report.md, through the content-addressed cache (a hit copies the entry's files), and the
+/// remote cache behind it when one is set.
 /// </summary>
 internal static class QuantizeCommand
 {
@@ -76,9 +78,13 @@ internal static class QuantizeCommand
             return metadata;
         }
 
+        void Warn(CacheWarning warning) => CacheCommand.Show(reporter, warning);
+
         IReadOnlyList<string> written;
         IReadOnlyDictionary<string, string> produced;
         bool hit = false;
+        bool remoteHit = false;
+        bool uploaded = false;
         string? key = null;
         if (options.NoCache)
         {
@@ -97,26 +103,23 @@ internal static class QuantizeCommand
         else
         {
             key = content.CacheKey(options, ToolVersion.Release);
-            var cache = CacheCommand.Open(options, context.Environment);
-            using var lookup = await cache.GetOrCreateAsync(key, Produce, warning =>
-            {
-                if (warning.Code is null)
-                {
-                    reporter.Note(warning.Message);
-                }
-                else
-                {
-                    reporter.Warning(warning.Code, warning.Message);
-                }
-            }, context.CancellationToken).ConfigureAwait(false);
+            using var remote = CacheCommand.OpenRemote(options, context.Environment, Warn);
+            var cache = CacheCommand.Open(options, context.Environment, remote);
+            using var lookup = await cache.GetOrCreateAsync(key, Produce, Warn, context.CancellationToken).ConfigureAwait(false);
             hit = lookup.Hit;
+            remoteHit = lookup.Source == CacheSource.Remote;
+            uploaded = lookup.Uploaded;
             produced = lookup.Entry.Manifest.Metadata;
             EnsureAgreement(produced, options);
             written = OutputPublisher.Publish(lookup.Entry.Directory, Order(lookup.Entry.Manifest.Files.Select(f => f.Name)), outputPath, modelPath, context.CancellationToken);
         }
 
         double? measured = produced.TryGetValue("agreement", out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : null;
-        reporter.Result(new RunResult(outputPath, written.Where(p => p != outputPath).ToList(), hit, key, clock.Elapsed.TotalSeconds, measured, MetricOf(produced)));
+        reporter.Result(new RunResult(outputPath, written.Where(p => p != outputPath).ToList(), hit, key, clock.Elapsed.TotalSeconds, measured, MetricOf(produced))
+        {
+            RemoteHit = remoteHit,
+            Uploaded = uploaded,
+        });
         return VerbAction.Success;
     }
 

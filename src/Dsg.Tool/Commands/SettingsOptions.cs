@@ -16,7 +16,8 @@ internal sealed class SettingsOptions
     {
         foreach (var definition in definitions)
         {
-            var sources = $"[{definition.EnvironmentVariable}; dsg.json \"{definition.ConfigKey}\"; MSBuild {definition.Name}]";
+            var msbuild = OptionCatalog.MsBuildProperties.Contains(definition) ? "MSBuild property Dsg" + definition.Name : "MSBuild " + definition.Name;
+            var sources = $"[{definition.EnvironmentVariable}; dsg.json \"{definition.ConfigKey}\"; {msbuild}]";
             var description = definition.IsFlag
                 ? $"{definition.Description} {sources}"
                 : $"{definition.Description} Allowed: {definition.Allowed}. {sources}";
@@ -115,6 +116,9 @@ internal sealed class SettingsOptions
         nameof(DsgOptions.CalibrationData) => "FILE",
         nameof(DsgOptions.CacheDir) => "DIR",
         nameof(DsgOptions.CacheSizeLimit) => "SIZE",
+        nameof(DsgOptions.RemoteCache) => "URL",
+        nameof(DsgOptions.RemoteCacheAuthVariable) => "VARIABLE",
+        nameof(DsgOptions.RemoteCacheTimeout) => "SECONDS",
         nameof(DsgOptions.MinAgreement) => "X",
         nameof(DsgOptions.Without) => "TERM[,TERM...]",
         nameof(DsgOptions.TermWeights) => "NAME=VALUE[,NAME=VALUE...]",

@@ -128,4 +128,19 @@ internal sealed record DsgOptions
 
     /// <summary>How long to wait for another process producing the same cache entry, in seconds.</summary>
     public int CacheLockTimeout { get; init; } = 7200;
+
+    /// <summary>The remote cache's URL (a WebDAV folder; normalised to end with '/'); null: no remote cache.</summary>
+    public string? RemoteCache { get; init; }
+
+    /// <summary>Whether runs upload to the remote cache (readwrite) or only download from it (read).</summary>
+    public Dsg.Core.Caching.RemoteCacheMode RemoteCacheMode { get; init; } = Dsg.Core.Caching.RemoteCacheMode.ReadWrite;
+
+    /// <summary>The name of the environment variable that holds the remote cache's Authorization header value; null: no header.</summary>
+    public string? RemoteCacheAuthVariable { get; init; }
+
+    /// <summary>Seconds a remote-cache request may go without progress before the attempt fails.</summary>
+    public int RemoteCacheTimeout { get; init; } = 30;
+
+    /// <summary>Further attempts after a remote-cache request failed with a network error, a timeout, 408, 429 or 5xx.</summary>
+    public int RemoteCacheRetries { get; init; } = 2;
 }

@@ -257,12 +257,44 @@ internal static class OptionCatalog
         "Seconds to wait for another process producing the same cache entry before failing (DSG0802).", 0, int.MaxValue,
         o => o.CacheLockTimeout, (o, v) => o with { CacheLockTimeout = v }, "600", affectsOutput: false);
 
+    public static OptionDefinition RemoteCache { get; } = new(nameof(DsgOptions.RemoteCache),
+        "A shared cache behind the local one: a WebDAV folder (nginx with dav_methods, Apache mod_dav) that holds one archive per entry. A local miss downloads URL/KEY and verifies it against its recorded SHA-256s; a miss there is produced, stored locally and, in readwrite mode, uploaded (PUT to a temporary name, then MOVE). A remote that is down, slow or refuses is one warning and the run goes on locally. Empty: no remote cache.",
+        "an absolute http:// or https:// URL without user:password@, query or fragment (credentials go in --remote-cache-auth-variable), or empty for none", affectsOutput: false,
+        o => o.RemoteCache,
+        (o, text, _) => text.Length == 0 ? o with { RemoteCache = null }
+            : RemoteCacheSettings.ParseBaseUri(text) is { } uri ? o with { RemoteCache = uri.AbsoluteUri } : null,
+        "https://cache.example.com/dsg/");
+
+    public static OptionDefinition RemoteCacheMode { get; } = new(nameof(DsgOptions.RemoteCacheMode),
+        "readwrite: download on a local miss and upload what the run produces; read: download only, never upload (pull-request builds, developer machines).",
+        string.Join(", ", RemoteCacheModes.Names), affectsOutput: false,
+        o => RemoteCacheModes.Name(o.RemoteCacheMode),
+        (o, text, _) => RemoteCacheModes.Parse(text) is { } mode ? o with { RemoteCacheMode = mode } : null,
+        "read");
+
+    public static OptionDefinition RemoteCacheAuthVariable { get; } = new(nameof(DsgOptions.RemoteCacheAuthVariable),
+        "The name of an environment variable whose value is sent as the remote cache's Authorization header (for example 'Bearer TOKEN' or 'Basic BASE64'). The secret itself is never a setting, never read from a file and never printed; an unset or empty variable is warning DSG0813 and requests go without the header. Empty: no header.",
+        "an environment variable name (letters, digits and _, not starting with a digit), or empty for none", affectsOutput: false,
+        o => o.RemoteCacheAuthVariable,
+        (o, text, _) => text.Length == 0 ? o with { RemoteCacheAuthVariable = null }
+            : RemoteCacheSettings.IsVariableName(text) ? o with { RemoteCacheAuthVariable = text } : null,
+        "CACHE_AUTHORIZATION");
+
+    public static OptionDefinition RemoteCacheTimeout { get; } = Int(nameof(DsgOptions.RemoteCacheTimeout),
+        "Seconds a remote-cache request may go without progress (connecting, waiting for the answer, or between chunks of a transfer) before the attempt counts as failed.",
+        1, 3600, o => o.RemoteCacheTimeout, (o, v) => o with { RemoteCacheTimeout = v }, "120", affectsOutput: false);
+
+    public static OptionDefinition RemoteCacheRetries { get; } = Int(nameof(DsgOptions.RemoteCacheRetries),
+        "Further attempts after a remote-cache request fails with a network error, a timeout, 408, 429 or 5xx (0.2 s, 0.4 s, 0.8 s ... apart); after the last, the run warns once (DSG0810) and goes on with the local cache only.",
+        0, 10, o => o.RemoteCacheRetries, (o, v) => o with { RemoteCacheRetries = v }, "5", affectsOutput: false);
+
     /// <summary>Every setting, in the order docs and <c>config show</c> list them.</summary>
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
         Precision, Method, Budget, Samples, HeldOutSamples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
         InputShape, InputMean, InputStd, InputRange, MaxInputValues, MaxNodes, MaxModelSize, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
+        RemoteCache, RemoteCacheMode, RemoteCacheAuthVariable, RemoteCacheTimeout, RemoteCacheRetries,
     ];
 
     /// <summary>The limits on a model's declared sizes, which every verb that loads a model checks.</summary>
@@ -274,6 +306,15 @@ internal static class OptionCatalog
     /// <summary>Settings of the cache.</summary>
     public static IReadOnlyList<OptionDefinition> Cache { get; } = [CacheDir, CacheSizeLimit, CacheLockTimeout];
 
+    /// <summary>Settings of the remote cache.</summary>
+    public static IReadOnlyList<OptionDefinition> Remote { get; } = [RemoteCache, RemoteCacheMode, RemoteCacheAuthVariable, RemoteCacheTimeout, RemoteCacheRetries];
+
+    /// <summary>
+    /// Settings of a whole build rather than of one model: under MSBuild they are project properties (DsgCacheDir,
+    /// DsgNoCache, DsgRemoteCache...), not <c>DsgQuantize</c> metadata.
+    /// </summary>
+    public static IReadOnlyList<OptionDefinition> BuildWide { get; } = [.. Cache, NoCache, .. Remote];
+
     /// <summary>Finds a setting by its dsg.json key or property name, ignoring case.</summary>
     public static OptionDefinition? FindByConfigKey(string key) =>
         All.FirstOrDefault(d => string.Equals(d.ConfigKey, key, StringComparison.OrdinalIgnoreCase));
@@ -284,11 +325,17 @@ internal static class OptionCatalog
 
     /// <summary>
     /// <paramref name="text"/> with each setting's flag followed by its MSBuild metadata name, e.g.
-    /// <c>--samples (MSBuild: Samples)</c>, for messages an MSBuild build shows. Other flags are left alone.
+    /// <c>--samples (MSBuild: Samples)</c>, for messages an MSBuild build shows; a setting the package sets through a
+    /// project property names the property instead (<c>--remote-cache (MSBuild: DsgRemoteCache)</c>). Other flags are left alone.
     /// </summary>
     public static string WithMetadataNames(string text) =>
         System.Text.RegularExpressions.Regex.Replace(text, @"(?<![\w-])--[a-z][a-z0-9-]*(?![\w-])(?! \(MSBuild)", match =>
-            All.FirstOrDefault(d => d.Flag == match.Value) is { } definition ? $"{match.Value} (MSBuild: {definition.Name})" : match.Value);
+            All.FirstOrDefault(d => d.Flag == match.Value) is { } definition
+                ? $"{match.Value} (MSBuild: {(MsBuildProperties.Contains(definition) ? "Dsg" + definition.Name : definition.Name)})"
+                : match.Value);
+
+    /// <summary>Settings the Dsg.Build package takes as project properties named Dsg + Name (build/Dsg.Build.props), not as item metadata.</summary>
+    public static IReadOnlyList<OptionDefinition> MsBuildProperties { get; } = [CacheDir, NoCache, .. Remote];
 
     /// <summary>Finds a setting by its environment variable, ignoring case.</summary>
     public static OptionDefinition? FindByEnvironmentVariable(string name) =>

@@ -72,7 +72,11 @@ internal abstract class HumanReporter : Reporter
 
         var metric = result.Metric ?? AgreementMetric.TopOne;
         var agreement = result.Agreement is { } a ? $", {AgreementMetrics.Describe(metric)} with fp32 {AgreementMetrics.Format(metric, a)}" : "";
-        var cache = result.CacheKey is null ? "cache not used" : result.CacheHit ? $"cache hit {result.CacheKey[..12]}" : $"cached as {result.CacheKey[..12]}";
+        var cache = result.CacheKey is null ? "cache not used"
+            : result.RemoteHit ? $"remote hit {result.CacheKey[..12]}"
+            : result.CacheHit ? $"cache hit {result.CacheKey[..12]}"
+            : result.Uploaded ? $"cached as {result.CacheKey[..12]} and uploaded to the remote cache"
+            : $"cached as {result.CacheKey[..12]}";
         Out.WriteLine($"done in {result.Seconds.ToString("0.0", CultureInfo.InvariantCulture)} s ({cache}{agreement})");
     }
 

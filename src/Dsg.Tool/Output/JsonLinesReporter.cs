@@ -90,6 +90,8 @@ internal sealed class JsonLinesReporter : Reporter
 
         w.WriteEndArray();
         w.WriteBoolean("cacheHit", result.CacheHit);
+        w.WriteBoolean("remoteHit", result.RemoteHit);
+        w.WriteBoolean("uploaded", result.Uploaded);
         if (result.CacheKey is null)
         {
             w.WriteNull("cacheKey");

@@ -11,4 +11,11 @@ namespace Dsg.Tool.Output;
 /// <param name="Agreement">Agreement with fp32 on held-out samples, when measured.</param>
 /// <param name="Metric">How <paramref name="Agreement"/> was measured (top-1 when not given).</param>
 internal sealed record RunResult(string Output, IReadOnlyList<string> Reports, bool CacheHit, string? CacheKey, double Seconds, double? Agreement,
-    AgreementMetric? Metric = null);
+    AgreementMetric? Metric = null)
+{
+    /// <summary>Whether the hit was downloaded from the remote cache (<see cref="CacheHit"/> is true then too).</summary>
+    public bool RemoteHit { get; init; }
+
+    /// <summary>Whether this run produced the entry and uploaded it to the remote cache.</summary>
+    public bool Uploaded { get; init; }
+}

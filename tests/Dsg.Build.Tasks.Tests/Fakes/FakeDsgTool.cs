@@ -7,7 +7,8 @@ namespace Dsg.Build.Tasks.Tests.Fakes;
 /// precision other than W8A8, W6A6, W4A8, W4A4) and a DSG0908 warning for metadata named Precison, and the metadata as build inputs; it logs each call to config.log. It appends each quantize call to
 /// invocations.log beside itself and its working folder to working-directory. Of its two progress lines the first
 /// carries the phase's times and the second, as from a tool older than them, does not. The model's file name picks a failure, as the real tool's inspection would:
-/// *folded* reports DSG0201, *warn* reports a DSG0601 warning and succeeds, *crash* dies with exit code 2.
+/// *folded* reports DSG0201, *warn* reports a DSG0601 warning and succeeds, *crash* dies with exit code 2. With
+/// --remote-cache among the options, a hit is reported as a remote hit.
 /// </summary>
 internal sealed class FakeDsgTool
 {
@@ -73,7 +74,9 @@ internal sealed class FakeDsgTool
           if [ -n "$cache" ]; then mkdir -p "$cache"; cp "$out" "$cache/$key.onnx"; fi
         fi
         echo '{"type":"phase","phase":"generate","status":"done","seconds":0.1}'
-        echo "{\"type\":\"result\",\"output\":\"$out\",\"reports\":[],\"cacheHit\":$hit,\"cacheKey\":\"$key\",\"seconds\":0.1}"
+        remote=false
+        case "$options" in *--remote-cache\ *) remote=$hit ;; esac
+        echo "{\"type\":\"result\",\"output\":\"$out\",\"reports\":[],\"cacheHit\":$hit,\"remoteHit\":$remote,\"cacheKey\":\"$key\",\"seconds\":0.1}"
         """;
 
     private FakeDsgTool(string path) => Path = path;

@@ -5,8 +5,8 @@ namespace Dsg.Build.Tasks.Tests.Integration;
 
 /// <summary>
 /// The sample app built with the packed Dsg.Build and the real tool from this repository (src/Dsg.Tool's apphost):
-/// real generation with the sample's small budget, the app classifying with the int8 model, and a fresh clone that
-/// shares the cache finishing without generating.
+/// real generation with the sample's small budget, the app classifying with the int8 model, a fresh clone that
+/// shares the cache finishing without generating, and one with an empty cache that downloads from a remote cache (nginx).
 /// </summary>
 [Collection(SampleAppCollection.Name)]
 [Trait("Category", "Slow")]
@@ -45,6 +45,31 @@ public sealed class SampleAppRealToolTests
         Assert.True(warm.Output.Contains($"Dsg: ../models/resnet_fmnist.onnx -> {OutputName} (cache hit", StringComparison.Ordinal),
             "the warm-cache build did not report a cache hit:" + Environment.NewLine + warm.Output);
         Assert.Equal(quantized, File.ReadAllBytes(Path.Combine(clone.BinDir, OutputName)));
+    }
+
+    [Fact]
+    public void AFreshCloneWithAnEmptyLocalCacheAndAWarmRemoteCacheSaysRemoteHitAndDoesNotGenerate()
+    {
+        string? tool = BuiltDsgTool.FindWithQuantize(out string reason);
+        Assert.True(tool is not null, "Precondition missing: " + reason);
+        using var nginx = new NginxServer();
+        var (url, onDisk) = nginx.NewFolder();
+
+        // The CI job on main: readwrite, the default; it generates and uploads.
+        var main = SampleAppCopy.Create(_feed, "remote-main", tool);
+        CliResult cold = _log.Succeeds(main.Build("-p:DsgRemoteCache=" + url), "first build, empty caches");
+        Assert.Contains($"Dsg: ../models/resnet_fmnist.onnx -> {OutputName} (generated in", cold.Output, StringComparison.Ordinal);
+        Assert.Contains("uploaded to the remote cache", cold.Output, StringComparison.Ordinal);
+        Assert.Single(NginxServer.FilesIn(onDisk));
+
+        // A pull-request job on another runner: a clean checkout, an empty local cache, the remote read-only.
+        var pullRequest = SampleAppCopy.Create(_feed, "remote-pr", tool);
+        CliResult warm = _log.Succeeds(pullRequest.Build("-p:DsgRemoteCache=" + url, "-p:DsgRemoteCacheMode=read"), "fresh clone, empty local cache, warm remote");
+        Assert.True(warm.Output.Contains($"Dsg: ../models/resnet_fmnist.onnx -> {OutputName} (remote hit", StringComparison.Ordinal),
+            "the warm-remote build did not report a remote hit:" + Environment.NewLine + warm.Output);
+        Assert.DoesNotContain("warning DSG08", warm.Output, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(main.BinDir, OutputName)), File.ReadAllBytes(Path.Combine(pullRequest.BinDir, OutputName)));
+        Assert.StartsWith("Trouser ", _log.Succeeds(pullRequest.Run(), "app").Output, StringComparison.Ordinal);
     }
 
     [Fact]

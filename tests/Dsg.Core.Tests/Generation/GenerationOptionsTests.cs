@@ -21,6 +21,8 @@ public sealed class GenerationOptionsTests
         { "ProgressStride", new GenerationOptions { ProgressStride = 0 } },
         { "Device", new GenerationOptions { Device = "gpu" } },
         { "Method", new GenerationOptions { Method = (GenerationMethod)42 } },
+        { "Optimizer", new GenerationOptions { Optimizer = (GenerationOptimizer)7 } },
+        { "LearningRate", new GenerationOptions { LearningRate = 101 } },
     };
 
     [Theory]

@@ -111,6 +111,22 @@ public sealed class SampleGeneratorTests
         Assert.NotEqual(Bytes(noise.Samples.ToArray()), Bytes(result.Samples.ToArray()));
     }
 
+    [Theory]
+    [InlineData("RAdam")]
+    [InlineData("RandomFlip")]
+    public void TheOptimiserAndFlipChoicesStillLowerTheBatchNormLossAndChangeTheSamples(string choice)
+    {
+        using var model = new TinyBatchNormModel();
+        var options = s_small with { Samples = 4, Iterations = 60, UseSlack = false };
+        var changed = choice == "RAdam" ? options with { Optimizer = GenerationOptimizer.RAdam } : options with { RandomFlip = true };
+        var result = SampleGenerator.Generate(model, changed, null, default);
+        var bn = result.Curve("bn")!.ForBatch(1).ToArray();
+        Assert.True(bn[^1].Value < 0.2 * bn[0].Value, $"{choice}: bn {bn[0].Value} -> {bn[^1].Value}");
+        var plain = SampleGenerator.Generate(model, options, null, default);
+        Assert.NotEqual(Bytes(plain.Samples.ToArray()), Bytes(result.Samples.ToArray()));
+        Assert.Equal(Bytes(result.Samples.ToArray()), Bytes(SampleGenerator.Generate(model, changed, null, default).Samples.ToArray()));
+    }
+
     [Fact]
     public void DsgUsesEveryTermAndZeroQOnlyBatchAlignmentAndInputStatistics()
     {

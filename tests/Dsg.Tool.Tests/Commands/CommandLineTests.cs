@@ -89,6 +89,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("[default: W8A8]", help);
         Assert.Contains("[default: 7200]", help);
         Assert.Contains("MSBuild Samples]", help);
+        Assert.Contains("MSBuild property DsgRemoteCache]", help);
         Assert.DoesNotContain("--msbuild-metadata", help);
         Assert.Contains("--device <auto|cpu|cuda>", help);
         Assert.Contains("--output-kind <auto|logits|probabilities|embedding|dense>", help);

@@ -91,8 +91,8 @@ public sealed class MsBuildMetadataTests : IDisposable
         var props = System.Xml.Linq.XDocument.Load(Path.Combine(RepoPaths.Root, "src", "Dsg.Build.Tasks", "build", "Dsg.Build.props"));
         var metadata = props.Descendants("DsgQuantize").Single().Elements().ToDictionary(e => e.Name.LocalName, e => e.Value);
         string[] taskOwn = ["ConfigFile", "OutputName", "Embed", "LogicalName"];
-        // The cache's settings are build properties (DsgCacheDir, DsgNoCache), not metadata of one item.
-        var itemSettings = OptionCatalog.All.Except(OptionCatalog.Cache).Where(d => d != OptionCatalog.NoCache).Select(d => d.Name).ToList();
+        // The cache settings are build properties (DsgCacheDir, DsgNoCache, DsgRemoteCache...), not metadata of one item.
+        var itemSettings = OptionCatalog.All.Except(OptionCatalog.BuildWide).Select(d => d.Name).ToList();
 
         Assert.Equal(itemSettings.Concat(taskOwn).Order(), metadata.Keys.Order());
         Assert.All(itemSettings, name => Assert.Equal("", metadata[name]));
