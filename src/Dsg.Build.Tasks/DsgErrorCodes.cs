@@ -27,4 +27,7 @@ public static class DsgErrorCodes
 
     /// <summary>Two <c>DsgQuantize</c> items would write the same output file.</summary>
     public const string DuplicateOutput = "DSG0907";
+
+    /// <summary>A warning: a <c>DsgQuantize</c> metadata name is not a setting (a typo such as <c>Precison</c>); the tool names the nearest one.</summary>
+    public const string UnknownMetadata = "DSG0908";
 }

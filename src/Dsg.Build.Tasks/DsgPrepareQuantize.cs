@@ -197,6 +197,12 @@ public sealed class DsgPrepareQuantize : Task, ICancelableTask
             {
                 config = message;
             }
+            else if (message.Type == "warning")
+            {
+                // For example DSG0908: a metadata name that is no setting, with the nearest known one.
+                Log.LogWarning(null, message.Code ?? DsgErrorCodes.UnknownMetadata, null, ProjectFile, 0, 0, 0, 0,
+                    $"<DsgQuantize Include=\"{model.ItemSpec}\">: {message.Message}");
+            }
             else if (message.Type == "error")
             {
                 reported = true;

@@ -32,6 +32,16 @@ internal sealed class QuantizeSettings
         "DefiningProjectName", "DefiningProjectExtension",
     };
 
+    /// <summary>
+    /// Metadata that other targets and Visual Studio put on any item; they are not passed to the tool, which would
+    /// otherwise warn (DSG0908) that they are no Dsg setting.
+    /// </summary>
+    private static readonly HashSet<string> s_common = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Visible", "CopyToOutputDirectory", "CopyToPublishDirectory", "DependentUpon", "SubType", "Generator",
+        "LastGenOutput", "CustomToolNamespace", "Pack", "PackagePath", "InProject", "TargetPath", "ExcludeFromSingleFile",
+    };
+
     /// <summary>The precision the tool uses when nothing sets one; only for design-time builds, which do not ask the tool.</summary>
     private const string DesignTimePrecision = "W8A8";
 
@@ -133,7 +143,7 @@ internal sealed class QuantizeSettings
             logicalName.Length > 0 ? logicalName : Path.GetFileName(outputName));
     }
 
-    private static bool IsWellKnown(string name) => s_wellKnown.Contains(name);
+    private static bool IsWellKnown(string name) => s_wellKnown.Contains(name) || s_common.Contains(name);
 
     /// <summary>The model's folder relative to the project when the model is inside it, else empty.</summary>
     private string RelativeFolder(string projectDirectory)

@@ -23,6 +23,12 @@ public static class ErrorCodes
     public const string ExternalDataNotAFile = "DSG0107";
     /// <summary>A tensor's dimensions multiply past 64 bits, or it holds more bytes than Dsg reads in one piece.</summary>
     public const string TensorTooLarge = "DSG0108";
+    /// <summary>A model input (or the --input-shape given) declares more values than the input-size limit.</summary>
+    public const string InputTooLarge = "DSG0109";
+    /// <summary>The graph has more nodes than the node limit.</summary>
+    public const string TooManyNodes = "DSG0110";
+    /// <summary>The model's tensors hold more bytes than the model-size limit.</summary>
+    public const string ModelTooLarge = "DSG0111";
 
     // 02xx: whether DSG can run on the model.
     /// <summary>The model has no BatchNormalization nodes (usually folded at export).</summary>
@@ -95,6 +101,8 @@ public static class ErrorCodes
     public const string PreprocessingRequired = "DSG0710";
     /// <summary>An image in a folder cannot be decoded.</summary>
     public const string ImageUnreadable = "DSG0711";
+    /// <summary>A warning: the quantized model given to eval records that it was quantized from another fp32 model.</summary>
+    public const string NotQuantizedFromReference = "DSG0712";
     /// <summary>The quantized model's agreement with fp32 on held-out samples (top-1 for class scores, cosine similarity otherwise) is below --min-agreement.</summary>
     public const string AgreementBelowMinimum = "DSG0720";
 
@@ -147,4 +155,6 @@ public static class ErrorCodes
     public const string ToolOutputMissing = "DSG0906";
     /// <summary>Two DsgQuantize items would write the same output file.</summary>
     public const string DuplicateOutput = "DSG0907";
+    /// <summary>A warning: a DsgQuantize metadata name is not a setting (a typo such as Precison); the nearest name is suggested.</summary>
+    public const string UnknownMetadata = "DSG0908";
 }

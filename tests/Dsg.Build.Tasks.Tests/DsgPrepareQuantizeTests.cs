@@ -49,6 +49,42 @@ public sealed class DsgPrepareQuantizeTests : IDisposable
     }
 
     [Fact]
+    public void TheToolsWarningAboutAMisspelledMetadataIsABuildWarningNamingTheItem()
+    {
+        var tool = FakeDsgTool.Create(_project.Combine("tool"));
+        var item = new TaskItem(Model("net.onnx"));
+        item.SetMetadata("Precison", "W4A4");
+        var task = Task(item);
+        task.ResolveWithTool = true;
+        task.ToolPath = tool.Path;
+
+        Assert.True(task.Execute());
+        var warning = Assert.Single(_engine.Warnings);
+        Assert.Equal(DsgErrorCodes.UnknownMetadata, warning.Code);
+        Assert.Equal(_project.Combine("app.csproj"), warning.File);
+        Assert.StartsWith("<DsgQuantize Include=\"net.onnx\">: ", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("did you mean 'Precision'?", warning.Message, StringComparison.Ordinal);
+        Assert.Empty(_engine.Errors);
+    }
+
+    [Fact]
+    public void TheToolSuggestsTheTasksOwnMetadataTooSoItsListMatchesTheTasks()
+    {
+        // The tool cannot reference the task; it repeats the names of the task's own metadata users set.
+        string tool = File.ReadAllText(System.IO.Path.Combine(Dsg.Tests.Shared.RepoPaths.Root, "src", "Dsg.Tool", "Configuration", "MsBuildMetadataNames.cs"));
+        var listed = System.Text.RegularExpressions.Regex.Match(tool, @"TaskMetadata = \[(?<names>[^\]]*)\]").Groups["names"].Value
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim('"')).ToList();
+
+        Assert.Equal(["ConfigFile", "OutputName", "Embed", "LogicalName"], listed);
+        Assert.All(listed, name => Assert.Contains(name, QuantizeSettings.TaskMetadata));
+        // What the task reads from an item (the rest of TaskMetadata it sets on its results).
+        foreach (string name in QuantizeSettings.TaskMetadata.Take(4))
+        {
+            Assert.Contains(name, listed);
+        }
+    }
+
+    [Fact]
     public void MissingModelIsAnErrorOnTheProjectFileNamingThePath()
     {
         var task = Task(new TaskItem("Models/absent.onnx"));

@@ -29,6 +29,15 @@ public sealed class QuantizeSettingsTests
     }
 
     [Fact]
+    public void MetadataOtherTargetsPutOnEveryItemIsNotPassedToTheTool()
+    {
+        // Passed on, the tool would warn (DSG0908) that Visible or CopyToOutputDirectory is no Dsg setting.
+        var (s, _) = Read("net.onnx", ("Visible", "false"), ("CopyToOutputDirectory", "Always"), ("DependentUpon", "x.cs"), ("Precison", "W4A4"));
+
+        Assert.Equal(["Precison=W4A4"], s.ToolMetadata());
+    }
+
+    [Fact]
     public void SettingsGoToTheToolUncheckedAndTheTasksOwnMetadataDoNot()
     {
         var (s, problems) = Read("net.onnx",

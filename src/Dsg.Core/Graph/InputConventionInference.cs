@@ -220,7 +220,9 @@ public static class InputConventionInference
         var runningMean = OnnxTensor.ToFloats(meanTensor, model);
         var runningVariance = OnnxTensor.ToFloats(varianceTensor, model);
         var bias = biasTensor is null ? new float[outputs] : OnnxTensor.ToFloats(biasTensor, model);
-        if (groups < 1 || outputs % groups != 0 || runningMean.Length != outputs || runningVariance.Length != outputs || bias.Length != outputs)
+        // The values must fill the dimensions: a tensor of another type (a string, say) converts to fewer.
+        if (groups < 1 || outputs % groups != 0 || runningMean.Length != outputs || runningVariance.Length != outputs || bias.Length != outputs
+            || weights.LongLength != outputs * groupInputs * kernel[0] * kernel[1])
         {
             return Assumed($"the shapes of {Describe(conv)} and {Describe(bn)} do not fit together");
         }

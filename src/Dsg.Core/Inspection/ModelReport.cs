@@ -33,6 +33,22 @@ public sealed record UnsupportedNode(string OpType, string Domain, string NodeNa
 /// <summary>A reason DSG cannot run, with its stable code and the next step.</summary>
 public sealed record Problem(string Code, string Message, string Hint)
 {
+    /// <summary>What the problem stops: every run (the default), runs that build the executor, or runs that need BatchNorm statistics.</summary>
+    public ProblemScope Scope { get; init; }
+
     /// <summary>The exception a pipeline throws for this problem.</summary>
     public DsgException ToException(string? file) => new(Code, Message, Hint) { FilePath = file };
+}
+
+/// <summary>Which runs a <see cref="Problem"/> stops.</summary>
+public enum ProblemScope
+{
+    /// <summary>Every quantize: the model cannot be read, imported, fed or run in ONNX Runtime as it is.</summary>
+    Everything,
+
+    /// <summary>Runs that build the TorchSharp executor (every generator, gaussian included).</summary>
+    Executor,
+
+    /// <summary>Runs that match BatchNorm statistics (dsg and zeroq).</summary>
+    BatchNormStatistics,
 }

@@ -7,30 +7,49 @@ namespace Dsg.Core.Onnx;
 /// eval refuse the same files, with the same code): the graph has outputs; every node input is a graph input, an
 /// initializer or another node's output, and the nodes form no cycle; every tensor has non-negative dimensions whose
 /// product fits 64 bits and holds exactly the data its dimensions need; declared input and output dimensions are
-/// non-negative. Each refusal names the tensor or node.
+/// non-negative; and the model stays within its <see cref="ModelLimits"/> (nodes, tensor bytes, declared input size).
+/// Each refusal names the tensor, node or limit.
 /// </summary>
 public static class GraphValidator
 {
     /// <summary>Throws the first problem found.</summary>
-    /// <exception cref="DsgException"><see cref="ErrorCodes.MalformedModel"/>, <see cref="ErrorCodes.TensorTooLarge"/>.</exception>
-    public static void Validate(OnnxModel model)
+    /// <param name="model">The model.</param>
+    /// <param name="limits">The limits; null takes <see cref="ModelLimits.Default"/>.</param>
+    /// <exception cref="DsgException"><see cref="ErrorCodes.MalformedModel"/>, <see cref="ErrorCodes.TensorTooLarge"/>,
+    /// <see cref="ErrorCodes.InputTooLarge"/>, <see cref="ErrorCodes.TooManyNodes"/>, <see cref="ErrorCodes.ModelTooLarge"/>.</exception>
+    public static void Validate(OnnxModel model, ModelLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        limits ??= ModelLimits.Default;
         var graph = model.Graph;
+        limits.CheckNodes(CountNodes(graph), model.DisplayName);
         if (graph.Output.Count == 0)
         {
             throw Malformed(model, "its graph declares no outputs, so there is nothing to compute",
                 "Export the model with its outputs (torch.onnx.export(..., output_names=[\"output\"])).");
         }
 
+        long bytes = 0;
         foreach (var tensor in OnnxModel.EnumerateTensors(graph))
         {
             CheckTensor(model, tensor);
+            long size = OnnxTensor.ByteCount(tensor) ?? 0;
+            bytes = bytes > long.MaxValue - size ? long.MaxValue : bytes + size;
         }
 
+        limits.CheckModelBytes(bytes, model.DisplayName);
         foreach (var value in graph.Input.Concat(graph.Output).Concat(graph.ValueInfo))
         {
             CheckDeclaredShape(model, value);
+        }
+
+        var initializers = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var input in graph.Input.Where(i => !initializers.Contains(i.Name)))
+        {
+            if (input.Type?.TensorType?.Shape?.Dim is { } dims)
+            {
+                limits.CheckInputValues(dims.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : 0), input.Name, model.DisplayName);
+            }
         }
 
         CheckDataflow(model, graph);
@@ -182,6 +201,21 @@ public static class GraphValidator
                     "The model file is corrupt or was cut incompletely; export it again.");
             }
         }
+    }
+
+    /// <summary>The nodes of the graph and of every sub-graph in its attributes.</summary>
+    private static long CountNodes(GraphProto graph)
+    {
+        long count = graph.Node.Count;
+        foreach (var attribute in graph.Node.SelectMany(n => n.Attribute))
+        {
+            foreach (var sub in attribute.Graphs.Append(attribute.G).OfType<GraphProto>())
+            {
+                count += CountNodes(sub);
+            }
+        }
+
+        return count;
     }
 
     private static string NodeName(NodeProto node) =>

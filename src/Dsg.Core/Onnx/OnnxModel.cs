@@ -38,12 +38,14 @@ public sealed class OnnxModel
     public IReadOnlyDictionary<string, TensorProto> Initializers =>
         _initializers ??= Graph.Initializer.GroupBy(t => t.Name).ToDictionary(g => g.Key, g => g.Last());
 
-    /// <summary>Reads and validates a model file.</summary>
-    /// <exception cref="DsgException">DSG0101, DSG0102, DSG0103, DSG0104, DSG0105, DSG0106, DSG0107, DSG0108.</exception>
-    public static OnnxModel Load(string path)
+    /// <summary>Reads and validates a model file (<see cref="GraphValidator"/>, within <paramref name="limits"/>).</summary>
+    /// <param name="path">The .onnx file.</param>
+    /// <param name="limits">The limits on declared sizes; null takes <see cref="ModelLimits.Default"/>.</param>
+    /// <exception cref="DsgException">DSG0101 to DSG0111.</exception>
+    public static OnnxModel Load(string path, ModelLimits? limits = null)
     {
         var full = Path.GetFullPath(path);
-        return FromBytes(ReadFile(path), Path.GetDirectoryName(full), full);
+        return FromBytes(ReadFile(path), Path.GetDirectoryName(full), full, limits);
     }
 
     /// <summary>
@@ -93,8 +95,9 @@ public sealed class OnnxModel
         }
     }
 
-    /// <summary>Parses a model held in memory; <paramref name="directory"/> resolves external data.</summary>
-    public static OnnxModel FromBytes(byte[] bytes, string? directory, string displayName)
+    /// <summary>Parses and validates a model held in memory; <paramref name="directory"/> resolves external data.</summary>
+    /// <exception cref="DsgException">As <see cref="Load"/>.</exception>
+    public static OnnxModel FromBytes(byte[] bytes, string? directory, string displayName, ModelLimits? limits = null)
     {
         ModelProto proto;
         try
@@ -121,7 +124,7 @@ public sealed class OnnxModel
 
         var model = new OnnxModel(proto, directory, displayName);
         model.ValidateExternalData();
-        GraphValidator.Validate(model);
+        GraphValidator.Validate(model, limits);
         return model;
     }
 

@@ -200,16 +200,5 @@ public static class QdqWriter
 
     private static string Unique(GraphProto graph, string wanted, HashSet<string> taken) => GraphIndex.UniqueName(graph, wanted, taken);
 
-    private static void SetMetadata(ModelProto proto, string key, string value)
-    {
-        var existing = proto.MetadataProps.FirstOrDefault(p => p.Key == key);
-        if (existing is not null)
-        {
-            existing.Value = value;
-        }
-        else
-        {
-            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
-        }
-    }
+    private static void SetMetadata(ModelProto proto, string key, string value) => QuantizationMetadata.Set(proto, key, value);
 }

@@ -28,6 +28,12 @@ public sealed class FileCalibrationSource : ICalibrationSource
     public bool Optimises => false;
 
     /// <inheritdoc />
+    public bool RunsExecutor => false;
+
+    /// <inheritdoc />
+    public bool NeedsBatchNorm => false;
+
+    /// <inheritdoc />
     public string Name => "file";
 
     /// <inheritdoc />

@@ -15,6 +15,12 @@ public sealed class GaussianCalibrationSource : ICalibrationSource
     public bool Optimises => false;
 
     /// <inheritdoc />
+    public bool RunsExecutor => false;
+
+    /// <inheritdoc />
+    public bool NeedsBatchNorm => false;
+
+    /// <inheritdoc />
     public string Name => "gaussian";
 
     /// <summary>

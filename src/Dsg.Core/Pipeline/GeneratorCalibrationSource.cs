@@ -35,6 +35,12 @@ public sealed class GeneratorCalibrationSource : ICalibrationSource
     public bool Optimises => Options.Method != GenerationMethod.Gaussian;
 
     /// <inheritdoc />
+    public bool RunsExecutor => true;
+
+    /// <inheritdoc />
+    public bool NeedsBatchNorm => Options.Method != GenerationMethod.Gaussian;
+
+    /// <inheritdoc />
     public string Name => Options.Method.ToString().ToLowerInvariant();
 
     /// <inheritdoc />

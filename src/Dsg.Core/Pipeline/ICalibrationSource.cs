@@ -12,6 +12,12 @@ public interface ICalibrationSource
     /// <summary>Whether the source optimises its samples (so their count and iterations cost time in proportion to the model's size).</summary>
     bool Optimises { get; }
 
+    /// <summary>Whether the source builds the TorchSharp executor (so the model must run in it before any work starts).</summary>
+    bool RunsExecutor { get; }
+
+    /// <summary>Whether the source matches the model's BatchNorm statistics (so the model must have some).</summary>
+    bool NeedsBatchNorm { get; }
+
     /// <summary>Produces <paramref name="samples"/> calibration samples and <paramref name="heldOut"/> other samples.</summary>
     /// <param name="model">The fp32 model.</param>
     /// <param name="sampleShape">The shape of one sample (C, H, W).</param>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Dsg.Core.Evaluation;
 using Dsg.Core.Graph;
+using Dsg.Core.Inspection;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Core.Quantization;
@@ -25,7 +26,13 @@ public static class QuantizePipeline
         request.Validate();
         var total = Stopwatch.StartNew();
         var seconds = new Dictionary<string, double>();
-        var imported = ModelImporter.Import(OnnxModel.Load(request.ModelPath));
+        var file = OnnxModel.Load(request.ModelPath, request.Limits);
+        // The quantized model records the file it came from, so eval can tell a mismatched pair (DSG0712).
+        string sourceSha256 = QuantizationMetadata.FileSha256(request.ModelPath);
+        var imported = ModelImporter.Import(file);
+        // The pass inspect reports, before any work: a model inspect calls ready is one this run accepts.
+        ModelInspector.EnsureReady(file, imported, new ReadinessOptions { InputShape = request.InputShape, Limits = request.Limits },
+            request.Source.RunsExecutor, request.Source.NeedsBatchNorm);
         var model = imported.Model;
         var shape = SampleShape(model, request);
         var options = request.Options;
@@ -54,7 +61,11 @@ public static class QuantizePipeline
         ct.ThrowIfCancellationRequested();
 
         var result = Phase(PipelinePhase.Write, progress, seconds, () =>
-            new QuantizationResult(folded, foldedCount, plan, activations, QdqWriter.Write(folded, plan, activations, options)));
+        {
+            var qdq = QdqWriter.Write(folded, plan, activations, options);
+            QuantizationMetadata.StampSource(qdq.Model.Proto, sourceSha256, Path.GetFileName(request.ModelPath));
+            return new QuantizationResult(folded, foldedCount, plan, activations, qdq);
+        });
         ct.ThrowIfCancellationRequested();
 
         var output = Path.GetFullPath(request.OutputPath);
@@ -85,33 +96,12 @@ public static class QuantizePipeline
     public static AgreementMetric MetricFor(DetectedOutput output) =>
         (output ?? throw new ArgumentNullException(nameof(output))).IsClassScore ? AgreementMetric.TopOne : AgreementMetric.Cosine;
 
-    /// <summary>The sample shape (C, H, W): the model's fixed input dims, or the declared shape.</summary>
-    /// <exception cref="DsgException">DSG0203 when the input has dynamic spatial dims and none were declared; DSG0204 for a non-image input.</exception>
+    /// <summary>The sample shape (C, H, W): the model's fixed input dims, or the declared shape (<see cref="ModelInspector.SampleShape"/>).</summary>
+    /// <exception cref="DsgException">DSG0203 when the input has dynamic spatial dims and none were declared; DSG0204 for a non-image input; DSG0109 past the input limit.</exception>
     public static long[] SampleShape(OnnxModel model, QuantizeRequest request)
     {
-        var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var inputs = model.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
-        var dims = inputs.Count == 1 ? inputs[0].Type?.TensorType?.Shape?.Dim.ToList() : null;
-        if (dims is null || dims.Count != 4)
-        {
-            throw new DsgException(ErrorCodes.UnsupportedInput,
-                $"'{model.DisplayName}' needs exactly one image input of shape N x C x H x W to be quantized.",
-                "Export the model with a single image input.") { FilePath = model.DisplayName };
-        }
-
-        if (request.InputShape is { } declared)
-        {
-            return [.. declared];
-        }
-
-        if (dims.Skip(1).Any(d => !d.HasDimValue || d.DimValue < 1))
-        {
-            throw new DsgException(ErrorCodes.DynamicInputShape,
-                $"Input '{inputs[0].Name}' of '{model.DisplayName}' has dynamic dimensions besides the batch, so the sample size is unknown.",
-                "Declare it with --input-shape C,H,W (for example 3,224,224).") { FilePath = model.DisplayName };
-        }
-
-        return dims.Skip(1).Select(d => d.DimValue).ToArray();
+        ArgumentNullException.ThrowIfNull(request);
+        return ModelInspector.SampleShape(model, request.InputShape, request.Limits);
     }
 
     private static T Phase<T>(PipelinePhase phase, IProgress<PipelineEvent>? progress, Dictionary<string, double> seconds, Func<T> work)

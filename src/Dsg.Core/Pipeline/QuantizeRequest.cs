@@ -82,6 +82,9 @@ public sealed record QuantizeRequest
     /// <summary>The sample shape (C, H, W) for models whose input has dynamic height or width.</summary>
     public IReadOnlyList<long>? InputShape { get; init; }
 
+    /// <summary>The limits on the model's declared sizes, checked when it loads. Default <see cref="ModelLimits.Default"/>.</summary>
+    public ModelLimits Limits { get; init; } = ModelLimits.Default;
+
     /// <summary>Whether to write OUT.report.json and OUT.report.md. Default true.</summary>
     public bool WriteReports { get; init; } = true;
 
@@ -96,6 +99,8 @@ public sealed record QuantizeRequest
     public QuantizeRequest Validate()
     {
         Options.Validate();
+        ArgumentNullException.ThrowIfNull(Limits);
+        Limits.Validate();
         if (Samples is { } samples && samples < 1)
         {
             throw Bad("samples", samples.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");

@@ -23,6 +23,12 @@ internal static class ConfigCommand
             var modelPath = context.Parse.GetValue(model) is { } m ? context.FullPath(m) : null;
             var resolved = settings.Resolve(context.Parse, context.Environment, modelPath);
             var output = context.Environment.Output;
+            // The MSBuild task asks config show first for every item, so a metadata typo is reported once per build.
+            foreach (var (name, suggestion) in settings.UnknownMetadata(context.Parse))
+            {
+                context.Reporter.Warning(Dsg.Core.ErrorCodes.UnknownMetadata, MsBuildMetadataNames.Describe(name, suggestion));
+            }
+
             if (context.Reporter.IsJson)
             {
                 output.WriteLine(JsonLine.Format(w =>

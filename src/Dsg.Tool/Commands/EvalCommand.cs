@@ -39,7 +39,7 @@ internal static class EvalCommand
         command.Add(scale);
         command.Add(size);
         command.Add(json);
-        var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape, OptionCatalog.OutputKind]);
+        var settings = new SettingsOptions(command, [OptionCatalog.Samples, OptionCatalog.Seed, OptionCatalog.Threads, OptionCatalog.InputShape, OptionCatalog.OutputKind, .. OptionCatalog.Limits]);
         settings.Describe(OptionCatalog.Samples, "Without --data: how many N(0,1) inputs (in the model's input space, drawn with --seed) both models run on. Unset: the budget's largest sample count (256 for the default budget).");
         settings.Describe(OptionCatalog.Seed, "Without --data: the seed of the N(0,1) inputs.");
         VerbAction.Set(command, global, json, context =>
@@ -53,15 +53,21 @@ internal static class EvalCommand
             return Task.Run(() =>
             {
                 var report = Evaluate(referencePath, candidatePath, dataPath, labelsPath, preprocessing, options, context.CancellationToken,
-                    out string dataDescription, out var detected);
+                    out string dataDescription, out var detected, out var provenance);
                 var output = context.Environment.Output;
                 if (context.Reporter.IsJson)
                 {
-                    output.WriteLine(ToJson(report, detected, referencePath, candidatePath, dataDescription));
+                    // One object on standard output: the warning is a field of it, not a line of its own.
+                    output.WriteLine(ToJson(report, detected, referencePath, candidatePath, dataDescription, provenance));
                 }
                 else
                 {
-                    WriteText(output, report, detected, dataDescription);
+                    if (provenance.Warning(referencePath, candidatePath) is { } warning)
+                    {
+                        context.Reporter.Warning(Core.ErrorCodes.NotQuantizedFromReference, warning);
+                    }
+
+                    WriteText(output, report, detected, dataDescription, provenance);
                 }
 
                 return VerbAction.Success;
@@ -114,13 +120,14 @@ internal static class EvalCommand
 
     private static EvaluationReport Evaluate(string referencePath, string candidatePath, string? dataPath, string? labelsPath,
         ImagePreprocessing? preprocessing, DsgOptions options,
-        CancellationToken cancellationToken, out string dataDescription, out DetectedOutput detected)
+        CancellationToken cancellationToken, out string dataDescription, out DetectedOutput detected, out ModelProvenance provenance)
     {
-        var referenceModel = OnnxModel.Load(referencePath);
-        var candidateModel = OnnxModel.Load(candidatePath);
+        var referenceModel = OnnxModel.Load(referencePath, options.Limits);
+        var candidateModel = OnnxModel.Load(candidatePath, options.Limits);
+        provenance = ModelProvenance.Check(referencePath, candidateModel);
         // C,H,W: the declared --input-shape, else the model's own (DSG0203 when its spatial dimensions are dynamic).
         long[] ModelShape() => options.InputShape is { } declared ? declared.ToArray()
-            : QuantizePipeline.SampleShape(referenceModel, new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource() });
+            : QuantizePipeline.SampleShape(referenceModel, new QuantizeRequest { ModelPath = referencePath, OutputPath = candidatePath, Source = new GaussianCalibrationSource(), Limits = options.Limits });
         CalibrationSet set;
         if (dataPath is null)
         {
@@ -155,11 +162,17 @@ internal static class EvalCommand
             new FileInfo(referencePath).Length, new FileInfo(candidatePath).Length, cancellationToken);
     }
 
-    private static void WriteText(TextWriter output, EvaluationReport report, DetectedOutput detected, string dataDescription)
+    private static void WriteText(TextWriter output, EvaluationReport report, DetectedOutput detected, string dataDescription, ModelProvenance provenance)
     {
         static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
         static string Accuracy(double? value) => value is { } a ? F(a, "P2") : "-";
         static string Ms(double? value) => value is { } v ? F(v, "0.00") + " ms" : "-";
+        output.WriteLine(provenance.Status switch
+        {
+            ProvenanceStatus.Matches => "Source        quantized from this fp32 model (SHA-256 matches)",
+            ProvenanceStatus.Differs => $"Source        NOT quantized from this fp32 model (it records {provenance.RecordedFile ?? "another file"}; warning DSG0712)",
+            _ => "Source        not recorded in the quantized model (cannot check it was made from this fp32 model)",
+        });
         output.WriteLine($"Data          {dataDescription}");
         output.WriteLine($"Output kind   {detected.Describe()}");
         output.WriteLine($"Agreement     {AgreementMetrics.Format(report.Metric, report.Agreement)} {AgreementMetrics.Describe(report.Metric)} with fp32");
@@ -176,9 +189,26 @@ internal static class EvalCommand
         ? (bytes / 1048576.0).ToString("0.00", CultureInfo.InvariantCulture) + " MiB"
         : (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB";
 
-    private static string ToJson(EvaluationReport report, DetectedOutput detected, string referencePath, string candidatePath, string dataDescription) => JsonLine.Format(w =>
+    private static string ToJson(EvaluationReport report, DetectedOutput detected, string referencePath, string candidatePath, string dataDescription,
+        ModelProvenance provenance) => JsonLine.Format(w =>
     {
         w.WriteString("type", "eval");
+        w.WriteStartObject("source");
+        w.WriteString("status", provenance.StatusName);
+        w.WriteString("referenceSha256", provenance.ReferenceSha256);
+        w.WriteString("recordedSha256", provenance.RecordedSha256);
+        w.WriteString("recordedFile", provenance.RecordedFile);
+        w.WriteEndObject();
+        w.WriteStartArray("warnings");
+        if (provenance.Warning(referencePath, candidatePath) is { } warning)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", Core.ErrorCodes.NotQuantizedFromReference);
+            w.WriteString("message", warning);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteString("data", dataDescription);
         w.WriteNumber("samples", report.Samples);
         w.WriteString("outputKind", detected.KindName);

@@ -30,7 +30,7 @@ internal static class GenerateCommand
         [
             OptionCatalog.Method, OptionCatalog.Budget, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
             OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.Without, OptionCatalog.TermWeights, OptionCatalog.OutputKind, OptionCatalog.InputShape,
-            .. OptionCatalog.InputConvention,
+            .. OptionCatalog.InputConvention, .. OptionCatalog.Limits,
         ]);
         VerbAction.Set(command, global, json, context =>
         {
@@ -47,11 +47,11 @@ internal static class GenerateCommand
     {
         var clock = Stopwatch.StartNew();
         var generation = QuantizePipelineProducer.GenerationOptionsFor(options).Validate();
-        var loaded = ModelImporter.Import(OnnxModel.Load(modelPath)).Model;
-        if (generation.Method != GenerationMethod.Gaussian)
-        {
-            ModelInspector.EnsureDsgReady(loaded, options.InputShape);
-        }
+        var file = OnnxModel.Load(modelPath, options.Limits);
+        var imported = ModelImporter.Import(file);
+        ModelInspector.EnsureReady(file, imported, new ReadinessOptions { InputShape = options.InputShape, Limits = options.Limits },
+            runsExecutor: true, needsBatchNorm: generation.Method != GenerationMethod.Gaussian);
+        var loaded = imported.Model;
 
         var input = InputConventionInference.Resolve(loaded, QuantizePipelineProducer.InputDeclarationFor(options), options.InputShape);
         generation = generation with { Input = input };

@@ -31,14 +31,15 @@ internal static class InspectCommand
         command.Add(model);
         command.Add(json);
         command.Add(verify);
-        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.OutputKind, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads, .. OptionCatalog.InputConvention]);
+        var settings = new SettingsOptions(command, [OptionCatalog.InputShape, OptionCatalog.OutputKind, OptionCatalog.BatchSize, OptionCatalog.Seed, OptionCatalog.Threads, .. OptionCatalog.InputConvention, .. OptionCatalog.Limits]);
 
         VerbAction.Set(command, global, json, context =>
         {
             var path = context.FullPath(context.Parse.GetValue(model)!);
             var options = settings.Resolve(context.Parse, context.Environment, path).Options;
-            var loaded = OnnxModel.Load(path);
-            var report = Declare(ModelInspector.Inspect(loaded, out var imported), options.InputShape);
+            var loaded = OnnxModel.Load(path, options.Limits);
+            // The readiness pass quantize runs before any work, so "DSG ready: yes" is a model quantize accepts.
+            var report = ModelInspector.Inspect(loaded, out var imported, new ReadinessOptions { InputShape = options.InputShape, Limits = options.Limits });
             // What quantization sees: the import (Constant weights lifted, Softmax and friends rewritten) when there is one.
             var output = DetectOutput(imported, options, ref report);
             var input = InputConventionInference.Resolve(imported, QuantizePipelineProducer.InputDeclarationFor(options), options.InputShape);
@@ -61,10 +62,6 @@ internal static class InspectCommand
         });
         return command;
     }
-
-    /// <summary>A declared C,H,W clears the dynamic-shape problem, as it does for generation.</summary>
-    private static ModelReport Declare(ModelReport report, IReadOnlyList<long>? inputShape) =>
-        inputShape is null ? report : report with { Problems = report.Problems.Where(p => p.Code != ErrorCodes.DynamicInputShape).ToList() };
 
     /// <summary>
     /// What the first output holds, probing (on CPU, one small batch) only where the graph leaves it open. A

@@ -42,8 +42,22 @@ internal static class QuantizeCommand
             context.Reporter.Note($"Settings from {configFile} (config show lists each value and its source).");
         }
 
-        outputPath = OutputPublisher.Prepare(outputPath, modelPath);
-        var content = ModelContent.Read(modelPath);
+        outputPath = OutputPublisher.Prepare(outputPath, modelPath, out var createdFolders);
+        try
+        {
+            return await ProduceAndPublishAsync(context, producer, modelPath, outputPath, options, clock).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A failed or cancelled run leaves no folder it created behind (and AtomicFileSet no half-written file).
+            OutputPublisher.RemoveCreatedFolders(createdFolders);
+            throw;
+        }
+    }
+
+    private static async Task<int> ProduceAndPublishAsync(VerbContext context, QuantizeProducer producer, string modelPath, string outputPath, DsgOptions options, Stopwatch clock)
+    {
+        var content = ModelContent.Read(modelPath, options.Limits);
         var reporter = context.Reporter;
 
         async Task<IReadOnlyDictionary<string, string>> Produce(string directory, CancellationToken cancellationToken)

@@ -81,6 +81,10 @@ internal sealed class SettingsOptions
         return given;
     }
 
+    /// <summary>The metadata names passed with --msbuild-metadata that are no setting, with the nearest known name (<see cref="MsBuildMetadataNames"/>).</summary>
+    public IEnumerable<(string Name, string? Suggestion)> UnknownMetadata(ParseResult parse) =>
+        MsBuildMetadataNames.Check(Metadata(parse).Select(p => p.Key));
+
     /// <summary>Merges defaults, dsg.json, DSG_* and the command line.</summary>
     public ResolvedOptions Resolve(ParseResult parse, ToolEnvironment environment, string? modelPath) =>
         OptionsResolver.Resolve(Given(parse), parse.GetValue(ConfigFile), modelPath, environment.DsgVariables(), environment.WorkingDirectory, Metadata(parse));

@@ -105,6 +105,18 @@ internal sealed record DsgOptions
     /// <summary>The interval every input value lies in; null when not declared.</summary>
     public Dsg.Core.Graph.InputRange? InputRange { get; init; }
 
+    /// <summary>The most values a model input may declare (<see cref="Dsg.Core.Onnx.ModelLimits.MaxInputValues"/>).</summary>
+    public long MaxInputValues { get; init; } = Dsg.Core.Onnx.ModelLimits.Default.MaxInputValues;
+
+    /// <summary>The most nodes a model's graph may have (<see cref="Dsg.Core.Onnx.ModelLimits.MaxNodes"/>).</summary>
+    public long MaxNodes { get; init; } = Dsg.Core.Onnx.ModelLimits.Default.MaxNodes;
+
+    /// <summary>The most bytes a model's tensors may hold (<see cref="Dsg.Core.Onnx.ModelLimits.MaxModelBytes"/>).</summary>
+    public long MaxModelSize { get; init; } = Dsg.Core.Onnx.ModelLimits.Default.MaxModelBytes;
+
+    /// <summary>The limits on declared sizes every verb checks when it loads a model.</summary>
+    public Dsg.Core.Onnx.ModelLimits Limits => new() { MaxInputValues = MaxInputValues, MaxNodes = MaxNodes, MaxModelBytes = MaxModelSize };
+
     /// <summary>The cache folder; null uses the per-user default.</summary>
     public string? CacheDir { get; init; }
 

@@ -217,6 +217,21 @@ internal static class OptionCatalog
         },
         "0,255");
 
+    public static OptionDefinition MaxInputValues { get; } = Long(nameof(DsgOptions.MaxInputValues),
+        "The most values a model input may declare: its static dimensions multiplied (batch x channels x height x width; a dynamic batch counts as one sample), and one sample of --input-shape. A model past it is refused when it loads (DSG0109), before any work.",
+        o => o.MaxInputValues, (o, v) => o with { MaxInputValues = v }, "50331648");
+
+    public static OptionDefinition MaxNodes { get; } = Long(nameof(DsgOptions.MaxNodes),
+        "The most nodes a model's graph (with its sub-graphs) may have; a model past it is refused when it loads (DSG0110), before any work.",
+        o => o.MaxNodes, (o, v) => o with { MaxNodes = v }, "500000");
+
+    public static OptionDefinition MaxModelSize { get; } = new(nameof(DsgOptions.MaxModelSize),
+        "The most bytes a model's tensors (initializers, Constant values, external data) may hold; a model past it is refused when it loads (DSG0111), before anything is read or run.",
+        "a positive size such as 8GB, 500MB or a byte count", affectsOutput: false,
+        o => ByteSize.Format(o.MaxModelSize).Replace(" ", ""),
+        (o, text, _) => ByteSize.TryParse(text, out var bytes) && bytes >= 1 ? o with { MaxModelSize = bytes } : null,
+        "8GB");
+
     public static OptionDefinition CacheDir { get; } = new(nameof(DsgOptions.CacheDir),
         "The cache folder (default: $XDG_CACHE_HOME/dsg or ~/.cache/dsg; %LOCALAPPDATA%\\dsg\\cache on Windows).",
         "a folder path (relative paths resolve against the dsg.json folder or the current folder)", affectsOutput: false,
@@ -278,9 +293,12 @@ internal static class OptionCatalog
     [
         Precision, Method, Budget, Samples, HeldOutSamples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
         CalibrationData, MinAgreement,
-        InputShape, InputMean, InputStd, InputRange, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
+        InputShape, InputMean, InputStd, InputRange, MaxInputValues, MaxNodes, MaxModelSize, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
         RemoteCache, RemoteCacheMode, RemoteCacheAuthVariable, RemoteCacheTimeout, RemoteCacheRetries,
     ];
+
+    /// <summary>The limits on a model's declared sizes, which every verb that loads a model checks.</summary>
+    public static IReadOnlyList<OptionDefinition> Limits { get; } = [MaxInputValues, MaxNodes, MaxModelSize];
 
     /// <summary>The settings of the model's input convention.</summary>
     public static IReadOnlyList<OptionDefinition> InputConvention { get; } = [InputMean, InputStd, InputRange];
@@ -348,6 +366,14 @@ internal static class OptionCatalog
         new(name, description, max == int.MaxValue ? $"an integer >= {min}" : $"an integer from {min} to {max}", affectsOutput,
             o => get(o).ToString(CultureInfo.InvariantCulture),
             (o, text, _) => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? set(o, v) : null,
+            example);
+
+    /// <summary>A positive 64-bit integer (a limit); it never changes the output, only whether a model is accepted.</summary>
+    private static OptionDefinition Long(string name, string description,
+        Func<DsgOptions, long> get, Func<DsgOptions, long, DsgOptions> set, string example) =>
+        new(name, description, "a positive integer", affectsOutput: false,
+            o => get(o).ToString(CultureInfo.InvariantCulture),
+            (o, text, _) => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1 ? set(o, v) : null,
             example);
 
     /// <summary>An integer that may be unset (empty text), which leaves it to a rule (the budget).</summary>

@@ -19,12 +19,12 @@ internal sealed class ModelContent
     /// <summary>The model file's bytes followed by the bytes of every external-data tensor.</summary>
     public byte[] Content { get; }
 
-    /// <summary>Reads and validates the model (DSG01xx errors).</summary>
-    public static ModelContent Read(string path)
+    /// <summary>Reads and validates the model within <paramref name="limits"/> (DSG01xx errors).</summary>
+    public static ModelContent Read(string path, ModelLimits limits)
     {
         var full = Path.GetFullPath(path);
         var bytes = OnnxModel.ReadFile(full);
-        var model = OnnxModel.FromBytes(bytes, Path.GetDirectoryName(full), full);
+        var model = OnnxModel.FromBytes(bytes, Path.GetDirectoryName(full), full, limits);
         if (!model.HasExternalData())
         {
             return new ModelContent(model, bytes);

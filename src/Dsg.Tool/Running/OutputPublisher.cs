@@ -33,11 +33,14 @@ internal static class OutputPublisher
 
     /// <summary>
     /// Checks that <paramref name="outputPath"/> can be written and is not the input (compared as resolved real paths
-    /// and file identity, so a symlinked folder or a bind mount does not hide it); returns it absolute.
+    /// and file identity, so a symlinked folder or a bind mount does not hide it), and creates its folder; returns it
+    /// absolute. <paramref name="createdFolders"/> lists the folders created (deepest first), for
+    /// <see cref="RemoveCreatedFolders"/> when the run then fails.
     /// </summary>
     /// <exception cref="DsgException"><see cref="ErrorCodes.OutputUnwritable"/>.</exception>
-    public static string Prepare(string outputPath, string inputPath)
+    public static string Prepare(string outputPath, string inputPath, out IReadOnlyList<string> createdFolders)
     {
+        createdFolders = [];
         var full = Path.GetFullPath(outputPath);
         if (RealPath.SameFile(full, inputPath))
         {
@@ -58,9 +61,16 @@ internal static class OutputPublisher
             }
         }
 
+        var missing = new List<string>();
+        for (var folder = Path.GetDirectoryName(full); folder is not null && !Directory.Exists(folder) && !File.Exists(folder); folder = Path.GetDirectoryName(folder))
+        {
+            missing.Add(folder);
+        }
+
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            createdFolders = missing;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -68,6 +78,31 @@ internal static class OutputPublisher
         }
 
         return full;
+    }
+
+    /// <summary>
+    /// Removes the folders <see cref="Prepare"/> created, deepest first, each only while it is empty: a failed or
+    /// cancelled run leaves no empty --out folder behind, and never removes a folder something else put a file in.
+    /// </summary>
+    public static void RemoveCreatedFolders(IReadOnlyList<string> createdFolders)
+    {
+        foreach (var folder in createdFolders)
+        {
+            try
+            {
+                if (!Directory.Exists(folder) || Directory.EnumerateFileSystemEntries(folder).Any())
+                {
+                    return;
+                }
+
+                Directory.Delete(folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: a folder that cannot be removed is left as it is.
+                return;
+            }
+        }
     }
 
     /// <summary>

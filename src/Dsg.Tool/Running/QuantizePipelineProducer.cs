@@ -36,6 +36,7 @@ internal static class QuantizePipelineProducer
         HeldOutSamples = options.HeldOutSamples,
         Seed = options.Seed,
         InputShape = options.InputShape,
+        Limits = options.Limits,
         OutputKind = OutputKindDetector.ParseRequested(options.OutputKind),
         // The guard is applied by the command on hits and misses alike, so the entry is cached either way.
         MinAgreement = null,

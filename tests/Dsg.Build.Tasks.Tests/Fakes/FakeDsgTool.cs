@@ -4,7 +4,7 @@ namespace Dsg.Build.Tasks.Tests.Fakes;
 /// A stand-in for the Dsg tool: a bash script that honours the tool/MSBuild JSON-lines contract and "quantizes" by
 /// copying the model, with a content-and-options keyed cache like the real one. Its <c>config show</c> answers with
 /// the precision from <c>--msbuild-metadata Precision=X</c>, else DSG_PRECISION, else W8A8 (reporting DSG0902 for a
-/// precision other than W8A8, W6A6, W4A8, W4A4), and the metadata as build inputs; it logs each call to config.log. It appends each quantize call to
+/// precision other than W8A8, W6A6, W4A8, W4A4) and a DSG0908 warning for metadata named Precison, and the metadata as build inputs; it logs each call to config.log. It appends each quantize call to
 /// invocations.log beside itself and its working folder to working-directory. Of its two progress lines the first
 /// carries the phase's times and the second, as from a tool older than them, does not. The model's file name picks a failure, as the real tool's inspection would:
 /// *folded* reports DSG0201, *warn* reports a DSG0601 warning and succeeds, *crash* dies with exit code 2. With
@@ -22,7 +22,10 @@ internal sealed class FakeDsgTool
           while [ $# -gt 0 ]; do
             case "$1" in
               --msbuild-metadata)
-                case "$2" in Precision=*) precision="${2#Precision=}" ;; esac
+                case "$2" in
+                  Precision=*) precision="${2#Precision=}" ;;
+                  Precison=*) echo "{\"type\":\"warning\",\"code\":\"DSG0908\",\"message\":\"<DsgQuantize> metadata 'Precison' is not a Dsg setting and is ignored; did you mean 'Precision'?\"}" ;;
+                esac
                 inputs="$inputs,\"$2\""; shift 2 ;;
               --config) inputs="$inputs,\"config=$2\""; shift 2 ;;
               *) shift ;;

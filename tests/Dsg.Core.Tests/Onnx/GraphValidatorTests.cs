@@ -126,7 +126,7 @@ public sealed class GraphValidatorTests
     }
 
     /// <summary>x[1,2,4,4] → Conv(w[3,2,1,1]) → Relu → y.</summary>
-    private static ModelProto Conv()
+    internal static ModelProto Conv()
     {
         var graph = new GraphProto { Name = "g" };
         graph.Node.Add(new NodeProto { OpType = "Conv", Name = "conv", Input = { "x", "w" }, Output = { "c" } });

@@ -101,7 +101,7 @@ public sealed class RemoteCacheSettingsTests : IDisposable
     [Fact]
     public void RemoteSettingsAreNotInTheCacheKeyNorTheBuildInputs()
     {
-        var content = ModelContent.Read(RepoPaths.Model("tiny_cnn.onnx"));
+        var content = ModelContent.Read(RepoPaths.Model("tiny_cnn.onnx"), Dsg.Core.Onnx.ModelLimits.Default);
         var plain = DsgOptions.Default;
         var remote = plain with
         {
