@@ -223,8 +223,8 @@ string Cell(List<double> values)
 void ObserverStudy(string path)
 {
     var md = new StringBuilder();
-    md.AppendLine("| model | calibration | precision | " + string.Join(" | ", Enum.GetNames<ObserverKind>().Select(n => n.ToLowerInvariant())) + " |");
-    md.AppendLine("| --- | --- | --- | " + string.Join(" | ", Enum.GetNames<ObserverKind>().Select(_ => "---:")) + " |");
+    md.AppendLine("| model | calibration | recipe | precision | " + string.Join(" | ", Enum.GetNames<ObserverKind>().Select(n => n.ToLowerInvariant())) + " |");
+    md.AppendLine("| --- | --- | --- | --- | " + string.Join(" | ", Enum.GetNames<ObserverKind>().Select(_ => "---:")) + " |");
     foreach (var name in models)
     {
         string modelPath = ModelPath(name);
@@ -237,18 +237,21 @@ void ObserverStudy(string path)
         foreach (var method in methods.Where(m => m is "real" or "gaussian" || Generated.Available))
         {
             var calibration = sources.Get(method, name, model, [1, 28, 28], seeds[0]);
-            foreach (var precision in precisions)
+            foreach (var recipe in recipes)
             {
-                var cells = new List<string>();
-                foreach (var kind in Enum.GetValues<ObserverKind>())
+                foreach (var precision in precisions)
                 {
-                    var options = QuantizationOptions.FromPrecision(precision) with { Observer = kind };
-                    double acc = ModelEvaluator.Accuracy(ModelQuantizer.Quantize(model, calibration, options).Model, test);
-                    cells.Add((acc * 100).ToString("F2", c));
-                    Log(string.Create(c, $"{name} {method} {precision} {kind}: {acc:P2}"));
-                }
+                    var cells = new List<string>();
+                    foreach (var kind in Enum.GetValues<ObserverKind>())
+                    {
+                        var options = QuantizationOptions.FromPrecision(precision) with { Recipe = recipe, Observer = kind };
+                        double acc = ModelEvaluator.Accuracy(ModelQuantizer.Quantize(model, calibration, options).Model, test);
+                        cells.Add((acc * 100).ToString("F2", c));
+                        Log(string.Create(c, $"{name} {method} {recipe} {precision} {kind}: {acc:P2}"));
+                    }
 
-                md.AppendLine($"| {name} | {method} | {precision} | {string.Join(" | ", cells)} |");
+                    md.AppendLine($"| {name} | {method} | {recipe.ToString().ToLowerInvariant()} | {precision} | {string.Join(" | ", cells)} |");
+                }
             }
         }
     }
