@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dsg.Core.Data;
 using Dsg.Core.Onnx;
 using Dsg.Core.Quantization;
+using Dsg.Core.Runtime;
 
 namespace Dsg.Core.Evaluation;
 

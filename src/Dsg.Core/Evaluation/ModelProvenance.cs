@@ -18,7 +18,7 @@ public enum ProvenanceStatus
 
 /// <summary>
 /// What a quantized model says about its source (metadata <c>dsg.source.sha256</c> and <c>dsg.source.file</c>, written
-/// by <see cref="Pipeline.QuantizePipeline"/>) against the fp32 file it is compared with.
+/// by the quantize pipeline through <see cref="QuantizationMetadata"/>) against the fp32 file it is compared with.
 /// </summary>
 /// <param name="Status">Whether they belong together.</param>
 /// <param name="ReferenceSha256">The SHA-256 of the fp32 file given.</param>

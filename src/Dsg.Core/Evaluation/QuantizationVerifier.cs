@@ -1,6 +1,7 @@
 using Dsg.Core.Data;
 using Dsg.Core.Onnx;
 using Dsg.Core.Quantization;
+using Dsg.Core.Runtime;
 
 namespace Dsg.Core.Evaluation;
 

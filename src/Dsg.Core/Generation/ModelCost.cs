@@ -1,8 +1,7 @@
 using System.Globalization;
-using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
-using Dsg.Core.Quantization;
+using Dsg.Core.Runtime;
 
 namespace Dsg.Core.Generation;
 

@@ -1,6 +1,6 @@
-using Dsg.Core.Evaluation;
 using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
+using Dsg.Core.Runtime;
 using TorchSharp;
 
 namespace Dsg.Core.Inspection;

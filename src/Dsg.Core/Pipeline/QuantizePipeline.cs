@@ -6,6 +6,7 @@ using Dsg.Core.Inspection;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Core.Quantization;
+using Dsg.Core.Quantization.Qdq;
 
 namespace Dsg.Core.Pipeline;
 

@@ -1,7 +1,7 @@
 using Dsg.Core.Data;
-using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Quantization.Observers;
+using Dsg.Core.Runtime;
 
 namespace Dsg.Core.Quantization;
 

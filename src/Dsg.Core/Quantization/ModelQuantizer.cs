@@ -1,5 +1,6 @@
 using Dsg.Core.Data;
 using Dsg.Core.Onnx;
+using Dsg.Core.Quantization.Qdq;
 
 namespace Dsg.Core.Quantization;
 

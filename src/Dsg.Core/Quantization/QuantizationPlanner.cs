@@ -1,6 +1,7 @@
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Core.Onnx.Proto;
+using Dsg.Core.Quantization.Qdq;
 
 namespace Dsg.Core.Quantization;
 

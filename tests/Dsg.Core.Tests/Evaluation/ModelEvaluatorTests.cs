@@ -2,6 +2,7 @@ using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
 using Dsg.Core.Quantization;
+using Dsg.Core.Runtime;
 using Dsg.Core.Tests.Quantization;
 using Dsg.Tests.Shared;
 

@@ -1,8 +1,8 @@
-using Dsg.Core.Evaluation;
 using Dsg.Core.Inspection;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Core.Onnx.Proto;
+using Dsg.Core.Runtime;
 using Dsg.Core.Tests.Graph;
 using Dsg.Tests.Shared;
 using static Dsg.Core.Tests.Graph.OnnxGraphBuilder;

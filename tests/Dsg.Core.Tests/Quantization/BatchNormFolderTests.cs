@@ -1,7 +1,7 @@
-using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
 using Dsg.Core.Quantization;
+using Dsg.Core.Runtime;
 using Dsg.Tests.Shared;
 
 namespace Dsg.Core.Tests.Quantization;

@@ -2,6 +2,8 @@ using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
 using Dsg.Core.Quantization;
+using Dsg.Core.Quantization.Qdq;
+using Dsg.Core.Runtime;
 using Dsg.Tests.Shared;
 using Microsoft.ML.OnnxRuntime;
 

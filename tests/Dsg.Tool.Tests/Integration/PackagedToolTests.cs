@@ -1,7 +1,7 @@
 using Dsg.Core;
 using Dsg.Core.Data;
-using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
+using Dsg.Core.Runtime;
 using Dsg.Tests.Shared;
 
 namespace Dsg.Tool.Tests.Integration;

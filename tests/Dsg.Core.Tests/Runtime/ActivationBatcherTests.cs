@@ -1,6 +1,7 @@
-using Dsg.Core.Evaluation;
 
-namespace Dsg.Core.Tests.Evaluation;
+using Dsg.Core.Runtime;
+
+namespace Dsg.Core.Tests.Runtime;
 
 /// <summary>Calibration and verification calls are sized to a memory budget measured on a one-sample probe.</summary>
 public sealed class ActivationBatcherTests

@@ -1,6 +1,6 @@
 using Dsg.Core.Onnx.Proto;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>
 /// AveragePool and GlobalAveragePool: the input gets Q/DQ; the output stays float until a consumer quantizes it,

@@ -1,7 +1,7 @@
+using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
-using Dsg.Core.Quantization;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>
 /// Writes a QDQ model from a BN-folded fp32 model, its plan and its calibration:

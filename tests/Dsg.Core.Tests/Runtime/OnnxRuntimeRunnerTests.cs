@@ -1,8 +1,8 @@
-using Dsg.Core.Evaluation;
+using Dsg.Core.Runtime;
 using Dsg.Core.Tests.Graph;
 using static Dsg.Core.Tests.Graph.OnnxGraphBuilder;
 
-namespace Dsg.Core.Tests.Evaluation;
+namespace Dsg.Core.Tests.Runtime;
 
 /// <summary>A model that fixes its batch runs on any number of samples, in slices of that batch.</summary>
 public sealed class OnnxRuntimeRunnerTests

@@ -1,7 +1,6 @@
-using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
 
-namespace Dsg.Core.Quantization;
+namespace Dsg.Core.Onnx;
 
 /// <summary>Producer and consumer lookups over one graph (a snapshot: rebuild it after editing the graph).</summary>
 internal sealed class GraphIndex

@@ -1,6 +1,6 @@
 using Dsg.Core.Onnx.Proto;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>Add of two activations (residual joins): both inputs and the output get Q/DQ, as ONNX Runtime's QLinearAdd needs.</summary>
 internal sealed class QdqAddHandler : IQdqOpHandler

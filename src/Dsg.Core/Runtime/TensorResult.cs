@@ -1,4 +1,4 @@
-namespace Dsg.Core.Evaluation;
+namespace Dsg.Core.Runtime;
 
 /// <summary>One output of an ONNX Runtime call, copied out of native memory.</summary>
 /// <param name="Name">The output's name.</param>

@@ -3,7 +3,7 @@ using Dsg.Core.Onnx.Proto;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Dsg.Core.Evaluation;
+namespace Dsg.Core.Runtime;
 
 /// <summary>
 /// Runs an ONNX model on the CPU with ONNX Runtime, one batch at a time, for models with one float image input.

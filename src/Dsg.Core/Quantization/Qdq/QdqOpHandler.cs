@@ -1,6 +1,6 @@
 using Dsg.Core.Onnx.Proto;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>Knows, for one kind of operator, which of its tensors get quantized and how.</summary>
 internal interface IQdqOpHandler

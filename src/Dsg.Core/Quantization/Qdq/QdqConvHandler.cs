@@ -1,7 +1,6 @@
 using Dsg.Core.Onnx.Proto;
-using Dsg.Core.Quantization;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>
 /// Conv and ConvTranspose: the data input and the (post-activation) output get Q/DQ, the weight is quantized per

@@ -1,6 +1,7 @@
+using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>Maps an operator type (default ONNX domain) to the handler that quantizes it; other operators stay float.</summary>
 internal static class QdqHandlerRegistry

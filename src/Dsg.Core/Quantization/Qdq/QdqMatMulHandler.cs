@@ -1,6 +1,6 @@
 using Dsg.Core.Onnx.Proto;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>MatMul with a constant 2-D B: input A and the output get Q/DQ, B is quantized per output column (axis 1).</summary>
 internal sealed class QdqMatMulHandler : IQdqOpHandler

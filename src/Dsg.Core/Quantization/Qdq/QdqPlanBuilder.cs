@@ -1,7 +1,7 @@
+using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
-using Dsg.Core.Quantization;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>
 /// Collects what the per-operator handlers ask for while walking a BN-folded graph, then resolves it into a

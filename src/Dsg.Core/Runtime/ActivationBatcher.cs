@@ -1,4 +1,4 @@
-namespace Dsg.Core.Evaluation;
+namespace Dsg.Core.Runtime;
 
 /// <summary>
 /// Splits samples into ONNX Runtime calls whose exposed activations fit a memory budget. Calibration and verification

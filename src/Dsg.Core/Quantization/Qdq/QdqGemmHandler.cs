@@ -1,6 +1,6 @@
 using Dsg.Core.Onnx.Proto;
 
-namespace Dsg.Core.Onnx;
+namespace Dsg.Core.Quantization.Qdq;
 
 /// <summary>
 /// Gemm with a constant B: input A gets Q/DQ, B is quantized per output column (axis 0 when transB = 1, else 1),
