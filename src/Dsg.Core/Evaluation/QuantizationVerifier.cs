@@ -8,7 +8,8 @@ namespace Dsg.Core.Evaluation;
 /// <summary>
 /// Runs the fp32 model and the quantized model side by side on samples, with every quantized activation exposed,
 /// and measures the agreement of the first outputs (<see cref="AgreementMetric"/>: top-1 for class scores, mean cosine
-/// similarity otherwise), output SQNR and per-activation SQNR.
+/// similarity otherwise), output SQNR and per-activation SQNR: the verify step of quantize. (Inspection's
+/// ExecutorVerifier, by contrast, checks the TorchSharp executor against ONNX Runtime on the fp32 model.)
 /// </summary>
 public static class QuantizationVerifier
 {

@@ -2,8 +2,7 @@ using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Core.Onnx.Proto;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
+using Dsg.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,7 +11,8 @@ namespace Dsg.Core.Inspection;
 /// <summary>
 /// Runs the same batch through the TorchSharp executor, on the imported model (weights lifted, opset upgraded), and
 /// through ONNX Runtime (CPU execution provider) on the model as the file has it, and compares the outputs: the
-/// difference covers the import as well as the executor.
+/// difference covers the import as well as the executor. Both runs are of the fp32 model (what <c>dsg inspect --verify</c>
+/// shows); Evaluation's QuantizationVerifier, by contrast, measures a quantized model against its fp32 model.
 /// </summary>
 public static class ExecutorVerifier
 {
@@ -53,7 +53,7 @@ public static class ExecutorVerifier
 
     private static VerifyResult Compare(OnnxModel model, TorchGraph graph, float[] data, long[] shape, int seed)
     {
-        var expected = RunOnnxRuntime(model, graph.InputName, data, shape);
+        var expected = RunOnnxRuntime(model, data, shape);
         var differences = new List<OutputDifference>();
         using (torch.NewDisposeScope())
         using (torch.no_grad())
@@ -74,74 +74,42 @@ public static class ExecutorVerifier
         return new VerifyResult(differences, (int)shape[0], seed);
     }
 
-    private static Dictionary<string, (double[] Values, long[] Shape)> RunOnnxRuntime(OnnxModel model, string inputName, float[] data, long[] shape)
+    private static Dictionary<string, (double[] Values, long[] Shape)> RunOnnxRuntime(OnnxModel model, float[] data, long[] shape)
     {
-        string? temporary = null;
         try
         {
-            using var options = new SessionOptions();
-            InferenceSession session;
-            if (model.HasExternalData())
+            using var runner = new OnnxRuntimeRunner(model);
+            var map = new Dictionary<string, (double[], long[])>(StringComparer.Ordinal);
+            foreach (var result in runner.Run(data, shape))
             {
-                temporary = Path.Combine(Path.GetTempPath(), "dsg-verify-" + Guid.NewGuid().ToString("N"));
-                var path = Path.Combine(temporary, "model.onnx");
-                model.Save(path);
-                session = new InferenceSession(path, options);
-            }
-            else
-            {
-                session = new InferenceSession(model.ToBytes(), options);
-            }
-
-            using (session)
-            {
-                var elementType = session.InputMetadata[inputName].ElementDataType;
-                using var input = elementType == TensorElementType.Double
-                    ? OrtValue.CreateTensorValueFromMemory(data.Select(v => (double)v).ToArray(), shape)
-                    : OrtValue.CreateTensorValueFromMemory(data, shape);
-                var outputNames = session.OutputNames.ToArray();
-                using var runOptions = new RunOptions();
-                using var results = session.Run(runOptions, [inputName], [input], outputNames);
-                var map = new Dictionary<string, (double[], long[])>(StringComparer.Ordinal);
-                for (int i = 0; i < outputNames.Length; i++)
+                double[] values = result.Data switch
                 {
-                    var info = results[i].GetTensorTypeAndShape();
-                    double[] values = info.ElementDataType switch
-                    {
-                        TensorElementType.Float => results[i].GetTensorDataAsSpan<float>().ToArray().Select(v => (double)v).ToArray(),
-                        TensorElementType.Double => results[i].GetTensorDataAsSpan<double>().ToArray(),
-                        TensorElementType.Int64 => results[i].GetTensorDataAsSpan<long>().ToArray().Select(v => (double)v).ToArray(),
-                        TensorElementType.Int32 => results[i].GetTensorDataAsSpan<int>().ToArray().Select(v => (double)v).ToArray(),
-                        _ => throw new DsgException(ErrorCodes.VerificationFailed,
-                            $"Output '{outputNames[i]}' of '{model.DisplayName}' has element type {info.ElementDataType}, which verification does not compare.",
-                            "Verification compares float, double and integer outputs."),
-                    };
-                    map[outputNames[i]] = (values, info.Shape);
+                    float[] f => Array.ConvertAll(f, v => (double)v),
+                    double[] d => d,
+                    long[] l => Array.ConvertAll(l, v => (double)v),
+                    int[] i => Array.ConvertAll(i, v => (double)v),
+                    _ => throw new DsgException(ErrorCodes.VerificationFailed,
+                        $"Output '{result.Name}' of '{model.DisplayName}' has element type {runner.ElementTypeOf(result.Name)}, which verification does not compare.",
+                        "Verification compares float, double and integer outputs."),
+                };
+                if (values.LongLength != result.Shape.Aggregate(1L, (a, d) => a * d))
+                {
+                    // The runner copies float, double and integer outputs; any other type comes back empty.
+                    throw new DsgException(ErrorCodes.VerificationFailed,
+                        $"Output '{result.Name}' of '{model.DisplayName}' has element type {runner.ElementTypeOf(result.Name)}, which verification does not compare.",
+                        "Verification compares float, double and integer outputs.");
                 }
 
-                return map;
+                map[result.Name] = (values, result.Shape);
             }
+
+            return map;
         }
-        catch (OnnxRuntimeException e)
+        catch (DsgException e) when (e.Code == ErrorCodes.OnnxRuntimeFailed)
         {
-            throw new DsgException(ErrorCodes.VerificationFailed,
-                $"ONNX Runtime could not run '{model.DisplayName}': {e.Message}",
+            throw new DsgException(ErrorCodes.VerificationFailed, e.Message,
                 "Check that the model is valid ONNX (onnx.checker.check_model) and uses operators ONNX Runtime's CPU provider implements.",
                 e) { FilePath = model.DisplayName };
-        }
-        finally
-        {
-            if (temporary is not null)
-            {
-                try
-                {
-                    Directory.Delete(temporary, recursive: true);
-                }
-                catch (IOException)
-                {
-                    // Best effort: the temporary copy lives in the system temp folder.
-                }
-            }
         }
     }
 

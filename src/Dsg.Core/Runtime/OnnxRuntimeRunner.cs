@@ -6,13 +6,16 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Dsg.Core.Runtime;
 
 /// <summary>
-/// Runs an ONNX model on the CPU with ONNX Runtime, one batch at a time, for models with one float image input.
-/// Errors ONNX Runtime raises become <see cref="DsgException"/> DSG0709.
+/// Runs an ONNX model on the CPU with ONNX Runtime, one batch at a time, for models with one image input (float, or
+/// double: the samples are converted). A model whose tensors live in external files is loaded from a self-contained
+/// temporary copy. Errors ONNX Runtime raises become <see cref="DsgException"/> DSG0709.
 /// </summary>
 public sealed class OnnxRuntimeRunner : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
+    private readonly TensorElementType _inputType;
+    private readonly string? _temporary;
 
     /// <summary>Loads a model into ONNX Runtime.</summary>
     /// <param name="model">The model.</param>
@@ -49,10 +52,24 @@ public sealed class OnnxRuntimeRunner : IDisposable
                 options.OptimizedModelFilePath = optimizedModelPath;
             }
 
-            _session = new InferenceSession(model.ToBytes(), options);
+            if (model.HasExternalData())
+            {
+                // An in-memory session cannot resolve external files; Save inlines them into a copy elsewhere.
+                _temporary = Directory.CreateTempSubdirectory("dsg-ort-").FullName;
+                var path = Path.Combine(_temporary, "model.onnx");
+                model.Save(path);
+                _session = new InferenceSession(path, options);
+            }
+            else
+            {
+                _session = new InferenceSession(model.ToBytes(), options);
+            }
+
+            _inputType = _session.InputMetadata[InputName].ElementDataType;
         }
         catch (OnnxRuntimeException e)
         {
+            DeleteTemporary();
             throw Failed(model.DisplayName, "load", e);
         }
     }
@@ -161,8 +178,9 @@ public sealed class OnnxRuntimeRunner : IDisposable
     {
         try
         {
-            var memory = System.Runtime.InteropServices.MemoryMarshal.AsMemory(batch);
-            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, shape);
+            using var input = _inputType == TensorElementType.Double
+                ? OrtValue.CreateTensorValueFromMemory(ToDoubles(batch.Span), shape)
+                : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, System.Runtime.InteropServices.MemoryMarshal.AsMemory(batch), shape);
             using var values = _session.Run(_runOptions, [InputName], [input], outputs);
             var results = new List<TensorResult>(outputs.Count);
             for (int i = 0; i < outputs.Count; i++)
@@ -171,6 +189,7 @@ public sealed class OnnxRuntimeRunner : IDisposable
                 Array data = info.ElementDataType switch
                 {
                     TensorElementType.Float => values[i].GetTensorDataAsSpan<float>().ToArray(),
+                    TensorElementType.Double => values[i].GetTensorDataAsSpan<double>().ToArray(),
                     TensorElementType.Int8 => values[i].GetTensorDataAsSpan<sbyte>().ToArray(),
                     TensorElementType.UInt8 => values[i].GetTensorDataAsSpan<byte>().ToArray(),
                     TensorElementType.Int32 => values[i].GetTensorDataAsSpan<int>().ToArray(),
@@ -188,6 +207,20 @@ public sealed class OnnxRuntimeRunner : IDisposable
         }
     }
 
+    /// <summary>The element type ONNX Runtime gives output <paramref name="output"/> (results of types <see cref="Run"/> does not copy hold no values).</summary>
+    internal TensorElementType ElementTypeOf(string output) => _session.OutputMetadata[output].ElementDataType;
+
+    private static double[] ToDoubles(ReadOnlySpan<float> values)
+    {
+        var doubles = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            doubles[i] = values[i];
+        }
+
+        return doubles;
+    }
+
     /// <summary>Runs a batch and returns the first graph output as float (the logits of a classifier).</summary>
     public float[] RunFirstOutput(ReadOnlyMemory<float> batch, long[] shape) => Run(batch, shape, [OutputNames[0]])[0].Floats;
 
@@ -196,6 +229,24 @@ public sealed class OnnxRuntimeRunner : IDisposable
     {
         _session.Dispose();
         _runOptions.Dispose();
+        DeleteTemporary();
+    }
+
+    private void DeleteTemporary()
+    {
+        if (_temporary is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(_temporary, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: the copy lives in the system temp folder.
+        }
     }
 
     private static DsgException Failed(string model, string what, OnnxRuntimeException e) =>
