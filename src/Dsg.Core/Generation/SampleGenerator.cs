@@ -294,8 +294,12 @@ public static class SampleGenerator
             double loss = total!.item<float>();
             if (!double.IsFinite(loss))
             {
+                // Name the terms that are not finite, so the hint points at one.
+                var culprits = Enumerable.Range(0, terms.Count)
+                    .Where(t => !double.IsFinite(values[t].item<float>()))
+                    .Select(t => $"{terms[t].Name} = {values[t].item<float>().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
                 throw new DsgException(ErrorCodes.GenerationDiverged,
-                    $"The generation loss became {loss} at iteration {iteration + 1} of batch {batch + 1}.",
+                    $"The generation loss became {loss} at iteration {iteration + 1} of batch {batch + 1} ({string.Join(", ", culprits)}).",
                     $"Lower the learning rate (now {options.LearningRate}) or the weight of the term that grows; see the loss curves.");
             }
 
