@@ -172,8 +172,8 @@ internal static class DsgCommandLine
         }
     }
 
-    /// <summary>Levenshtein distance with adjacent transpositions, ignoring case.</summary>
-    private static int EditDistance(string a, string b)
+    /// <summary>Levenshtein distance with adjacent transpositions, ignoring case (flag, command and metadata-name suggestions).</summary>
+    internal static int EditDistance(string a, string b)
     {
         a = a.ToLowerInvariant();
         b = b.ToLowerInvariant();
