@@ -44,9 +44,7 @@ internal sealed class NormalisedInputModel : IGenerationModel, IDisposable
     public IReadOnlyList<BatchNormTarget> BatchNorms => _model.BatchNorms;
 
     public ModelPass Forward(Tensor input, bool captureBatchNormInputs, bool captureFeatures) =>
-        // Every generator forward goes through the convolution guard (a TorchGraph's does anyway), so a model of any
-        // kind runs the same kernels on every call, never switching with another thread's forward pass.
-        Graph.Execution.OneDnnConvolutionGuard.Forward(() => _model.Forward(ToModelSpace(input), captureBatchNormInputs, captureFeatures));
+        _model.Forward(ToModelSpace(input), captureBatchNormInputs, captureFeatures);
 
     /// <summary>x = m + s·z (differentiable; the caller's scope owns the result).</summary>
     public Tensor ToModelSpace(Tensor z) => z * _std + _mean;

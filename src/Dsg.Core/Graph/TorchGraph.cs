@@ -18,7 +18,6 @@ public sealed class TorchGraph : IDisposable
     private readonly GraphPlan _plan;
     private readonly Tensor[] _owned;
     private readonly string _displayName;
-    private readonly bool _hasDeconvolution;
     private long? _fixedBatch;
     private bool _disposed;
 
@@ -27,7 +26,6 @@ public sealed class TorchGraph : IDisposable
         _plan = plan;
         _owned = owned;
         _displayName = displayName;
-        _hasDeconvolution = plan.Steps.Any(step => step.OpType == "ConvTranspose");
         BatchNormLayers = layers;
         InputShape = inputShape;
         Device = device;
@@ -234,20 +232,17 @@ public sealed class TorchGraph : IDisposable
         }
     }
 
-    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch) =>
-        // oneDNN's forward convolution is right where only its backward kernels are wrong, but its deconvolution is not.
-        _hasDeconvolution
-            ? OneDnnConvolutionGuard.Native(() => ExecuteSteps(provided, capture, batch))
-            : OneDnnConvolutionGuard.Forward(() => ExecuteSteps(provided, capture, batch));
-
     /// <summary>
-    /// Back-propagates <paramref name="loss"/> (computed from this graph's outputs) through the graph: use it instead of
-    /// <c>loss.backward()</c>, so that the convolutions' backward kernels are the right ones on every CPU
-    /// (<see cref="OneDnnConvolutionGuard"/>).
+    /// Back-propagates <paramref name="loss"/> (computed from this graph's outputs) through the graph, with the
+    /// convolutions <see cref="OneDnnConvolutionGuard"/> left in place.
     /// </summary>
-    public static void Backward(Tensor loss) => OneDnnConvolutionGuard.Backward(loss);
+    public static void Backward(Tensor loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        loss.backward();
+    }
 
-    private GraphOutputs ExecuteSteps(Tensor[] provided, ForwardCapture capture, long batch)
+    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch)
     {
         using var scope = torch.NewDisposeScope();
         var plan = _plan;
