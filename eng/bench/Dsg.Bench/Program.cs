@@ -198,7 +198,7 @@ return 2;
         var cpuStart = CpuMs();
         x.grad?.zero_();
         var outputs = graph.Forward(x, capture);
-        TorchGraph.Backward(outputs.Outputs[0].sum());
+        TorchGraph.Backward(outputs.Outputs[0].sum(), outputs.Kernels);
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         if (r >= warmup)
         {

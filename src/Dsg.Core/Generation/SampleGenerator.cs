@@ -288,7 +288,7 @@ public static class SampleGenerator
                 total = total is null ? values[t] : total + values[t];
             }
 
-            TorchGraph.Backward(total!);
+            TorchGraph.Backward(total!, pass.Kernels);
             optimizer.step();
             model.Project(images);
             double loss = total!.item<float>();

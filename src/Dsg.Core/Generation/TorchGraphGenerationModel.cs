@@ -28,7 +28,7 @@ internal sealed class TorchGraphGenerationModel : IGenerationModel, IDisposable
         var capture = (captureBatchNormInputs ? ForwardCapture.BatchNormInputs : ForwardCapture.None)
             | (captureFeatures ? ForwardCapture.Features : ForwardCapture.None);
         var outputs = _graph.Forward(input, capture);
-        return new ModelPass(outputs.Outputs[0], outputs.BatchNormInputs, outputs.Features);
+        return new ModelPass(outputs.Outputs[0], outputs.BatchNormInputs, outputs.Features) { Kernels = outputs.Kernels };
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Dsg.Core.Graph.Execution;
 using static TorchSharp.torch;
 
 namespace Dsg.Core.Graph;
@@ -8,8 +9,9 @@ namespace Dsg.Core.Graph;
 /// </summary>
 public sealed class GraphOutputs
 {
-    internal GraphOutputs(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> batchNormInputs, Tensor? features)
+    internal GraphOutputs(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> batchNormInputs, Tensor? features, ConvolutionKernels kernels)
     {
+        Kernels = kernels;
         Outputs = outputs;
         BatchNormInputs = batchNormInputs;
         Features = features;
@@ -23,6 +25,9 @@ public sealed class GraphOutputs
     /// layer, in <see cref="TorchGraph.BatchNormLayers"/> order; empty otherwise.
     /// </summary>
     public IReadOnlyList<Tensor> BatchNormInputs { get; }
+
+    /// <summary>The convolution kernels the pass ran with: give them to <see cref="TorchGraph.Backward"/>.</summary>
+    public ConvolutionKernels Kernels { get; }
 
     /// <summary>With <see cref="ForwardCapture.Features"/>: the input of the last Gemm/MatMul node as N x D; otherwise null (also when the graph has none).</summary>
     public Tensor? Features { get; }

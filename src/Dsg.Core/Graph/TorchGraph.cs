@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dsg.Core.Graph.Execution;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
@@ -18,6 +19,8 @@ public sealed class TorchGraph : IDisposable
     private readonly GraphPlan _plan;
     private readonly Tensor[] _owned;
     private readonly string _displayName;
+    private readonly bool _convolves;
+    private readonly ConcurrentDictionary<long, ConvolutionKernels> _kernels = new();
     private long? _fixedBatch;
     private bool _disposed;
 
@@ -26,6 +29,7 @@ public sealed class TorchGraph : IDisposable
         _plan = plan;
         _owned = owned;
         _displayName = displayName;
+        _convolves = plan.Steps.Any(step => step.OpType is "Conv" or "ConvTranspose");
         BatchNormLayers = layers;
         InputShape = inputShape;
         Device = device;
@@ -185,7 +189,85 @@ public sealed class TorchGraph : IDisposable
                 batch.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".") { FilePath = _displayName };
         }
 
-        return Execute([input], capture, shape[0]);
+        var kernels = KernelsFor(shape[0]);
+        return OneDnnConvolutionGuard.Run(kernels, () => Execute([input], capture, shape[0], kernels));
+    }
+
+    /// <summary>
+    /// The convolution kernels a pass of <paramref name="batch"/> samples runs with. Where oneDNN is
+    /// <see cref="OneDnnConvolutionGuard.Suspect"/>, the first pass of each batch size checks it on this graph
+    /// (<see cref="OneDnnAgrees"/>) and later passes reuse the answer; elsewhere, and for graphs without convolutions,
+    /// the process's kernels.
+    /// </summary>
+    internal ConvolutionKernels KernelsFor(long batch) =>
+        _convolves && OneDnnConvolutionGuard.Suspect
+            ? _kernels.GetOrAdd(batch, b => OneDnnAgrees(b) ? ConvolutionKernels.OneDnn : ConvolutionKernels.Native)
+            : ConvolutionKernels.Process;
+
+    /// <summary>
+    /// Whether oneDNN computes this graph as the native kernels do for a batch of <paramref name="batch"/> seeded
+    /// Gaussian samples: every float output, the per-channel mean and mean square of every BatchNorm input, and the
+    /// gradient of a random projection of the outputs with respect to the input, each within 10⁻³ of its largest
+    /// magnitude and finite. The wrong kernels seen (<see cref="OneDnnConvolutionGuard"/>) are off by 15–50 % or NaN;
+    /// right ones differ by float32 rounding (about 10⁻⁶). Costs one native and one oneDNN pass, forward and backward.
+    /// </summary>
+    private bool OneDnnAgrees(long batch)
+    {
+        using var scope = torch.NewDisposeScope();
+        var native = OneDnnConvolutionGuard.Run(ConvolutionKernels.Native, () => Fingerprint(batch));
+        var oneDnn = OneDnnConvolutionGuard.Run(ConvolutionKernels.OneDnn, () => Fingerprint(batch));
+        return native.Length == oneDnn.Length && native.Zip(oneDnn).All(p => Agree(p.First, p.Second));
+
+        static bool Agree(Tensor reference, Tensor candidate)
+        {
+            if (!reference.shape.SequenceEqual(candidate.shape) || !candidate.isfinite().all().item<bool>() || !reference.isfinite().all().item<bool>())
+            {
+                return false;
+            }
+
+            double scale = reference.numel() == 0 ? 0 : reference.abs().max().item<double>();
+            return reference.numel() == 0 || (candidate - reference).abs().max().item<double>() <= (1e-3 * scale) + 1e-6;
+        }
+    }
+
+    /// <summary>What <see cref="OneDnnAgrees"/> compares, computed with the kernels in effect, as float64 tensors in the caller's scope.</summary>
+    private Tensor[] Fingerprint(long batch)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var generator = new Generator(0x5eed, Device);
+        var type = _plan.InputTypes[0] ?? ScalarType.Float32;
+        bool differentiable = torch.is_floating_point(torch.empty(0, type));
+        var input = torch.randn([batch, .. InputShape], generator: generator, device: Device);
+        if (differentiable)
+        {
+            input.requires_grad_(true);
+        }
+
+        var pass = Execute([input], ForwardCapture.BatchNormInputs, batch, ConvolutionKernels.Process);
+        var prints = new List<Tensor>();
+        Tensor? projection = null;
+        foreach (var output in pass.Outputs.Where(o => o.is_floating_point()))
+        {
+            prints.Add(output.detach().to(ScalarType.Float64));
+            var term = (output * torch.randn(output.shape, generator: generator, device: Device)).sum();
+            projection = projection is null ? term : projection + term;
+        }
+
+        foreach (var tapped in pass.BatchNormInputs)
+        {
+            var perChannel = tapped.detach().to(ScalarType.Float64).transpose(0, 1).reshape(tapped.shape[1], -1);
+            prints.Add(perChannel.mean([1]));
+            prints.Add(perChannel.square().mean([1]));
+        }
+
+        if (differentiable && projection is not null && projection.requires_grad)
+        {
+            prints.Add(torch.autograd.grad([projection], [input])[0].to(ScalarType.Float64));
+        }
+
+        var result = prints.ToArray();
+        scope.MoveToOuter(result);
+        return result;
     }
 
     /// <summary>Runs the graph on named inputs (every graph input must be given); returns every output by name.</summary>
@@ -207,7 +289,7 @@ public sealed class TorchGraph : IDisposable
             ordered[i] = tensor;
         }
 
-        var outputs = Execute(ordered, ForwardCapture.None, 0).Outputs;
+        var outputs = OneDnnConvolutionGuard.Run(ConvolutionKernels.Process, () => Execute(ordered, ForwardCapture.None, 0, ConvolutionKernels.Process)).Outputs;
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < outputs.Count; i++)
         {
@@ -233,16 +315,21 @@ public sealed class TorchGraph : IDisposable
     }
 
     /// <summary>
-    /// Back-propagates <paramref name="loss"/> (computed from this graph's outputs) through the graph, with the
-    /// convolutions <see cref="OneDnnConvolutionGuard"/> left in place.
+    /// Back-propagates <paramref name="loss"/> (computed from a forward pass's outputs) with the convolution kernels
+    /// that pass ran with (<see cref="GraphOutputs.Kernels"/>): use it instead of <c>loss.backward()</c>, so the
+    /// backward convolutions are the ones checked for the graph (<see cref="OneDnnConvolutionGuard"/>).
     /// </summary>
-    public static void Backward(Tensor loss)
+    public static void Backward(Tensor loss, ConvolutionKernels kernels = ConvolutionKernels.Process)
     {
         ArgumentNullException.ThrowIfNull(loss);
-        loss.backward();
+        OneDnnConvolutionGuard.Run(kernels, () =>
+        {
+            loss.backward();
+            return true;
+        });
     }
 
-    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch)
+    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch, ConvolutionKernels kernels)
     {
         using var scope = torch.NewDisposeScope();
         var plan = _plan;
@@ -349,7 +436,7 @@ public sealed class TorchGraph : IDisposable
         }
 
         scope.MoveToOuter(keep);
-        return new GraphOutputs(results, taps, features);
+        return new GraphOutputs(results, taps, features, kernels);
     }
 
     /// <summary>
@@ -367,7 +454,8 @@ public sealed class TorchGraph : IDisposable
         try
         {
             var type = _plan.InputTypes[0] ?? ScalarType.Float32;
-            outputs = Execute([torch.zeros([probe, .. InputShape], type, Device)], ForwardCapture.None, probe).Outputs;
+            outputs = OneDnnConvolutionGuard.Run(ConvolutionKernels.Process,
+                () => Execute([torch.zeros([probe, .. InputShape], type, Device)], ForwardCapture.None, probe, ConvolutionKernels.Process)).Outputs;
         }
         catch (DsgException e) when (e.Code == ErrorCodes.NodeExecutionFailed)
         {

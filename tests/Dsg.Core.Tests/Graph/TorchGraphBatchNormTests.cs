@@ -1,4 +1,5 @@
 using Dsg.Core.Graph;
+using Dsg.Core.Graph.Execution;
 using Dsg.Core.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -49,7 +50,12 @@ public sealed class TorchGraphBatchNormTests
 
         var w1 = torch.tensor(OnnxTensor.ToFloats(model.Initializers["w1"]), [4L, 1, 3, 3]);
         var b1 = torch.tensor(OnnxTensor.ToFloats(model.Initializers["b1"]), [4L]);
-        var expected = F.conv2d(x, w1, b1, padding: [1L, 1]);
+        Tensor expected;
+        using (OneDnnConvolutionGuard.Enter(ConvolutionKernels.Native))
+        {
+            expected = F.conv2d(x, w1, b1, padding: [1L, 1]);
+        }
+
         Assert.True(expected.allclose(result.BatchNormInputs[0], rtol: 1e-5, atol: 1e-6));
 
         var layer = graph.BatchNormLayers[0];

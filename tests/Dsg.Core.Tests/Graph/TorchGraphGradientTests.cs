@@ -29,7 +29,7 @@ public sealed class TorchGraphGradientTests
         using var scope = torch.NewDisposeScope();
         var x = torch.randn(2, 1, 8, 8).requires_grad_();
         var outputs = graph.Forward(x, ForwardCapture.BatchNormInputs);
-        TorchGraph.Backward(outputs.Outputs[0].sum());
+        TorchGraph.Backward(outputs.Outputs[0].sum(), outputs.Kernels);
         Assert.NotNull(x.grad);
         Assert.All(graph.BatchNormLayers, l => Assert.False(l.Scale.requires_grad || l.Bias.requires_grad || l.Mean.requires_grad || l.Variance.requires_grad));
         Assert.All(outputs.BatchNormInputs, t => Assert.True(t.requires_grad));
@@ -59,7 +59,7 @@ public sealed class TorchGraphGradientTests
 
             if (backward)
             {
-                TorchGraph.Backward(loss);
+                TorchGraph.Backward(loss, result.Kernels);
             }
 
             return loss.item<double>();

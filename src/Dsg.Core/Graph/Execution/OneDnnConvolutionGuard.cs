@@ -4,24 +4,75 @@ using static TorchSharp.torch;
 namespace Dsg.Core.Graph.Execution;
 
 /// <summary>
-/// On some CPUs (seen on an AMD EPYC family 26 VM, libtorch 2.10 / oneDNN 3.7.1) oneDNN's float32 convolution
-/// backward-data and deconvolution kernels (jit:avx2 and jit:avx512_core) apply only the first kernel tap, so the
-/// image gradient of every generation step and every ConvTranspose output is wrong (and varies with threading).
-/// When libtorch is first loaded (<see cref="TorchRuntime.EnsureLoaded"/>), the backward paths are probed on a tiny
-/// batch; when either is wrong, libtorch's oneDNN (mkldnn) backend is switched off for the process and libtorch uses
-/// its native convolutions, forward and backward. On a correct CPU nothing changes.
-/// <para>
-/// Running only the forward passes with oneDNN there (it passes the same tiny-batch probe) was tried and withdrawn:
-/// it gave NaN class scores and BatchNorm inputs from finite noise on testassets/family/tune_resnet14_wide.onnx at
-/// batch 64, where the native kernels give finite ones (<c>SampleGeneratorFamilyTests</c>; docs/performance.md).
-/// </para>
+/// On some CPUs (seen on an AMD EPYC family 26 VM, libtorch 2.10 / oneDNN 3.7.1) oneDNN's float32 convolutions are
+/// wrong for some shapes: measured there, every k×k convolution (k &gt; 1, not depthwise) whose reduced channel count
+/// is not a multiple of 16 (a forward pass over 24 or 40 input channels, an input gradient over 8, 24 or 40 output
+/// channels; errors of 15–50 % or NaN), while 1×1, depthwise and 16-multiple ones (every convolution of ResNet-18/50
+/// and MobileNetV2) match float64. When libtorch is first loaded (<see cref="TorchRuntime.EnsureLoaded"/>), the
+/// backward paths are probed on a tiny one-channel batch; when either is wrong, oneDNN is <see cref="Suspect"/>: it is
+/// switched off for the process, and each graph checks, per batch size, whether oneDNN gives the same outputs,
+/// BatchNorm inputs and input gradient as the native kernels on that graph (<c>TorchGraph.KernelsFor</c>). A graph
+/// that passes runs with oneDNN (about 4.7× faster than the native kernels at 224×224, docs/performance.md); one that
+/// fails runs natively. The flag libtorch reads is global and read when each convolution runs, forward or backward,
+/// so <see cref="Run{T}"/> lets passes that want the same kernels run together and keeps the others waiting.
+/// On a correct CPU nothing changes and nothing waits.
 /// </summary>
 internal static class OneDnnConvolutionGuard
 {
     private static readonly Lazy<bool> s_disabled = new(Probe);
+    private static readonly object s_lock = new();
+    private static bool s_enabled;
+    private static int s_active;
 
     /// <summary>Probes once per process (later calls return the first answer): true when oneDNN was found wrong and switched off.</summary>
     public static bool Apply() => s_disabled.Value;
+
+    /// <summary>Whether oneDNN was found wrong on this CPU, so graphs choose their kernels (see the class remarks).</summary>
+    public static bool Suspect => s_disabled.Value;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (a forward or backward pass) with <paramref name="kernels"/>: at once where oneDNN is
+    /// not <see cref="Suspect"/>; otherwise once no pass that wants the other kernels is running, with libtorch's flag
+    /// set for them (<see cref="ConvolutionKernels.Process"/> is the native kernels there). Passes that want the same
+    /// kernels run together. A pass must not start another pass that wants the other kernels (it would wait for itself).
+    /// </summary>
+    public static T Run<T>(ConvolutionKernels kernels, Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using var pass = Enter(kernels);
+        return work();
+    }
+
+    /// <summary><see cref="Run{T}"/> as a scope: the pass holds its kernels until the result is disposed.</summary>
+    public static IDisposable Enter(ConvolutionKernels kernels)
+    {
+        if (!Suspect)
+        {
+            return NoPass.Instance;
+        }
+
+        bool enabled = kernels == ConvolutionKernels.OneDnn;
+        lock (s_lock)
+        {
+            while (s_active > 0 && s_enabled != enabled)
+            {
+                Monitor.Wait(s_lock);
+            }
+
+            if (s_enabled != enabled)
+            {
+                SetUserEnabledMkldnn(GlobalContext(), enabled);
+                s_enabled = enabled;
+            }
+
+            s_active++;
+        }
+
+        return new Pass();
+    }
+
+    /// <summary>Whether libtorch's oneDNN flag is on now (for tests).</summary>
+    internal static bool OneDnnEnabled => UserEnabledMkldnn(GlobalContext());
 
     private static bool Probe()
     {
@@ -82,4 +133,36 @@ internal static class OneDnnConvolutionGuard
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]
     private static extern bool UserEnabledMkldnn(IntPtr context);
+
+    /// <summary>A pass that holds the flag: leaving it lets passes that want the other kernels in.</summary>
+    private sealed class Pass : IDisposable
+    {
+        private int _left;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _left, 1) != 0)
+            {
+                return;
+            }
+
+            lock (s_lock)
+            {
+                if (--s_active == 0)
+                {
+                    Monitor.PulseAll(s_lock);
+                }
+            }
+        }
+    }
+
+    /// <summary>Where oneDNN is right: nothing to hold.</summary>
+    private sealed class NoPass : IDisposable
+    {
+        public static NoPass Instance { get; } = new();
+
+        public void Dispose()
+        {
+        }
+    }
 }
