@@ -1,0 +1,130 @@
+using Dsg.Core.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Quantization.Refinement;
+
+/// <summary>
+/// AdaRound on one layer: with the scales of the nearest-rounded weight fixed, learns V so that the layer with weights
+/// s·clamp(⌊W/s⌋ + h(V), qmin, qmax), fed the inputs the quantized model gives it, reproduces the fp32 layer's output
+/// (‖W̃x̃ − Wx‖² summed over channels and averaged over samples and positions, plus λ·f_reg once the warm-up is over),
+/// with Adam on random batches of the calibration samples; then rounds hard (h(V) ≥ 0.5 up).
+/// </summary>
+internal static class LayerReconstruction
+{
+    /// <summary>Learns the rounding of <paramref name="layer"/>'s weight.</summary>
+    /// <param name="layer">The layer (its fp32 weight and bias).</param>
+    /// <param name="nearest">The weight rounded to nearest: its scales and grid are kept, its integers are the baseline.</param>
+    /// <param name="inputs">The layer's input from the quantized model, one row per calibration sample.</param>
+    /// <param name="targets">The fp32 layer's output on the same samples.</param>
+    /// <param name="settings">Steps, batch, optimiser and regulariser.</param>
+    /// <param name="stepDone">Called after each step with the step count and the reconstruction loss of the batch.</param>
+    /// <param name="ct">Checked before every step.</param>
+    /// <exception cref="DsgException">DSG0713 when the loss stops being finite.</exception>
+    public static (QuantizedWeight Weight, double NearestError, double LearnedError) Run(WeightedLayer layer, QuantizedWeight nearest,
+        CalibrationSet inputs, CalibrationSet targets, AdaRoundSettings settings, Action<int, double>? stepDone, CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        var dims = layer.Dims;
+        var w = torch.tensor(layer.Weight, dims);
+        var scaleShape = Enumerable.Repeat(1L, dims.Length).ToArray();
+        scaleShape[nearest.Axis] = dims[nearest.Axis];
+        var s = torch.tensor(nearest.Scales, scaleShape);
+        var bias = layer.Bias is { } b ? torch.tensor(b) : null;
+        var ratio = w.div(s);
+        var floor = ratio.floor();
+        using var v = new TorchSharp.Modules.Parameter(SoftRounding.InitialLogits(ratio.sub(floor)).detach(), requires_grad: true);
+        double qmin = nearest.Grid.QMin, qmax = nearest.Grid.QMax;
+        using (var optimizer = optim.Adam([v], settings.LearningRate))
+        {
+            var random = new Random(settings.Seed);
+            int batch = Math.Min(settings.BatchSize, inputs.Count);
+            for (int step = 0; step < settings.Iterations; step++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var stepScope = NewDisposeScope();
+                var picked = Pick(random, inputs.Count, batch);
+                var x = Gather(inputs, picked);
+                var y = Gather(targets, picked);
+                var soft = floor.add(SoftRounding.Rectify(v)).clamp(qmin, qmax).mul(s);
+                var reconstruction = Error(layer.Apply(x, soft, bias), y);
+                var loss = settings.Beta(step) is { } beta
+                    ? reconstruction.add(SoftRounding.Regularizer(v, beta).mul(settings.RegularizerWeight))
+                    : reconstruction;
+                double value = reconstruction.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    throw new DsgException(ErrorCodes.RefinementNotFinite,
+                        $"AdaRound's reconstruction error became {value} at step {step + 1}: the layer's inputs or outputs hold values out of float range.",
+                        "Quantize without refinement (--refine none), or check the model with `dotnet dsg inspect --verify`.");
+                }
+
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                stepDone?.Invoke(step + 1, value);
+            }
+        }
+
+        using var noGrad = torch.no_grad();
+        var learned = floor.add(SoftRounding.HardRounding(v)).clamp(qmin, qmax);
+        var integers = learned.to_type(ScalarType.Int8).data<sbyte>().ToArray();
+        var near = torch.tensor(nearest.Values.Select(q => (float)q).ToArray(), dims);
+        double nearestError = FullError(layer, inputs, targets, near.mul(s), bias);
+        double learnedError = FullError(layer, inputs, targets, learned.mul(s), bias);
+        var weight = nearest with { Values = integers, SqnrDb = Sqnr.Compute(layer.Weight, learned.mul(s).data<float>().ToArray()) };
+        return (weight, nearestError, learnedError);
+    }
+
+    /// <summary>The reconstruction error of <paramref name="weight"/> over every sample: Σ over channels of the squared difference, averaged over the rest.</summary>
+    internal static double FullError(WeightedLayer layer, CalibrationSet inputs, CalibrationSet targets, Tensor weight, Tensor? bias)
+    {
+        using var noGrad = torch.no_grad();
+        double sum = 0;
+        long rows = 0;
+        foreach (var (start, count) in inputs.Batches(64))
+        {
+            using var scope = NewDisposeScope();
+            var x = torch.tensor(inputs.Values(start, count).ToArray(), inputs.BatchShape(count));
+            var y = torch.tensor(targets.Values(start, count).ToArray(), targets.BatchShape(count));
+            sum += Error(layer.Apply(x, weight, bias), y).item<float>() * count;
+            rows += count;
+        }
+
+        return sum / rows;
+    }
+
+    /// <summary>‖ŷ − y‖² summed over the channel dimension (1), averaged over the others.</summary>
+    private static Tensor Error(Tensor output, Tensor target)
+    {
+        using var scope = NewDisposeScope();
+        var diff = output.sub(target).square();
+        var error = (diff.ndim > 1 ? diff.sum(1) : diff).mean();
+        return error.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A random batch of distinct sample indices (a partial Fisher–Yates shuffle).</summary>
+    private static int[] Pick(Random random, int count, int batch)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        for (int i = 0; i < batch; i++)
+        {
+            int k = random.Next(i, count);
+            (order[i], order[k]) = (order[k], order[i]);
+        }
+
+        return order[..batch];
+    }
+
+    private static Tensor Gather(CalibrationSet set, int[] picked)
+    {
+        int size = set.SampleSize;
+        var values = new float[picked.Length * size];
+        for (int i = 0; i < picked.Length; i++)
+        {
+            set.Values(picked[i], 1).Span.CopyTo(values.AsSpan(i * size, size));
+        }
+
+        return torch.tensor(values, set.BatchShape(picked.Length));
+    }
+}
