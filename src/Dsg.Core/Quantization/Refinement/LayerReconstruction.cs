@@ -39,28 +39,38 @@ internal static class LayerReconstruction
         {
             var random = new Random(settings.Seed);
             int batch = Math.Min(settings.BatchSize, inputs.Count);
+            // One buffer per set for every step: a step allocates no managed arrays, so the collector stays quiet while
+            // libtorch works (TorchSharp's temporary scalars must not be finalized under a running native call).
+            var xBuffer = new float[batch * inputs.SampleSize];
+            var yBuffer = new float[batch * targets.SampleSize];
+            var order = Enumerable.Range(0, inputs.Count).ToArray();
             for (int step = 0; step < settings.Iterations; step++)
             {
                 ct.ThrowIfCancellationRequested();
-                using var stepScope = NewDisposeScope();
-                var picked = Pick(random, inputs.Count, batch);
-                var x = Gather(inputs, picked);
-                var y = Gather(targets, picked);
-                var soft = floor.add(SoftRounding.Rectify(v)).clamp(qmin, qmax).mul(s);
-                var reconstruction = Error(layer.Apply(x, soft, bias), y);
-                var loss = settings.Beta(step) is { } beta
-                    ? reconstruction.add(SoftRounding.Regularizer(v, beta).mul(settings.RegularizerWeight))
-                    : reconstruction;
-                double value = reconstruction.item<float>();
-                if (!double.IsFinite(value))
+                double value;
+                using (NewDisposeScope())
                 {
-                    throw new DsgException(ErrorCodes.RefinementNotFinite,
-                        $"AdaRound's reconstruction error became {value} at step {step + 1}: the layer's inputs or outputs hold values out of float range.",
-                        "Quantize without refinement (--refine none), or check the model with `dotnet dsg inspect --verify`.");
+                    Shuffle(random, order, batch);
+                    var x = Gather(inputs, order, batch, xBuffer);
+                    var y = Gather(targets, order, batch, yBuffer);
+                    var soft = floor.add(SoftRounding.Rectify(v)).clamp(qmin, qmax).mul(s);
+                    var reconstruction = Error(layer.Apply(x, soft, bias), y);
+                    var loss = settings.Beta(step) is { } beta
+                        ? reconstruction.add(SoftRounding.Regularizer(v, beta).mul(settings.RegularizerWeight))
+                        : reconstruction;
+                    value = reconstruction.item<float>();
+                    if (!double.IsFinite(value))
+                    {
+                        throw new DsgException(ErrorCodes.RefinementNotFinite,
+                            $"AdaRound's reconstruction error became {value} at step {step + 1}: the layer's inputs or outputs hold values out of float range.",
+                            "Quantize without refinement (--refine none), or check the model with `dotnet dsg inspect --verify`.");
+                    }
+
+                    optimizer.zero_grad();
+                    loss.backward();
                 }
 
-                optimizer.zero_grad();
-                loss.backward();
+                // Outside the step's scope: what the optimiser creates on its first step (its state) must outlive the step.
                 optimizer.step();
                 stepDone?.Invoke(step + 1, value);
             }
@@ -103,28 +113,25 @@ internal static class LayerReconstruction
         return error.MoveToOuterDisposeScope();
     }
 
-    /// <summary>A random batch of distinct sample indices (a partial Fisher–Yates shuffle).</summary>
-    private static int[] Pick(Random random, int count, int batch)
+    /// <summary>Moves a random choice of <paramref name="batch"/> distinct indices to the front of <paramref name="order"/> (a partial Fisher–Yates shuffle).</summary>
+    private static void Shuffle(Random random, int[] order, int batch)
     {
-        var order = Enumerable.Range(0, count).ToArray();
         for (int i = 0; i < batch; i++)
         {
-            int k = random.Next(i, count);
+            int k = random.Next(i, order.Length);
             (order[i], order[k]) = (order[k], order[i]);
         }
-
-        return order[..batch];
     }
 
-    private static Tensor Gather(CalibrationSet set, int[] picked)
+    /// <summary>The samples <paramref name="order"/>[0..batch) of <paramref name="set"/> as a tensor, through <paramref name="buffer"/>.</summary>
+    private static Tensor Gather(CalibrationSet set, int[] order, int batch, float[] buffer)
     {
         int size = set.SampleSize;
-        var values = new float[picked.Length * size];
-        for (int i = 0; i < picked.Length; i++)
+        for (int i = 0; i < batch; i++)
         {
-            set.Values(picked[i], 1).Span.CopyTo(values.AsSpan(i * size, size));
+            set.CopySample(order[i], buffer.AsSpan(i * size, size));
         }
 
-        return torch.tensor(values, set.BatchShape(picked.Length));
+        return torch.tensor(buffer, set.BatchShape(batch));
     }
 }
