@@ -20,10 +20,15 @@ public sealed class AdaRoundRefinerTests
     private static QuantizationResult Refined(string asset, int iterations) => ModelQuantizer.Quantize(
         OnnxModel.Load(RepoPaths.Model(asset)), TestData.Real, s_w4a4 with { Refine = RefinementMethod.AdaRound, RefineIterations = iterations });
 
-    [Theory]
-    [InlineData("resnet_fmnist.onnx", 1)]
-    [InlineData("mobilenetv2_fmnist.onnx", 2)]
-    public void AdaRoundLowersALayersReconstructionErrorBelowNearestRounding(string asset, int layerIndex)
+    [Fact]
+    public void AdaRoundLowersAResNetLayersReconstructionErrorBelowNearestRounding() => LowersTheReconstructionError("resnet_fmnist.onnx", 1);
+
+    /// <summary>MobileNetV2's third weight layer, a depthwise convolution (slow on a CPU: its backward pass dominates).</summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void AdaRoundLowersAMobileNetLayersReconstructionErrorBelowNearestRounding() => LowersTheReconstructionError("mobilenetv2_fmnist.onnx", 2);
+
+    private static void LowersTheReconstructionError(string asset, int layerIndex)
     {
         var (folded, _) = BatchNormFolder.Fold(OnnxModel.Load(RepoPaths.Model(asset)));
         var plan = QuantizationPlanner.Plan(folded, s_w4a4);
