@@ -7,7 +7,8 @@ namespace Dsg.Core.Quantization.Refinement;
 /// <summary>
 /// AdaRound on one layer: with the scales of the nearest-rounded weight fixed, learns V so that the layer with weights
 /// s·clamp(⌊W/s⌋ + h(V), qmin, qmax), fed the inputs the quantized model gives it, reproduces the fp32 layer's output
-/// (‖W̃x̃ − Wx‖² summed over channels and averaged over samples and positions, plus λ·f_reg once the warm-up is over),
+/// (‖f_a(W̃x̃) − f_a(Wx)‖² summed over channels and averaged over samples and positions, f_a the Relu or Clip that follows
+/// the layer if any, plus λ·f_reg once the warm-up is over),
 /// with Adam on random batches of the calibration samples; then rounds hard (h(V) ≥ 0.5 up).
 /// </summary>
 internal static class LayerReconstruction
@@ -52,9 +53,9 @@ internal static class LayerReconstruction
                 {
                     Shuffle(random, order, batch);
                     var x = Gather(inputs, order, batch, xBuffer);
-                    var y = Gather(targets, order, batch, yBuffer);
+                    var y = layer.Activate(Gather(targets, order, batch, yBuffer));
                     var soft = floor.add(SoftRounding.Rectify(v)).clamp(qmin, qmax).mul(s);
-                    var reconstruction = Error(layer.Apply(x, soft, bias), y);
+                    var reconstruction = Error(layer.Activate(layer.Apply(x, soft, bias)), y);
                     var loss = settings.Beta(step) is { } beta
                         ? reconstruction.add(SoftRounding.Regularizer(v, beta).mul(settings.RegularizerWeight))
                         : reconstruction;
@@ -96,8 +97,8 @@ internal static class LayerReconstruction
         {
             using var scope = NewDisposeScope();
             var x = torch.tensor(inputs.Values(start, count).ToArray(), inputs.BatchShape(count));
-            var y = torch.tensor(targets.Values(start, count).ToArray(), targets.BatchShape(count));
-            sum += Error(layer.Apply(x, weight, bias), y).item<float>() * count;
+            var y = layer.Activate(torch.tensor(targets.Values(start, count).ToArray(), targets.BatchShape(count)));
+            sum += Error(layer.Activate(layer.Apply(x, weight, bias)), y).item<float>() * count;
             rows += count;
         }
 

@@ -23,8 +23,11 @@ internal sealed class WeightedLayer
     private readonly double _alpha = 1;
     private readonly double _beta = 1;
 
-    private WeightedLayer(NodeProto node, float[] weight, long[] dims, float[]? bias)
+    private readonly (double Min, double Max)? _activation;
+
+    private WeightedLayer(NodeProto node, float[] weight, long[] dims, float[]? bias, (double Min, double Max)? activation)
     {
+        _activation = activation;
         _opType = node.OpType;
         Weight = weight;
         Dims = dims;
@@ -84,7 +87,51 @@ internal sealed class WeightedLayer
             "MatMul" => dims.Length == 2 && node.Input.Count == 2,
             _ => false,
         };
-        return fits ? new WeightedLayer(node, OnnxTensor.ToFloats(tensor, model), dims, bias) : null;
+        return fits ? new WeightedLayer(node, OnnxTensor.ToFloats(tensor, model), dims, bias, ActivationAfter(node, index, model)) : null;
+    }
+
+    /// <summary>The output's range when the layer's only consumer is a Relu or a Clip with constant bounds (the paper's f_a); null otherwise.</summary>
+    private static (double Min, double Max)? ActivationAfter(NodeProto node, GraphIndex index, OnnxModel model)
+    {
+        if (index.GraphOutputs.Contains(node.Output[0]) || index.Consumers(node.Output[0]) is not [var only] || only.Input != 0
+            || !GraphIndex.IsDefaultDomain(only.Node))
+        {
+            return null;
+        }
+
+        if (only.Node.OpType == "Relu")
+        {
+            return (0, double.PositiveInfinity);
+        }
+
+        if (only.Node.OpType != "Clip")
+        {
+            return null;
+        }
+
+        double Bound(int input, double fallback) =>
+            only.Node.Input.Count > input && only.Node.Input[input].Length > 0
+                ? index.Constant(only.Node.Input[input]) is not null ? index.Floats(only.Node.Input[input], model)[0] : double.NaN
+                : fallback;
+        double min = Bound(1, double.NegativeInfinity), max = Bound(2, double.PositiveInfinity);
+        return double.IsNaN(min) || double.IsNaN(max) ? null : (min, max);
+    }
+
+    /// <summary>
+    /// The activation that follows the layer (Relu, or Clip with constant bounds) applied to <paramref name="output"/>, or
+    /// <paramref name="output"/> itself when none does: AdaRound compares f_a(W̃x̃) with f_a(Wx), so errors the activation
+    /// removes (negative pre-activations before a Relu) cost nothing.
+    /// </summary>
+    public Tensor Activate(Tensor output)
+    {
+        if (_activation is not { } range)
+        {
+            return output.alias();
+        }
+
+        return double.IsPositiveInfinity(range.Max)
+            ? double.IsNegativeInfinity(range.Min) ? output.alias() : output.clamp_min(range.Min)
+            : double.IsNegativeInfinity(range.Min) ? output.clamp_max(range.Max) : output.clamp(range.Min, range.Max);
     }
 
     /// <summary>The layer's output for input <paramref name="x"/> with weight <paramref name="weight"/> (shaped like <see cref="Dims"/>) and the node's bias.</summary>
