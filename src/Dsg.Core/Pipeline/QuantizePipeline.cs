@@ -176,6 +176,7 @@ public static class QuantizePipeline
             QuantizedBytes = quantizedBytes,
             Layers = layers,
             Activations = activations,
+            Refinement = result.Refinement.Layers,
         };
     }
 

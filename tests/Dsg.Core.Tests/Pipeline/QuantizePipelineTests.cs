@@ -94,6 +94,8 @@ public sealed class QuantizePipelineTests : IDisposable
         Assert.Equal(3, outcome.Result.Refinement.Layers.Count);
         Assert.True(outcome.Report.Seconds.ContainsKey("refine"));
         Assert.Equal("adaround", outcome.Report.Options["refine"]);
+        Assert.Equal(3, outcome.Report.Refinement.Count);
+        Assert.Contains("## Refinement", File.ReadAllText(outcome.ReportPaths[1]));
     }
 
     [Fact]
