@@ -34,51 +34,52 @@ internal static class LayerReconstruction
         var bias = layer.Bias is { } b ? torch.tensor(b) : null;
         var ratio = w.div(s);
         var floor = ratio.floor();
-        using var v = new TorchSharp.Modules.Parameter(SoftRounding.InitialLogits(ratio.sub(floor)).detach(), requires_grad: true);
-        double qmin = nearest.Grid.QMin, qmax = nearest.Grid.QMax;
-        using (var optimizer = optim.Adam([v], settings.LearningRate))
+        using var k = new SoftRoundingConstants();
+        using var qmin = ((double)nearest.Grid.QMin).ToScalar();
+        using var qmax = ((double)nearest.Grid.QMax).ToScalar();
+        using var lambda = settings.RegularizerWeight.ToScalar();
+        using var v = new TorchSharp.Modules.Parameter(SoftRounding.InitialLogits(ratio.add(floor, k.MinusOne)).detach(), requires_grad: true);
+        using var adam = new AdamState(v, settings.LearningRate);
+        var random = new Random(settings.Seed);
+        int batch = Math.Min(settings.BatchSize, inputs.Count);
+        // One buffer per set for every step: a step allocates no managed arrays.
+        var xBuffer = new float[batch * inputs.SampleSize];
+        var yBuffer = new float[batch * targets.SampleSize];
+        var order = Enumerable.Range(0, inputs.Count).ToArray();
+        for (int step = 0; step < settings.Iterations; step++)
         {
-            var random = new Random(settings.Seed);
-            int batch = Math.Min(settings.BatchSize, inputs.Count);
-            // One buffer per set for every step: a step allocates no managed arrays, so the collector stays quiet while
-            // libtorch works (TorchSharp's temporary scalars must not be finalized under a running native call).
-            var xBuffer = new float[batch * inputs.SampleSize];
-            var yBuffer = new float[batch * targets.SampleSize];
-            var order = Enumerable.Range(0, inputs.Count).ToArray();
-            for (int step = 0; step < settings.Iterations; step++)
+            ct.ThrowIfCancellationRequested();
+            using var stepScope = NewDisposeScope();
+            Shuffle(random, order, batch);
+            var x = Gather(inputs, order, batch, xBuffer);
+            var y = layer.Activate(Gather(targets, order, batch, yBuffer));
+            var soft = floor.add(SoftRounding.Rectify(v, k), k.One).clamp(qmin, qmax).mul(s);
+            var reconstruction = Error(layer.Activate(layer.Apply(x, soft, bias)), y);
+            Tensor loss = reconstruction;
+            Scalar? betaScalar = settings.Beta(step) is { } beta ? beta.ToScalar() : null;
+            using (betaScalar)
             {
-                ct.ThrowIfCancellationRequested();
-                double value;
-                using (NewDisposeScope())
+                if (betaScalar is not null)
                 {
-                    Shuffle(random, order, batch);
-                    var x = Gather(inputs, order, batch, xBuffer);
-                    var y = layer.Activate(Gather(targets, order, batch, yBuffer));
-                    var soft = floor.add(SoftRounding.Rectify(v)).clamp(qmin, qmax).mul(s);
-                    var reconstruction = Error(layer.Activate(layer.Apply(x, soft, bias)), y);
-                    var loss = settings.Beta(step) is { } beta
-                        ? reconstruction.add(SoftRounding.Regularizer(v, beta).mul(settings.RegularizerWeight))
-                        : reconstruction;
-                    value = reconstruction.item<float>();
-                    if (!double.IsFinite(value))
-                    {
-                        throw new DsgException(ErrorCodes.RefinementNotFinite,
-                            $"AdaRound's reconstruction error became {value} at step {step + 1}: the layer's inputs or outputs hold values out of float range.",
-                            "Quantize without refinement (--refine none), or check the model with `dotnet dsg inspect --verify`.");
-                    }
-
-                    optimizer.zero_grad();
-                    loss.backward();
+                    loss = reconstruction.add(SoftRounding.Regularizer(v, betaScalar, k), lambda);
                 }
 
-                // Outside the step's scope: what the optimiser creates on its first step (its state) must outlive the step.
-                optimizer.step();
+                double value = reconstruction.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    throw new DsgException(ErrorCodes.RefinementNotFinite,
+                        $"AdaRound's reconstruction error became {value} at step {step + 1}: the layer's inputs or outputs hold values out of float range.",
+                        "Quantize without refinement (--refine none), or check the model with `dotnet dsg inspect --verify`.");
+                }
+
+                loss.backward();
+                adam.Step();
                 stepDone?.Invoke(step + 1, value);
             }
         }
 
         using var noGrad = torch.no_grad();
-        var learned = floor.add(SoftRounding.HardRounding(v)).clamp(qmin, qmax);
+        var learned = floor.add(SoftRounding.HardRounding(v), k.One).clamp(qmin, qmax);
         var integers = learned.to_type(ScalarType.Int8).data<sbyte>().ToArray();
         var near = torch.tensor(nearest.Values.Select(q => (float)q).ToArray(), dims);
         double nearestError = FullError(layer, inputs, targets, near.mul(s), bias);
@@ -109,9 +110,51 @@ internal static class LayerReconstruction
     private static Tensor Error(Tensor output, Tensor target)
     {
         using var scope = NewDisposeScope();
-        var diff = output.sub(target).square();
+        var diff = TorchSharp.torch.nn.functional.mse_loss(output, target, nn.Reduction.None);
         var error = (diff.ndim > 1 ? diff.sum(1) : diff).mean();
         return error.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Adam (β1 0.9, β2 0.999, ε 1e-8) on one parameter, with every scalar it hands libtorch held for the whole run
+    /// (TorchSharp's optimiser creates temporary native scalars on each step, which the collector may finalize while
+    /// libtorch reads them).
+    /// </summary>
+    private sealed class AdamState(TorchSharp.Modules.Parameter parameter, double learningRate) : IDisposable
+    {
+        private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+        private readonly Tensor _m = torch.zeros_like(parameter).DetachFromDisposeScope();
+        private readonly Tensor _v = torch.zeros_like(parameter).DetachFromDisposeScope();
+        private readonly Scalar _beta1 = Beta1.ToScalar(), _oneMinusBeta1 = (1 - Beta1).ToScalar();
+        private readonly Scalar _beta2 = Beta2.ToScalar(), _oneMinusBeta2 = (1 - Beta2).ToScalar();
+        private readonly Scalar _epsilon = Epsilon.ToScalar(), _one = 1.0.ToScalar();
+        private int _t;
+
+        public void Dispose()
+        {
+            _m.Dispose();
+            _v.Dispose();
+            foreach (var scalar in new[] { _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon, _one })
+            {
+                scalar.Dispose();
+            }
+        }
+
+        /// <summary>One update from the parameter's gradient, which it then zeroes.</summary>
+        public void Step()
+        {
+            _t++;
+            using var noGrad = torch.no_grad();
+            using var scope = NewDisposeScope();
+            var grad = parameter.grad ?? throw new InvalidOperationException("The parameter has no gradient.");
+            _m.mul_(_beta1).add_(grad, _oneMinusBeta1);
+            _v.mul_(_beta2).addcmul_(grad, grad, _oneMinusBeta2);
+            using var correction2 = Math.Sqrt(1 - Math.Pow(Beta2, _t)).ToScalar();
+            using var stepSize = (-learningRate / (1 - Math.Pow(Beta1, _t))).ToScalar();
+            var denominator = _v.sqrt().div_(correction2).add_(_epsilon, _one);
+            parameter.addcdiv_(_m, denominator, stepSize);
+            grad.zero_();
+        }
     }
 
     /// <summary>Moves a random choice of <paramref name="batch"/> distinct indices to the front of <paramref name="order"/> (a partial Fisher–Yates shuffle).</summary>

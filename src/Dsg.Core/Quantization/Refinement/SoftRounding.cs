@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dsg.Core.Quantization.Refinement;
@@ -18,9 +19,16 @@ public static class SoftRounding
     /// <summary>h(V) = clamp(σ(V)·(ζ − γ) + γ, 0, 1), element-wise; differentiable with respect to V.</summary>
     public static Tensor Rectify(Tensor v)
     {
+        using var k = new SoftRoundingConstants();
+        return Rectify(v, k);
+    }
+
+    /// <summary>h(V) with the constants held by <paramref name="k"/>.</summary>
+    internal static Tensor Rectify(Tensor v, SoftRoundingConstants k)
+    {
         ArgumentNullException.ThrowIfNull(v);
         using var scope = NewDisposeScope();
-        var h = v.sigmoid().mul(Zeta - Gamma).add(Gamma).clamp(0.0, 1.0);
+        var h = v.sigmoid().mul(k.Stretch).add(k.Gamma, k.One).clamp(k.Zero, k.One);
         return h.MoveToOuterDisposeScope();
     }
 
@@ -31,17 +39,27 @@ public static class SoftRounding
     public static Tensor InitialLogits(Tensor fraction)
     {
         ArgumentNullException.ThrowIfNull(fraction);
+        using var k = new SoftRoundingConstants();
+        using var minusGamma = (-Gamma).ToScalar();
         using var scope = NewDisposeScope();
-        var v = fraction.sub(Gamma).reciprocal().mul(Zeta - Gamma).sub(1.0).log().neg();
+        var v = fraction.add(minusGamma, k.One).reciprocal().mul(k.Stretch).add(k.MinusOne, k.One).log().neg();
         return v.MoveToOuterDisposeScope();
     }
 
     /// <summary>f_reg = Σ 1 − |2h(V) − 1|^β over every element (a scalar tensor, differentiable with respect to V).</summary>
     public static Tensor Regularizer(Tensor v, double beta)
     {
+        using var k = new SoftRoundingConstants();
+        using var b = beta.ToScalar();
+        return Regularizer(v, b, k);
+    }
+
+    /// <summary>f_reg with the constants held by <paramref name="k"/> and β as a held scalar.</summary>
+    internal static Tensor Regularizer(Tensor v, Scalar beta, SoftRoundingConstants k)
+    {
         ArgumentNullException.ThrowIfNull(v);
         using var scope = NewDisposeScope();
-        var reg = Rectify(v).mul(2.0).sub(1.0).abs().pow(beta).neg().add(1.0).sum();
+        var reg = Rectify(v, k).mul(k.Two).add(k.MinusOne, k.One).abs().pow(beta).neg().add(k.One, k.One).sum();
         return reg.MoveToOuterDisposeScope();
     }
 
@@ -49,8 +67,9 @@ public static class SoftRounding
     public static Tensor HardRounding(Tensor v)
     {
         ArgumentNullException.ThrowIfNull(v);
+        using var k = new SoftRoundingConstants();
         using var scope = NewDisposeScope();
-        var up = Rectify(v).ge(0.5).to_type(ScalarType.Float32);
+        var up = Rectify(v, k).ge(k.Half).to_type(ScalarType.Float32);
         return up.MoveToOuterDisposeScope();
     }
 }

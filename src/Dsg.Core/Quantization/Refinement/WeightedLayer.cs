@@ -129,9 +129,15 @@ internal sealed class WeightedLayer
             return output.alias();
         }
 
-        return double.IsPositiveInfinity(range.Max)
-            ? double.IsNegativeInfinity(range.Min) ? output.alias() : output.clamp_min(range.Min)
-            : double.IsNegativeInfinity(range.Min) ? output.clamp_max(range.Max) : output.clamp(range.Min, range.Max);
+        if (range.Min == 0 && double.IsPositiveInfinity(range.Max))
+        {
+            return F.relu(output);
+        }
+
+        using var scope = NewDisposeScope();
+        var min = double.IsNegativeInfinity(range.Min) ? null : torch.tensor(range.Min, output.dtype);
+        var max = double.IsPositiveInfinity(range.Max) ? null : torch.tensor(range.Max, output.dtype);
+        return output.clamp(min, max).MoveToOuterDisposeScope();
     }
 
     /// <summary>The layer's output for input <paramref name="x"/> with weight <paramref name="weight"/> (shaped like <see cref="Dims"/>) and the node's bias.</summary>
@@ -147,15 +153,17 @@ internal sealed class WeightedLayer
         return y.MoveToOuterDisposeScope();
     }
 
+    /// <summary>α·x·B′ + β·C as one F.linear (B′ = B, or Bᵀ without transB), so no scalar crosses into libtorch.</summary>
     private Tensor Gemm(Tensor x, Tensor weight, Tensor? bias)
     {
-        var product = _transB ? F.linear(x, weight) : x.matmul(weight);
+        var w = _transB ? weight : weight.t();
         if (_alpha != 1)
         {
-            product = product.mul(_alpha);
+            w = w.mul(torch.tensor(_alpha, w.dtype));
         }
 
-        return bias is null ? product : product.add(_beta == 1 ? bias : bias.mul(_beta));
+        var b = bias is not null && _beta != 1 ? bias.mul(torch.tensor(_beta, bias.dtype)) : bias;
+        return F.linear(x, w, b);
     }
 
     private Tensor Convolve(Tensor x, Tensor weight, Tensor? bias)
