@@ -8,7 +8,7 @@ namespace Dsg.Core.Quantization.Refinement;
 public sealed record AdaRoundSettings
 {
     /// <summary>The default optimiser steps per layer, chosen by measurement (docs/quantization.md).</summary>
-    public const int DefaultIterations = 500;
+    public const int DefaultIterations = 200;
 
     /// <summary>Optimiser steps per layer. Default <see cref="DefaultIterations"/>.</summary>
     public int Iterations { get; init; } = DefaultIterations;
