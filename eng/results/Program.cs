@@ -209,6 +209,12 @@ string Render(bool complete)
         md.AppendLine();
     }
 
+    if (deployment.Count == 0)
+    {
+        // No W8A8 real-data cell was measured (for example --precisions W4A4): no deployment table.
+        return md.ToString();
+    }
+
     md.AppendLine("## Deployment: fp32 vs W8A8 (default recipe, real-data calibration, seed " + seeds[0].ToString(c) + ")");
     md.AppendLine();
     md.AppendLine("| model | fp32 ms (batch 1) | W8A8 ms (batch 1) | fp32 ms (batch 64) | W8A8 ms (batch 64) | latency ratio fp32/W8A8 at batch 64 | fp32 bytes | W8A8 bytes | size ratio |");

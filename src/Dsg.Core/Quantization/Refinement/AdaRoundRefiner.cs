@@ -82,6 +82,7 @@ public static class AdaRoundRefiner
     {
         using var runner = new OnnxRuntimeRunner(OnnxRuntimeRunner.WithOutputs(model, [tensor]), options.Threads);
         CalibrationSet? set = null;
+        long collected = 0;
         try
         {
             foreach (var (start, count) in samples.Batches(options.BatchSize))
@@ -95,6 +96,14 @@ public static class AdaRoundRefiner
                 }
 
                 set.Write(start, result.Floats);
+                // The batches' managed copies sit on the large-object heap until a collection: release them every
+                // 32 MiB, so peak memory follows one batch, not the number of ONNX Runtime calls.
+                collected += ActivationBatcher.BytesOf([result]);
+                if (collected >= ActivationBatcher.ReleaseThresholdBytes)
+                {
+                    ActivationBatcher.ReleaseOutputs(collected);
+                    collected = 0;
+                }
             }
 
             return set ?? throw new DsgException(ErrorCodes.CalibrationDataEmpty, "There are no calibration samples.",

@@ -93,9 +93,17 @@ internal static class LayerReconstruction
     {
         using var noGrad = torch.no_grad();
         double sum = 0;
-        long rows = 0;
+        long rows = 0, read = 0;
         foreach (var (start, count) in inputs.Batches(64))
         {
+            // The batches' managed copies are released every 32 MiB (see AdaRoundRefiner.Collect).
+            read += ((long)inputs.SampleSize + targets.SampleSize) * count * sizeof(float);
+            if (read >= Runtime.ActivationBatcher.ReleaseThresholdBytes)
+            {
+                Runtime.ActivationBatcher.ReleaseOutputs(read);
+                read = 0;
+            }
+
             using var scope = NewDisposeScope();
             var x = torch.tensor(inputs.Values(start, count).ToArray(), inputs.BatchShape(count));
             var y = layer.Activate(torch.tensor(targets.Values(start, count).ToArray(), targets.BatchShape(count)));
