@@ -235,6 +235,7 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(1000, QuantizePipelineProducer.QuantizationOptionsFor(seen!).AdaRound.Iterations);
         Assert.Equal(3, new[] { none, adaround, longer }.Distinct().Count());
         Assert.Equal(none, Key("--refine", "none"));
+        Assert.Equal(none, Key("--refine", "none", "--refine-iterations", "1000"));
         Assert.Equal(adaround, Key("--refine", "adaround"));
 
         var bad = Quantize(Producer(), "--refine", "brecq");
