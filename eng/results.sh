@@ -3,6 +3,7 @@
 # (fp32, real-data, gaussian, zeroq and dsg calibration; W8A8, W6A6, W4A8, W4A4; default and paper recipes).
 # Usage: eng/results.sh [--samples 256] [--iterations 500] [--seeds 0,1,2] [--methods real,gaussian,zeroq,dsg]
 #                       [--models resnet_fmnist,mobilenetv2_fmnist] [--observer-study docs/observers.md]
+#                       [--refines none,adaround] [--refine-iterations 200]   (a column per method and refinement)
 # Generated samples are cached in eng/results/cache (delete it to regenerate). Long: run it in the background.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,13 +7,14 @@ using Dsg.Core.Evaluation;
 using Dsg.Core.Onnx;
 using Dsg.Core.Quantization;
 using Dsg.Core.Quantization.Observers;
+using Dsg.Core.Quantization.Refinement;
 using Dsg.Eng;
 using Dsg.Results;
 
 // Usage: dotnet run --project eng/results -c Release -- [--models a,b] [--methods real,gaussian,zeroq,dsg]
 //   [--precisions W8A8,W6A6,W4A8,W4A4] [--recipes default,paper] [--seeds 0,1,2] [--samples 256] [--iterations 500]
 //   [--out docs/results.md] [--observer-study docs/observers.md] [--w8a8-seeds N] [--generator Key=Value,...]
-//   [--json study.json] [--family tune|held] [--test-images N]  (the nets of one split of testassets/family, made by eng/make-family.py, instead of --models)
+//   [--json study.json] [--family tune|held] [--test-images N] [--refines none,adaround] [--refine-iterations N]  (the nets of one split of testassets/family, made by eng/make-family.py, instead of --models)
 var c = CultureInfo.InvariantCulture;
 var arguments = ParseArgs(args);
 string root = FindRoot();
@@ -32,6 +33,11 @@ int int8Seeds = int.Parse(Arg("w8a8-seeds", seeds.Length.ToString(c)), c);
 // How 8-bit weights are stored (first/last layers of the default recipe and every W8A8 layer): reduced (default) or full.
 var eightBitWeights = Enum.Parse<EightBitWeightStorage>(Arg("eight-bit-weights", "reduced"), ignoreCase: true);
 string output = Path.Combine(root, Arg("out", "docs/results.md"));
+// Refinements after calibration (none, adaround): each one a column per method ("dsg+adaround"), on the same samples.
+var refines = Arg("refines", "none").Split(',').Select(QuantizationOptions.ParseRefine).ToArray();
+int refineIterations = int.Parse(Arg("refine-iterations", AdaRoundSettings.DefaultIterations.ToString(c)), c);
+var columns = methods.SelectMany(m => refines.Select(r => Column(m, r))).ToArray();
+string Column(string method, RefinementMethod refine) => refine == RefinementMethod.None ? method : $"{method}+{refine.ToString().ToLowerInvariant()}";
 // Generator settings other than the defaults (GenerationOptions property assignments), for studies of one setting.
 string generatorSettings = Arg("generator", "");
 
@@ -101,20 +107,30 @@ foreach (var name in models)
                         continue;
                     }
 
-                    var options = QuantizationOptions.FromPrecision(precision) with { Recipe = recipe, EightBitWeights = eightBitWeights };
-                    var result = ModelQuantizer.Quantize(model, calibration, options);
-                    double acc = ModelEvaluator.Accuracy(result.Model, test);
-                    var key = (name, method, recipe, precision);
-                    (accuracy.TryGetValue(key, out var list) ? list : accuracy[key] = []).Add(acc);
-                    Log(string.Create(c, $"{name} {method} seed {seed} {recipe} {precision}: {acc:P2}"));
-                    File.WriteAllText(output, Render(complete: false));
-                    if (method == "real" && seed == seeds[0] && recipe == QuantizationRecipe.Default && precision == "W8A8")
+                    foreach (var refine in refines)
                     {
-                        var bytes = result.Model.ToBytes();
-                        var report = ModelEvaluator.Compare(model, result.Model, test.Slice(0, 1024),
-                            new EvaluationOptions { LatencyRuns = 30, WarmupRuns = 5 }, new FileInfo(path).Length, bytes.LongLength);
-                        deployment[name] = (report, report.Reference.Latency!.BatchMs, report.Candidate.Latency!.BatchMs);
-                        Log(string.Create(c, $"{name} latency b64 fp32 {report.Reference.Latency.BatchMs:F2} ms, W8A8 {report.Candidate.Latency.BatchMs:F2} ms; size {report.Reference.FileBytes} -> {report.Candidate.FileBytes}"));
+                        var options = QuantizationOptions.FromPrecision(precision) with
+                        {
+                            Recipe = recipe, EightBitWeights = eightBitWeights, Refine = refine, RefineIterations = refineIterations,
+                        };
+                        var watch = Stopwatch.StartNew();
+                        var result = ModelQuantizer.Quantize(model, calibration, options);
+                        double seconds = watch.Elapsed.TotalSeconds;
+                        double acc = ModelEvaluator.Accuracy(result.Model, test);
+                        var key = (name, Column(method, refine), recipe, precision);
+                        (accuracy.TryGetValue(key, out var list) ? list : accuracy[key] = []).Add(acc);
+                        string refinedLayers = result.Refinement.Layers.Count == 0 ? ""
+                            : string.Create(c, $" ({result.Refinement.Layers.Count} layers refined, error {result.Refinement.Layers.Sum(l => l.LearnedError) / result.Refinement.Layers.Sum(l => l.NearestError):P0} of nearest)");
+                        Log(string.Create(c, $"{name} {Column(method, refine)} seed {seed} {recipe} {precision}: {acc:P2} in {seconds:F1} s{refinedLayers}"));
+                        File.WriteAllText(output, Render(complete: false));
+                        if (method == "real" && refine == RefinementMethod.None && seed == seeds[0] && recipe == QuantizationRecipe.Default && precision == "W8A8")
+                        {
+                            var bytes = result.Model.ToBytes();
+                            var report = ModelEvaluator.Compare(model, result.Model, test.Slice(0, 1024),
+                                new EvaluationOptions { LatencyRuns = 30, WarmupRuns = 5 }, new FileInfo(path).Length, bytes.LongLength);
+                            deployment[name] = (report, report.Reference.Latency!.BatchMs, report.Candidate.Latency!.BatchMs);
+                            Log(string.Create(c, $"{name} latency b64 fp32 {report.Reference.Latency.BatchMs:F2} ms, W8A8 {report.Candidate.Latency.BatchMs:F2} ms; size {report.Reference.FileBytes} -> {report.Candidate.FileBytes}"));
+                        }
                     }
                 }
             }
@@ -162,7 +178,7 @@ string Render(bool complete)
         : string.Create(c, $"- Cells below 8 bits give mean ± standard deviation over the seeds; W8A8 cells use only the first {int8Seeds} seed(s) (a single number has no ± )."));
     md.AppendLine("- Recipes: `default` = first/last layer at 8 bits, per-channel weights with MSE clipping search, activations by the default observer (" +
         QuantizationOptions.DefaultObserver.ToString().ToLowerInvariant() + "); `paper` = every layer at the target width, per-channel min/max weights, per-tensor min/max activations.");
-    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")}{(generatorSettings.Length > 0 ? $" --generator {generatorSettings}" : "")}{(arguments.ContainsKey("family") ? $" --family {arguments["family"]}" : arguments.ContainsKey("models") ? $" --models {string.Join(",", models)}" : "")}{(arguments.ContainsKey("recipes") ? $" --recipes {arguments["recipes"]}" : "")}{(arguments.ContainsKey("methods") ? $" --methods {string.Join(",", methods)}" : "")}{(arguments.ContainsKey("out") ? $" --out {arguments["out"]}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
+    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")}{(generatorSettings.Length > 0 ? $" --generator {generatorSettings}" : "")}{(arguments.ContainsKey("family") ? $" --family {arguments["family"]}" : arguments.ContainsKey("models") ? $" --models {string.Join(",", models)}" : "")}{(arguments.ContainsKey("recipes") ? $" --recipes {arguments["recipes"]}" : "")}{(arguments.ContainsKey("methods") ? $" --methods {string.Join(",", methods)}" : "")}{(arguments.ContainsKey("out") ? $" --out {arguments["out"]}" : "")}{(arguments.ContainsKey("refines") ? $" --refines {arguments["refines"]}" : "")}{(arguments.ContainsKey("refine-iterations") ? $" --refine-iterations {refineIterations}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
     if (missing.Count > 0)
     {
         md.AppendLine($"- Not measured (model file missing): {string.Join(", ", missing)}.");
@@ -179,18 +195,24 @@ string Render(bool complete)
     {
         md.AppendLine($"## Recipe `{recipe.ToString().ToLowerInvariant()}`");
         md.AppendLine();
-        md.AppendLine("| model | precision | fp32 | " + string.Join(" | ", methods) + " |");
-        md.AppendLine("| --- | --- | ---: | " + string.Join(" | ", methods.Select(_ => "---:")) + " |");
+        md.AppendLine("| model | precision | fp32 | " + string.Join(" | ", columns) + " |");
+        md.AppendLine("| --- | --- | ---: | " + string.Join(" | ", columns.Select(_ => "---:")) + " |");
         foreach (var name in models.Where(fp32.ContainsKey))
         {
             foreach (var precision in precisions)
             {
-                var cells = methods.Select(m => accuracy.TryGetValue((name, m, recipe, precision), out var v) ? Cell(v) : "n/a");
+                var cells = columns.Select(m => accuracy.TryGetValue((name, m, recipe, precision), out var v) ? Cell(v) : "n/a");
                 md.AppendLine(string.Create(c, $"| {name} | {precision} | {fp32[name] * 100:F2} | {string.Join(" | ", cells)} |"));
             }
         }
 
         md.AppendLine();
+    }
+
+    if (deployment.Count == 0)
+    {
+        // No W8A8 real-data cell was measured (for example --precisions W4A4): no deployment table.
+        return md.ToString();
     }
 
     md.AppendLine("## Deployment: fp32 vs W8A8 (default recipe, real-data calibration, seed " + seeds[0].ToString(c) + ")");

@@ -103,6 +103,8 @@ public static class ErrorCodes
     public const string ImageUnreadable = "DSG0711";
     /// <summary>A warning: the quantized model given to eval records that it was quantized from another fp32 model.</summary>
     public const string NotQuantizedFromReference = "DSG0712";
+    /// <summary>Refinement (AdaRound) met a reconstruction error that is not finite.</summary>
+    public const string RefinementNotFinite = "DSG0713";
     /// <summary>The quantized model's agreement with fp32 on held-out samples (top-1 for class scores, cosine similarity otherwise) is below --min-agreement.</summary>
     public const string AgreementBelowMinimum = "DSG0720";
 

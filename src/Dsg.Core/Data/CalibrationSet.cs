@@ -72,6 +72,20 @@ public sealed class CalibrationSet : IDisposable
         return read;
     }
 
+    /// <summary>Copies the values of sample <paramref name="index"/> into <paramref name="destination"/> (no allocation).</summary>
+    internal void CopySample(int index, Span<float> destination)
+    {
+        CheckRange(index, 1);
+        long offset = (long)index * SampleSize;
+        if (_buffer.InMemoryValues is { } values)
+        {
+            values.AsSpan(checked((int)offset), SampleSize).CopyTo(destination);
+            return;
+        }
+
+        _buffer.Read(offset, destination[..SampleSize]);
+    }
+
     /// <summary>Stores the values of samples from <paramref name="start"/> on (a whole number of samples).</summary>
     internal void Write(int start, ReadOnlySpan<float> values)
     {

@@ -9,6 +9,12 @@ public enum PipelinePhase
     /// <summary>Fold BatchNorm, plan, and calibrate activation ranges on the fp32 model.</summary>
     Calibrate,
 
+    /// <summary>
+    /// Learn the weights' rounding on the calibration samples (<see cref="Quantization.QuantizationOptions.Refine"/>);
+    /// only runs, and is only reported, when a refinement is asked for.
+    /// </summary>
+    Refine,
+
     /// <summary>Quantize the weights and write the QDQ model (in memory).</summary>
     Write,
 

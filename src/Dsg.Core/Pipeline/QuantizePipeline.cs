@@ -7,6 +7,7 @@ using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Import;
 using Dsg.Core.Quantization;
 using Dsg.Core.Quantization.Qdq;
+using Dsg.Core.Quantization.Refinement;
 
 namespace Dsg.Core.Pipeline;
 
@@ -61,11 +62,15 @@ public static class QuantizePipeline
         });
         ct.ThrowIfCancellationRequested();
 
+        var refined = options.Refine == RefinementMethod.None ? RefinedWeights.None : Phase(PipelinePhase.Refine, progress, seconds, () =>
+            ModelQuantizer.Refine(folded, plan, activations, samples.Calibration, options, new RefineProgress(progress), ct));
+        ct.ThrowIfCancellationRequested();
+
         var result = Phase(PipelinePhase.Write, progress, seconds, () =>
         {
-            var qdq = QdqWriter.Write(folded, plan, activations, options);
+            var qdq = QdqWriter.Write(folded, plan, activations, options, refined);
             QuantizationMetadata.StampSource(qdq.Model.Proto, sourceSha256, Path.GetFileName(request.ModelPath));
-            return new QuantizationResult(folded, foldedCount, plan, activations, qdq);
+            return new QuantizationResult(folded, foldedCount, plan, activations, qdq) { Refinement = refined };
         });
         ct.ThrowIfCancellationRequested();
 
@@ -171,7 +176,15 @@ public static class QuantizePipeline
             QuantizedBytes = quantizedBytes,
             Layers = layers,
             Activations = activations,
+            Refinement = result.Refinement.Layers,
         };
+    }
+
+    /// <summary>Reports refinement steps synchronously as the refine phase's progress (steps over every layer).</summary>
+    private sealed class RefineProgress(IProgress<PipelineEvent>? target) : IProgress<RefinementProgress>
+    {
+        public void Report(RefinementProgress value) =>
+            target?.Report(new ProgressEvent(PipelinePhase.Refine, (int)Math.Min(value.Done, int.MaxValue), (int)Math.Min(value.Total, int.MaxValue), value.ToString()));
     }
 
     /// <summary>Reports calibration batches synchronously (Progress&lt;T&gt; would post them to a thread pool).</summary>

@@ -88,4 +88,7 @@ public sealed record QuantizeReport
 
     /// <summary>Per quantized activation.</summary>
     public required IReadOnlyList<ActivationReport> Activations { get; init; }
+
+    /// <summary>Per refined layer (empty without refinement): its reconstruction error with nearest and with learned rounding.</summary>
+    public IReadOnlyList<Quantization.Refinement.LayerRefinement> Refinement { get; init; } = [];
 }

@@ -78,6 +78,20 @@ public static class QuantizeReportWriter
         }
 
         md.AppendLine();
+        if (r.Refinement.Count > 0)
+        {
+            md.AppendLine("## Refinement");
+            md.AppendLine();
+            md.AppendLine("| layer | steps | error, nearest rounding | error, learned rounding | integers changed | seconds |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var l in r.Refinement)
+            {
+                md.AppendLine(c, $"| {l.Node} | {l.Iterations} | {l.NearestError:G4} | {l.LearnedError:G4} | {l.Changed:P1} | {l.Seconds:F1} |");
+            }
+
+            md.AppendLine();
+        }
+
         md.AppendLine("## Activations");
         md.AppendLine();
         md.AppendLine("| tensor | bits | observed [min, max] | range [min, max] | scale | zero point | SQNR (dB) |");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dsg.Core.Quantization.Observers;
+using Dsg.Core.Quantization.Refinement;
 
 namespace Dsg.Core.Quantization;
 
@@ -60,6 +61,15 @@ public sealed record QuantizationOptions
     /// </summary>
     public EightBitWeightStorage EightBitWeights { get; init; } = EightBitWeightStorage.Reduced;
 
+    /// <summary>
+    /// What is learned on the calibration samples before the model is written. Default <see cref="RefinementMethod.None"/>
+    /// (nearest rounding); <see cref="RefinementMethod.AdaRound"/> learns each weight's rounding layer by layer.
+    /// </summary>
+    public RefinementMethod Refine { get; init; } = RefinementMethod.None;
+
+    /// <summary>Optimiser steps per layer of the refinement. Default <see cref="AdaRoundSettings.DefaultIterations"/>.</summary>
+    public int RefineIterations { get; init; } = AdaRoundSettings.DefaultIterations;
+
     /// <summary>The percentile the <see cref="ObserverKind.Percentile"/> observer keeps, in (50, 100]. Default 99.99.</summary>
     public double Percentile { get; init; } = 99.99;
 
@@ -84,6 +94,22 @@ public sealed record QuantizationOptions
     /// <summary>Whether the first and last layers stay at 8 bits, in effect.</summary>
     [JsonIgnore]
     public bool EffectiveEightBitFirstLastLayer => EightBitFirstLastLayer ?? Recipe != QuantizationRecipe.Paper;
+
+    /// <summary>
+    /// The grid a weight planned at <paramref name="bits"/> is stored on: 8-bit weights on 7 bits with
+    /// <see cref="EightBitWeightStorage.Reduced"/>, every other width as it is.
+    /// </summary>
+    public int WeightGridBits(int bits) => bits == 8 && EightBitWeights == EightBitWeightStorage.Reduced ? 7 : bits;
+
+    /// <summary>The AdaRound settings these options ask for (the paper's, with <see cref="RefineIterations"/> steps per layer).</summary>
+    public AdaRoundSettings AdaRound => new() { Iterations = RefineIterations };
+
+    /// <summary>Parses a refinement name (case-insensitive): none, adaround.</summary>
+    /// <exception cref="DsgException">DSG0301 for another name.</exception>
+    public static RefinementMethod ParseRefine(string name) =>
+        Enum.TryParse<RefinementMethod>(name, ignoreCase: true, out var method) && Enum.IsDefined(method) && !int.TryParse(name, out _)
+            ? method
+            : throw Bad("refine", name, "none, adaround");
 
     /// <summary>Options for a preset (<c>W8A8</c>, <c>W6A6</c>, <c>W4A8</c>, <c>W4A4</c>) or any <c>WxAy</c> with widths 2–8.</summary>
     /// <exception cref="DsgException">DSG0301 when the text is not a precision.</exception>
@@ -166,6 +192,16 @@ public sealed record QuantizationOptions
             throw Bad("weight-range", m.ToString(), "mse, minmax");
         }
 
+        if (!Enum.IsDefined(Refine))
+        {
+            throw Bad("refine", Refine.ToString(), "none, adaround");
+        }
+
+        if (RefineIterations is < 1 or > AdaRoundSettings.MaxIterations)
+        {
+            throw Bad("refine-iterations", RefineIterations.ToString(CultureInfo.InvariantCulture), $"integers from 1 to {AdaRoundSettings.MaxIterations}");
+        }
+
         if (!(Percentile > 50 && Percentile <= 100))
         {
             throw Bad("percentile", Percentile.ToString(CultureInfo.InvariantCulture), "numbers above 50 and at most 100");
@@ -197,6 +233,8 @@ public sealed record QuantizationOptions
         ["eightBitInput"] = EightBitInput,
         ["eightBitWeights"] = EightBitWeights.ToString().ToLowerInvariant(),
         ["percentile"] = Percentile,
+        ["refine"] = Refine.ToString().ToLowerInvariant(),
+        ["refineIterations"] = RefineIterations,
     });
 
     private static DsgException Bad(string option, string? value, string allowed) =>

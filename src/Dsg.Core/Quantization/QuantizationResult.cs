@@ -11,6 +11,9 @@ namespace Dsg.Core.Quantization;
 public sealed record QuantizationResult(OnnxModel Folded, int FoldedBatchNorms, QuantizationPlan Plan,
     IReadOnlyList<ActivationCalibration> Activations, QdqModel Qdq)
 {
+    /// <summary>What refinement learned (<see cref="Refinement.RefinedWeights.None"/> without refinement).</summary>
+    public Refinement.RefinedWeights Refinement { get; init; } = Dsg.Core.Quantization.Refinement.RefinedWeights.None;
+
     /// <summary>The quantized model.</summary>
     public OnnxModel Model => Qdq.Model;
 }

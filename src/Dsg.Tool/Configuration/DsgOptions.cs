@@ -69,6 +69,12 @@ internal sealed record DsgOptions
     /// <summary>reduced or full: how 8-bit weights are stored. Default reduced.</summary>
     public string EightBitWeights { get; init; } = "reduced";
 
+    /// <summary>none or adaround: what is learned on the calibration samples before the model is written. Default none.</summary>
+    public string Refine { get; init; } = "none";
+
+    /// <summary>Optimiser steps per layer of the refinement.</summary>
+    public int RefineIterations { get; init; } = Dsg.Core.Quantization.Refinement.AdaRoundSettings.DefaultIterations;
+
     /// <summary>
     /// DSG loss terms switched off (ablations), in canonical form: distinct, lower case, ordinally sorted names from
     /// <see cref="LossTermSettings.Terms"/>. Empty (the default) switches nothing off. Only method dsg uses them.

@@ -30,6 +30,9 @@ internal static class OptionCatalog
     /// <summary>Accepted output kinds (the first, auto, detects the kind and is the default).</summary>
     public static readonly string[] OutputKinds = [.. Dsg.Core.Graph.OutputKindDetector.RequestableNames];
 
+    /// <summary>Accepted refinements (the first is the default).</summary>
+    public static readonly string[] Refinements = ["none", "adaround"];
+
     /// <summary>Accepted storages of 8-bit weights (the first is the default).</summary>
     public static readonly string[] EightBitWeightStorages = ["reduced", "full"];
 
@@ -108,6 +111,14 @@ internal static class OptionCatalog
     public static OptionDefinition EightBitWeights { get; } = Choice(nameof(DsgOptions.EightBitWeights),
         "Storage of 8-bit weights: reduced (default; int8 on the 7-bit range, ONNX Runtime's fast U8S8 kernels without int16 saturation) or full (the whole 8-bit range as uint8, exact but slower U8U8 kernels on CPUs without VNNI).",
         EightBitWeightStorages, o => o.EightBitWeights, (o, v) => o with { EightBitWeights = v });
+
+    public static OptionDefinition Refine { get; } = Choice(nameof(DsgOptions.Refine),
+        "What is learned on the calibration samples before the model is written: none (default; weights rounded to nearest) or adaround (AdaRound: layer by layer, each weight's rounding up or down is learned so the layer, fed by the model quantized so far, reproduces the fp32 layer's output; same scales, new integers).",
+        Refinements, o => o.Refine, (o, v) => o with { Refine = v });
+
+    public static OptionDefinition RefineIterations { get; } = Int(nameof(DsgOptions.RefineIterations),
+        "Optimiser steps per layer of the refinement (--refine adaround); ignored with --refine none.", 1, Dsg.Core.Quantization.Refinement.AdaRoundSettings.MaxIterations,
+        o => o.RefineIterations, (o, v) => o with { RefineIterations = v }, "1000");
 
     public static OptionDefinition Without { get; } = new(nameof(DsgOptions.Without),
         "DSG loss terms to switch off (ablations; method dsg only, ignored by zeroq and gaussian): slack (per-sample margins, i.e. exact per-sample alignment), lse (Layerwise Sample Enhancement), sci (Sample Correlation Inhibition), input-stats (the input-statistics term), class (the random-label cross-entropy), priors (jitter and the total-variation and L2 priors).",
@@ -292,7 +303,7 @@ internal static class OptionCatalog
     public static IReadOnlyList<OptionDefinition> All { get; } =
     [
         Precision, Method, Budget, Samples, HeldOutSamples, BatchSize, Iterations, Seed, Device, Threads, Without, TermWeights, OutputKind, Recipe, Observer, WeightRange, FirstLastLayer, InputQuantization, EightBitWeights,
-        CalibrationData, MinAgreement,
+        Refine, RefineIterations, CalibrationData, MinAgreement,
         InputShape, InputMean, InputStd, InputRange, MaxInputValues, MaxNodes, MaxModelSize, CacheDir, NoCache, CacheSizeLimit, CacheLockTimeout,
         RemoteCache, RemoteCacheMode, RemoteCacheAuthVariable, RemoteCacheTimeout, RemoteCacheRetries,
     ];

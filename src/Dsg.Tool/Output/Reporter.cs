@@ -8,8 +8,8 @@ namespace Dsg.Tool.Output;
 /// </summary>
 internal abstract class Reporter
 {
-    /// <summary>Phases a run goes through, in order.</summary>
-    public static readonly string[] Phases = ["generate", "calibrate", "write", "verify"];
+    /// <summary>Phases a run goes through, in order (refine only with a refinement).</summary>
+    public static readonly string[] Phases = ["generate", "calibrate", "refine", "write", "verify"];
 
     /// <summary>Creates a reporter that times phases with <paramref name="clock"/> (the process's timer when null).</summary>
     protected Reporter(PhaseClock? clock)

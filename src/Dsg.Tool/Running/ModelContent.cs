@@ -42,16 +42,21 @@ internal sealed class ModelContent
 
     /// <summary>
     /// The cache key: the content, the settings that affect the output (a calibration file by its content's
-    /// SHA-256, never its path), the tool's release version and the algorithm version.
+    /// SHA-256, never its path; the refinement's steps only when a refinement runs), the tool's release version and the
+    /// algorithm version.
     /// </summary>
     public string CacheKey(DsgOptions options, string toolVersion)
     {
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var definition in OptionCatalog.All.Where(d => d.AffectsOutput))
         {
-            settings[definition.ConfigKey] = definition.Name == nameof(DsgOptions.CalibrationData)
-                ? options.CalibrationData is null ? null : Dsg.Core.Caching.CacheKey.HashFile(options.CalibrationData)
-                : definition.Format(options);
+            settings[definition.ConfigKey] = definition.Name switch
+            {
+                nameof(DsgOptions.CalibrationData) => options.CalibrationData is null ? null : Dsg.Core.Caching.CacheKey.HashFile(options.CalibrationData),
+                // The steps of a refinement that does not run change nothing.
+                nameof(DsgOptions.RefineIterations) when options.Refine == "none" => null,
+                _ => definition.Format(options),
+            };
         }
 
         return Dsg.Core.Caching.CacheKey.Compute(Content, settings, toolVersion);

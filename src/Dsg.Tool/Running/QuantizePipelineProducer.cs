@@ -50,6 +50,8 @@ internal static class QuantizePipelineProducer
         EightBitFirstLastLayer = options.FirstLastLayer is null ? null : options.FirstLastLayer == "8bit",
         EightBitInput = options.InputQuantization == "8bit",
         EightBitWeights = options.EightBitWeights == "full" ? EightBitWeightStorage.Full : EightBitWeightStorage.Reduced,
+        Refine = QuantizationOptions.ParseRefine(options.Refine),
+        RefineIterations = options.RefineIterations,
         BatchSize = options.BatchSize,
         Threads = options.Threads,
     };

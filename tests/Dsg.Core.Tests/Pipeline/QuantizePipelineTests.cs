@@ -75,6 +75,30 @@ public sealed class QuantizePipelineTests : IDisposable
     }
 
     [Fact]
+    public void RefinementIsAPhaseBetweenCalibrationAndWritingWithProgressPerLayer()
+    {
+        var events = new List<PipelineEvent>();
+        var request = Request() with
+        {
+            ModelPath = RepoPaths.Model("tiny_cnn.onnx"),
+            Options = QuantizationOptions.FromPrecision("W4A8") with { Refine = Dsg.Core.Quantization.Refinement.RefinementMethod.AdaRound, RefineIterations = 20 },
+        };
+        var outcome = QuantizePipeline.Run(request, new InlineProgress(events.Add));
+
+        var phases = events.OfType<PhaseEvent>().Where(e => e.Status == PhaseStatus.Start).Select(e => e.Phase).ToList();
+        Assert.Equal([PipelinePhase.Generate, PipelinePhase.Calibrate, PipelinePhase.Refine, PipelinePhase.Write, PipelinePhase.Verify], phases);
+        var refine = events.OfType<ProgressEvent>().Where(e => e.Phase == PipelinePhase.Refine).ToList();
+        Assert.Equal(3 * 20, refine[^1].Total);
+        Assert.Equal(refine[^1].Total, refine[^1].Current);
+        Assert.Contains(refine, e => e.Message.StartsWith("layer 2/3 ", StringComparison.Ordinal));
+        Assert.Equal(3, outcome.Result.Refinement.Layers.Count);
+        Assert.True(outcome.Report.Seconds.ContainsKey("refine"));
+        Assert.Equal("adaround", outcome.Report.Options["refine"]);
+        Assert.Equal(3, outcome.Report.Refinement.Count);
+        Assert.Contains("## Refinement", File.ReadAllText(outcome.ReportPaths[1]));
+    }
+
+    [Fact]
     public void RealDataRunWritesModelAndReportsAndReportsPhasesInOrder()
     {
         var events = new List<PipelineEvent>();

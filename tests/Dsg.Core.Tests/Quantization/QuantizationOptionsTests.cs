@@ -41,6 +41,23 @@ public sealed class QuantizationOptionsTests
         Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizationOptions.ParseRecipe("zeroq")).Code);
         Assert.Equal(ObserverKind.MinMax, QuantizationOptions.ParseObserver("min-max"));
         Assert.Equal(QuantizationRecipe.Paper, QuantizationOptions.ParseRecipe("PAPER"));
+        Assert.Contains("refine-iterations", Assert.Throws<DsgException>(() => new QuantizationOptions { RefineIterations = 0 }.Validate()).Message);
+        Assert.Contains("none, adaround", Assert.Throws<DsgException>(() => QuantizationOptions.ParseRefine("qat")).Message);
+        Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizationOptions.ParseRefine("1")).Code);
+        Assert.Equal(Dsg.Core.Quantization.Refinement.RefinementMethod.AdaRound, QuantizationOptions.ParseRefine("AdaRound"));
+    }
+
+    [Fact]
+    public void RefinementIsOffByDefaultAndItsStepsReachTheAdaRoundSettings()
+    {
+        var options = new QuantizationOptions();
+        Assert.Equal(Dsg.Core.Quantization.Refinement.RefinementMethod.None, options.Refine);
+        Assert.Equal(700, (options with { RefineIterations = 700 }).AdaRound.Iterations);
+        Assert.Contains("\"refine\":\"none\"", options.ToJson());
+        // 8-bit weights are stored on 7 bits by default, so refinement learns on the grid the writer stores.
+        Assert.Equal(7, options.WeightGridBits(8));
+        Assert.Equal(8, (options with { EightBitWeights = EightBitWeightStorage.Full }).WeightGridBits(8));
+        Assert.Equal(4, options.WeightGridBits(4));
     }
 
     [Fact]

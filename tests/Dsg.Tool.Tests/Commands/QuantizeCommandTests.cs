@@ -216,6 +216,37 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void RefinementEntersTheCacheKeyAndReachesTheQuantizationOptions()
+    {
+        DsgOptions? seen = null;
+        string? Key(params string[] extra) => Quantize((job, cancellationToken) =>
+        {
+            seen = job.Options;
+            return Producer()(job, cancellationToken);
+        }, extra).Line("result").GetProperty("cacheKey").GetString();
+
+        var none = Key();
+        Assert.Equal(Core.Quantization.Refinement.RefinementMethod.None, QuantizePipelineProducer.QuantizationOptionsFor(seen!).Refine);
+        var adaround = Key("--refine", "AdaRound");
+        var options = QuantizePipelineProducer.QuantizationOptionsFor(seen!);
+        Assert.Equal(Core.Quantization.Refinement.RefinementMethod.AdaRound, options.Refine);
+        Assert.Equal(Core.Quantization.Refinement.AdaRoundSettings.DefaultIterations, options.RefineIterations);
+        var longer = Key("--refine", "adaround", "--refine-iterations", "1000");
+        Assert.Equal(1000, QuantizePipelineProducer.QuantizationOptionsFor(seen!).AdaRound.Iterations);
+        Assert.Equal(3, new[] { none, adaround, longer }.Distinct().Count());
+        Assert.Equal(none, Key("--refine", "none"));
+        Assert.Equal(none, Key("--refine", "none", "--refine-iterations", "1000"));
+        Assert.Equal(adaround, Key("--refine", "adaround"));
+
+        var bad = Quantize(Producer(), "--refine", "brecq");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
+        Assert.Contains("none, adaround", bad.Line("error").GetProperty("message").GetString());
+        var zero = Quantize(Producer(), "--refine", "adaround", "--refine-iterations", "0");
+        Assert.Equal(ErrorCodes.BadOption, zero.Line("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public void HeldOutSamplesEnterTheCacheKeyByTheirEffectiveValueAndReachThePipelineRequest()
     {
         DsgOptions? seen = null;

@@ -28,7 +28,17 @@ public static class QdqWriter
     public const int Uint8WeightOffset = 128;
 
     /// <summary>Writes the quantized model.</summary>
-    public static QdqModel Write(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations, QuantizationOptions options)
+    /// <param name="folded">The BN-folded fp32 model the plan was made for.</param>
+    /// <param name="plan">The plan.</param>
+    /// <param name="activations">The calibrated activations.</param>
+    /// <param name="options">The quantization options.</param>
+    /// <param name="refined">
+    /// Weights whose rounding was learned (<see cref="Refinement.AdaRoundRefiner"/>), by initializer: written with their
+    /// integers in place of nearest rounding. Each must have the axis and grid this writer would give the weight (the
+    /// scales are the nearest rounding's, so the biases' int32 scales stay the same). Null: every weight rounds to nearest.
+    /// </param>
+    public static QdqModel Write(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations, QuantizationOptions options,
+        Refinement.RefinedWeights? refined = null)
     {
         var model = folded.Clone();
         var graph = model.Graph;
@@ -43,8 +53,11 @@ public static class QdqWriter
         foreach (var group in plan.Weights.GroupBy(w => (w.Initializer, w.Axis, w.Bits)))
         {
             var tensor = initializers[group.Key.Initializer];
-            var quantized = WeightQuantizer.Quantize(OnnxTensor.ToFloats(tensor, model), OnnxTensor.Shape(tensor), group.Key.Axis,
-                group.Key.Bits == 8 && options.EightBitWeights == EightBitWeightStorage.Reduced ? 7 : group.Key.Bits, options.EffectiveWeightRange);
+            int gridBits = options.WeightGridBits(group.Key.Bits);
+            var quantized = refined is not null && refined.Weights.TryGetValue(group.Key.Initializer, out var learned)
+                && learned.Axis == group.Key.Axis && learned.Grid == IntegerGrid.Symmetric(gridBits)
+                ? learned
+                : WeightQuantizer.Quantize(OnnxTensor.ToFloats(tensor, model), OnnxTensor.Shape(tensor), group.Key.Axis, gridBits, options.EffectiveWeightRange);
             string name = group.Key.Initializer;
             string q = Unique(graph, name + "_quantized", taken);
             string scale = Unique(graph, name + "_scale", taken);
