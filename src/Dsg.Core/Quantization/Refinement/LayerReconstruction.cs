@@ -1,4 +1,5 @@
 using Dsg.Core.Data;
+using Dsg.Core.Graph.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -50,6 +51,8 @@ internal static class LayerReconstruction
         {
             ct.ThrowIfCancellationRequested();
             using var stepScope = NewDisposeScope();
+            // The step's convolutions, forward and backward, with the process's checked-right kernels (OneDnnConvolutionGuard).
+            using var kernels = OneDnnConvolutionGuard.Enter(ConvolutionKernels.Native);
             Shuffle(random, order, batch);
             var x = Gather(inputs, order, batch, xBuffer);
             var y = layer.Activate(Gather(targets, order, batch, yBuffer));
@@ -92,6 +95,7 @@ internal static class LayerReconstruction
     internal static double FullError(WeightedLayer layer, CalibrationSet inputs, CalibrationSet targets, Tensor weight, Tensor? bias)
     {
         using var noGrad = torch.no_grad();
+        using var kernels = OneDnnConvolutionGuard.Enter(ConvolutionKernels.Native);
         double sum = 0;
         long rows = 0, read = 0;
         foreach (var (start, count) in inputs.Batches(64))
