@@ -20,6 +20,7 @@ public sealed class TorchGraph : IDisposable
     private readonly Tensor[] _owned;
     private readonly string _displayName;
     private readonly bool _convolves;
+    private readonly bool _oneDnnCandidate;
     private readonly ConcurrentDictionary<long, ConvolutionKernels> _kernels = new();
 
     /// <summary>How many times <see cref="OneDnnAgrees"/> runs oneDNN's forward and backward passes against the native ones.</summary>
@@ -27,8 +28,10 @@ public sealed class TorchGraph : IDisposable
     private long? _fixedBatch;
     private bool _disposed;
 
-    private TorchGraph(GraphPlan plan, IReadOnlyList<BatchNormLayer> layers, Tensor[] owned, long[] inputShape, Device device, string displayName)
+    private TorchGraph(GraphPlan plan, IReadOnlyList<BatchNormLayer> layers, Tensor[] owned, long[] inputShape, Device device, string displayName,
+        bool oneDnnCandidate)
     {
+        _oneDnnCandidate = oneDnnCandidate;
         _plan = plan;
         _owned = owned;
         _displayName = displayName;
@@ -98,7 +101,7 @@ public sealed class TorchGraph : IDisposable
         }
 
         var owned = plan.Constants.OfType<Tensor>().Concat(planner.Owned).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToArray();
-        var graph = new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName);
+        var graph = new TorchGraph(plan, layers, owned, inputShape, device, model.DisplayName, OneDnnCandidate(model));
         try
         {
             if (DeclaredBatch(model) is long batch && plan.InputNames.Length == 1)
@@ -203,9 +206,41 @@ public sealed class TorchGraph : IDisposable
     /// the process's kernels.
     /// </summary>
     internal ConvolutionKernels KernelsFor(long batch) =>
-        _convolves && OneDnnConvolutionGuard.Suspect
-            ? _kernels.GetOrAdd(batch, b => OneDnnAgrees(b) ? ConvolutionKernels.OneDnn : ConvolutionKernels.Native)
-            : ConvolutionKernels.Process;
+        !_convolves || !OneDnnConvolutionGuard.Suspect ? ConvolutionKernels.Process
+        : !_oneDnnCandidate ? ConvolutionKernels.Native
+        : _kernels.GetOrAdd(batch, b => OneDnnAgrees(b) ? ConvolutionKernels.OneDnn : ConvolutionKernels.Native);
+
+    /// <summary>
+    /// Whether every convolution of <paramref name="model"/> has a shape oneDNN may be checked for
+    /// (<see cref="OneDnnConvolutionGuard.ShapeSeenRight"/>): no ConvTranspose, and every Conv's weight a known constant.
+    /// </summary>
+    private static bool OneDnnCandidate(OnnxModel model)
+    {
+        var constants = new Dictionary<string, TensorProto>(model.Initializers, StringComparer.Ordinal);
+        foreach (var node in model.Graph.Node.Where(n => n.OpType == "Constant" && n.Output.Count == 1))
+        {
+            if (node.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { } value)
+            {
+                constants[node.Output[0]] = value;
+            }
+        }
+
+        foreach (var node in model.Graph.Node.Where(n => n.OpType is "Conv" or "ConvTranspose"))
+        {
+            if (node.OpType == "ConvTranspose" || node.Input.Count < 2 || !constants.TryGetValue(node.Input[1], out var weight) || weight.Dims.Count < 3)
+            {
+                return false;
+            }
+
+            long groups = node.Attribute.FirstOrDefault(a => a.Name == "group") is { } g ? g.I : 1;
+            if (!OneDnnConvolutionGuard.ShapeSeenRight(weight.Dims[0], weight.Dims[1], groups, [.. weight.Dims.Skip(2)]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Whether oneDNN computes this graph as the native kernels do for a batch of <paramref name="batch"/> seeded

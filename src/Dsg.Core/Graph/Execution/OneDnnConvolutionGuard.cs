@@ -71,6 +71,20 @@ internal static class OneDnnConvolutionGuard
         return new Pass();
     }
 
+    /// <summary>
+    /// Whether a convolution has a shape oneDNN was only ever seen right for where it is <see cref="Suspect"/>: 1×1,
+    /// depthwise, or a plain k×k convolution with a multiple of 16 output channels and at most 8 or a multiple of 16
+    /// input channels. A check on the graph can pass by chance for the other shapes (tests/Dsg.Core.Tests'
+    /// tiny_cnn, 1 → 4 → 8 channels, passed three checks and then gave NaN images), so they never run with oneDNN there.
+    /// </summary>
+    public static bool ShapeSeenRight(long outChannels, long inChannelsPerGroup, long groups, IReadOnlyList<long> kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return kernel.All(k => k == 1)
+            || (groups == outChannels && inChannelsPerGroup == 1)
+            || (groups == 1 && outChannels % 16 == 0 && (inChannelsPerGroup <= 8 || inChannelsPerGroup % 16 == 0));
+    }
+
     /// <summary>Whether libtorch's oneDNN flag is on now (for tests).</summary>
     internal static bool OneDnnEnabled => UserEnabledMkldnn(GlobalContext());
 

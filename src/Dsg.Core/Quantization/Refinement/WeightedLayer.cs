@@ -1,3 +1,4 @@
+using Dsg.Core.Graph.Execution;
 using Dsg.Core.Onnx;
 using Dsg.Core.Onnx.Proto;
 using TorchSharp;
@@ -172,7 +173,7 @@ internal sealed class WeightedLayer
         var kernel = Dims[2..];
         long[] pads = _autoPad switch
         {
-            "SAME_UPPER" or "SAME_LOWER" => Same(_autoPad == "SAME_UPPER", x.shape[2..], kernel),
+            "SAME_UPPER" or "SAME_LOWER" => SpatialPadding.Same(_autoPad == "SAME_UPPER", x.shape.AsSpan(2), kernel, _strides, _dilations),
             "VALID" => new long[2 * rank],
             _ => _pads ?? new long[2 * rank],
         };
@@ -198,22 +199,6 @@ internal sealed class WeightedLayer
             2 => F.conv2d(input, weight, bias, _strides, padding, _dilations, _groups),
             _ => F.conv3d(input, weight, bias, _strides, padding, _dilations, _groups),
         };
-    }
-
-    private long[] Same(bool upper, long[] spatial, long[] kernel)
-    {
-        int r = kernel.Length;
-        var pads = new long[2 * r];
-        for (int i = 0; i < r; i++)
-        {
-            long output = (spatial[i] + _strides[i] - 1) / _strides[i];
-            long total = Math.Max(0, (output - 1) * _strides[i] + (kernel[i] - 1) * _dilations[i] + 1 - spatial[i]);
-            long small = total / 2;
-            pads[i] = upper ? small : total - small;
-            pads[r + i] = upper ? total - small : small;
-        }
-
-        return pads;
     }
 
     private static long[]? Ints(NodeProto node, string name) =>
