@@ -10,9 +10,9 @@ namespace Dsg.Core.Graph.Execution;
 /// channels; errors of 15–50 % or NaN), while 1×1, depthwise and 16-multiple ones (every convolution of ResNet-18/50
 /// and MobileNetV2) match float64. When libtorch is first loaded (<see cref="TorchRuntime.EnsureLoaded"/>), the
 /// backward paths are probed on a tiny one-channel batch; when either is wrong, oneDNN is <see cref="Suspect"/>: it is
-/// switched off for the process, and each graph checks, per batch size, whether oneDNN gives the same outputs,
-/// BatchNorm inputs and input gradient as the native kernels on that graph (<c>TorchGraph.KernelsFor</c>). A graph
-/// that passes runs with oneDNN (about 4.7× faster than the native kernels at 224×224, docs/performance.md); one that
+/// switched off for the process, and each graph whose every convolution has a shape oneDNN was never seen wrong for
+/// (<see cref="ShapeSeenRight"/>) checks, per batch size, whether oneDNN gives the same outputs, BatchNorm inputs and
+/// input gradient as the native kernels on that graph (<c>TorchGraph.KernelsFor</c>). A graph that passes runs with oneDNN (about 4.7× faster than the native kernels at 224×224, docs/performance.md); one that
 /// fails runs natively. The flag libtorch reads is global and read when each convolution runs, forward or backward,
 /// so <see cref="Run{T}"/> lets passes that want the same kernels run together and keeps the others waiting.
 /// On a correct CPU nothing changes and nothing waits.
@@ -24,10 +24,10 @@ internal static class OneDnnConvolutionGuard
     private static bool s_enabled;
     private static int s_active;
 
-    /// <summary>Probes once per process (later calls return the first answer): true when oneDNN was found wrong and switched off.</summary>
-    public static bool Apply() => s_disabled.Value;
-
-    /// <summary>Whether oneDNN was found wrong on this CPU, so graphs choose their kernels (see the class remarks).</summary>
+    /// <summary>
+    /// Whether oneDNN was found wrong on this CPU and switched off for the process, so graphs choose their kernels (see
+    /// the class remarks). The first read probes; later reads return its answer.
+    /// </summary>
     public static bool Suspect => s_disabled.Value;
 
     /// <summary>

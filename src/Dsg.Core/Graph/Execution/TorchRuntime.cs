@@ -15,7 +15,7 @@ internal static class TorchRuntime
         try
         {
             _ = torch.get_num_threads();
-            OneDnnConvolutionGuard.Apply();
+            _ = OneDnnConvolutionGuard.Suspect;
         }
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or BadImageFormatException)
         {
