@@ -35,7 +35,9 @@ internal static class ProcessTool
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("DSG_", StringComparison.Ordinal)).ToList())
+        // As a user's shell would start it: no DSG_ settings, and glibc's default arenas (so the tool relaunches itself
+        // with one, as it does for users; eng/test.sh sets one arena for the test processes themselves).
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("DSG_", StringComparison.Ordinal) || k == SingleArenaRelaunch.ArenaVariable).ToList())
         {
             start.Environment.Remove(name);
         }
@@ -46,6 +48,32 @@ internal static class ProcessTool
         }
 
         return Process.Start(start)!;
+    }
+
+    /// <summary>The processes <paramref name="pid"/> started that are still running (Linux's /proc children lists).</summary>
+    public static IReadOnlyList<int> Children(int pid)
+    {
+        var tasks = new DirectoryInfo($"/proc/{pid}/task");
+        if (!tasks.Exists)
+        {
+            return [];
+        }
+
+        var children = new List<int>();
+        foreach (var task in tasks.EnumerateDirectories())
+        {
+            try
+            {
+                children.AddRange(File.ReadAllText(Path.Combine(task.FullName, "children"))
+                    .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            catch (IOException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
+
+        return children;
     }
 
     /// <summary>Runs to the end (killing it after <paramref name="timeout"/>) and returns what it printed.</summary>

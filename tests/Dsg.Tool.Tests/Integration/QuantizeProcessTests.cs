@@ -89,8 +89,12 @@ public sealed class QuantizeProcessTests : IDisposable
                 }
             }
 
+            var relaunched = Assert.Single(ProcessTool.Children(process.Id));
             process.Kill(); // SIGKILL on Unix: no handler runs.
             await process.WaitForExitAsync();
+
+            // The relaunched child (SingleArenaRelaunch) dies with it.
+            Assert.True(await ExitsWithin(relaunched, TimeSpan.FromSeconds(10)), $"the relaunched tool {relaunched} outlived its SIGKILLed parent");
         }
 
         Assert.Empty(Directory.GetFileSystemEntries(outputFolder));
@@ -121,6 +125,9 @@ public sealed class QuantizeProcessTests : IDisposable
             }
         }
 
+        // The tool runs as a child with one malloc arena (SingleArenaRelaunch); SIGTERM goes to the parent, as a CI runner sends it.
+        var relaunched = Assert.Single(ProcessTool.Children(process.Id));
+        Assert.Contains($"{SingleArenaRelaunch.ArenaVariable}=1", File.ReadAllText($"/proc/{relaunched}/environ").Split('\0'));
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
@@ -129,9 +136,44 @@ public sealed class QuantizeProcessTests : IDisposable
         var rest = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync(timeout.Token);
         Assert.Equal(130, process.ExitCode);
+        Assert.True(await ExitsWithin(relaunched, TimeSpan.FromSeconds(10)));
         Assert.Contains("\"code\":\"DSG0805\"", rest);
         Assert.Empty(Directory.GetFileSystemEntries(outputFolder));
         Assert.DoesNotContain(Directory.GetDirectories(Cache), d => !Path.GetFileName(d).StartsWith('.'));
         Assert.Empty(Directory.GetDirectories(Path.Combine(Cache, ".tmp")));
+    }
+
+    [Fact]
+    public async Task AnArenaLimitTheUserSetIsKeptAndNothingIsRelaunched()
+    {
+        using var process = ProcessTool.Start(QuantizeArgs(_folder.Combine("own", "q.onnx"), iterations: 100000),
+            new Dictionary<string, string> { [SingleArenaRelaunch.ArenaVariable] = "4" });
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (!(await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync()))
+            .Contains("\"type\":\"progress\"", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.Empty(ProcessTool.Children(process.Id));
+        Assert.Contains($"{SingleArenaRelaunch.ArenaVariable}=4", File.ReadAllText($"/proc/{process.Id}/environ").Split('\0'));
+        process.Kill();
+        await process.WaitForExitAsync(timeout.Token);
+    }
+
+    private static async Task<bool> ExitsWithin(int pid, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2].Equals("Z", StringComparison.Ordinal))
+        {
+            if (clock.Elapsed > limit)
+            {
+                return false;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return true;
     }
 }
