@@ -17,7 +17,31 @@ public sealed class QuantizeProcessTests : IDisposable
 
     public QuantizeProcessTests(ITestOutputHelper log) => _log = log;
 
-    public void Dispose() => _folder.Dispose();
+    private readonly List<Process> _started = [];
+
+    public void Dispose()
+    {
+        // A failed assertion must not leave a 100,000-iteration run (or its relaunched child) behind.
+        foreach (var process in _started)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
+
+        _folder.Dispose();
+    }
+
+    private Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var process = ProcessTool.Start(args, environment);
+        _started.Add(process);
+        return process;
+    }
 
     private string Cache => _folder.Combine("cache");
 
@@ -75,27 +99,25 @@ public sealed class QuantizeProcessTests : IDisposable
     {
         var outputFolder = _folder.Combine("killed");
         Directory.CreateDirectory(outputFolder);
-        using (var process = ProcessTool.Start(QuantizeArgs(Path.Combine(outputFolder, "q.onnx"), iterations: 100000)))
+        var process = Start(QuantizeArgs(Path.Combine(outputFolder, "q.onnx"), iterations: 100000));
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (true)
         {
-            process.StandardInput.Close();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            while (true)
+            var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
+            var json = JsonDocument.Parse(line).RootElement;
+            if (json.GetProperty("type").GetString() == "progress" && json.GetProperty("phase").GetString() == "generate")
             {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
-                var json = JsonDocument.Parse(line).RootElement;
-                if (json.GetProperty("type").GetString() == "progress" && json.GetProperty("phase").GetString() == "generate")
-                {
-                    break;
-                }
+                break;
             }
-
-            var relaunched = Assert.Single(ProcessTool.Children(process.Id));
-            process.Kill(); // SIGKILL on Unix: no handler runs.
-            await process.WaitForExitAsync();
-
-            // The relaunched child (SingleArenaRelaunch) dies with it.
-            Assert.True(await ExitsWithin(relaunched, TimeSpan.FromSeconds(10)), $"the relaunched tool {relaunched} outlived its SIGKILLed parent");
         }
+
+        var relaunched = Assert.Single(ProcessTool.Children(process.Id));
+        process.Kill(); // SIGKILL on Unix: no handler runs.
+        await process.WaitForExitAsync();
+
+        // The relaunched child (SingleArenaRelaunch) dies with it.
+        Assert.True(await ExitsWithin(relaunched, TimeSpan.FromSeconds(10)), $"the relaunched tool {relaunched} outlived its SIGKILLed parent");
 
         Assert.Empty(Directory.GetFileSystemEntries(outputFolder));
         Assert.DoesNotContain(Directory.GetDirectories(Cache), d => !Path.GetFileName(d).StartsWith('.'));
@@ -113,7 +135,7 @@ public sealed class QuantizeProcessTests : IDisposable
     {
         var outputFolder = _folder.Combine("terminated");
         Directory.CreateDirectory(outputFolder);
-        using var process = ProcessTool.Start(QuantizeArgs(Path.Combine(outputFolder, "q.onnx"), iterations: 100000));
+        var process = Start(QuantizeArgs(Path.Combine(outputFolder, "q.onnx"), iterations: 100000));
         process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         while (true)
@@ -146,7 +168,7 @@ public sealed class QuantizeProcessTests : IDisposable
     [Fact]
     public async Task AnArenaLimitTheUserSetIsKeptAndNothingIsRelaunched()
     {
-        using var process = ProcessTool.Start(QuantizeArgs(_folder.Combine("own", "q.onnx"), iterations: 100000),
+        var process = Start(QuantizeArgs(_folder.Combine("own", "q.onnx"), iterations: 100000),
             new Dictionary<string, string> { [SingleArenaRelaunch.ArenaVariable] = "4" });
         process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
