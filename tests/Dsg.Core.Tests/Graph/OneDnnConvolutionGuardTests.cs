@@ -58,6 +58,28 @@ public sealed class OneDnnConvolutionGuardTests
         AssertClose(expectedGradient, gradient);
     }
 
+    /// <summary>
+    /// The check runs the native kernels on two samples of the batch only, which holds when each sample's outputs depend
+    /// on that sample alone. A graph that mixes its samples (here the 3 → 32 → 32 chain minus its mean over the batch,
+    /// right with oneDNN alone) does not pass it where oneDNN is suspect, and runs natively.
+    /// </summary>
+    [Fact]
+    public void AGraphThatMixesItsSamplesFailsTheCheckAndRunsNatively()
+    {
+        TorchRuntime.EnsureLoaded();
+        var b = new OnnxGraphBuilder();
+        b.Input("x", null, 3, 16, 16).Output("y", null, 32, 16, 16);
+        var random = new Random(7);
+        var c1 = b.Node("Conv", ["x", b.RandomWeight("w1", random, 0.4, 32, 3, 3, 3)], null, OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1));
+        var c2 = b.Node("Conv", [b.Node("Relu", [c1]), b.RandomWeight("w2", random, 0.4, 32, 32, 3, 3)], null, OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1));
+        var mean = b.Node("ReduceMean", [c2], null, OnnxGraphBuilder.Ints("axes", 0), OnnxGraphBuilder.Int("keepdims", 1));
+        b.Node("Sub", [c2, mean], ["y"]);
+        using var graph = TorchGraph.Create(b.Build());
+        using var scope = NewDisposeScope();
+        var outputs = graph.Forward(randn([8, 3, 16, 16]).requires_grad_(true));
+        Assert.Equal(OneDnnConvolutionGuard.Suspect ? ConvolutionKernels.Native : ConvolutionKernels.Process, outputs.Kernels);
+    }
+
     [Fact]
     public void PassesThatWantOtherKernelsWaitAndEachRunsWithItsOwn()
     {
