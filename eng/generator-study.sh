@@ -21,8 +21,8 @@ if [[ ${#variants[@]} -eq 0 ]]; then
   variants=(base= ce1=CrossEntropyWeight=1 lr1=LearningRate=1 eps0.5=MarginQuantile=0.5 nolse=UseLayerwiseEnhancement=false
     nosci=UseCorrelationInhibition=false noinput=UseInputStatistics=false)
 fi
-# One malloc arena, as the tool gives itself (src/Dsg.Tool/SingleArenaRelaunch.cs): libtorch is about 3× slower without.
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MALLOC_ARENA_MAX=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+source eng/native-allocator.sh
 dotnet build eng/results/Results.csproj -c Release -warnaserror -nologo -v q
 mkdir -p artifacts/study
 tag="n${samples}-i${iterations}-s${seeds//,/_}-t${test}"

@@ -7,7 +7,7 @@
 # Generated samples are cached in eng/results/cache (delete it to regenerate). Long: run it in the background.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# One malloc arena, as the tool gives itself (src/Dsg.Tool/SingleArenaRelaunch.cs): libtorch is about 3× slower without.
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MALLOC_ARENA_MAX=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+source eng/native-allocator.sh
 dotnet build eng/results/Results.csproj -c Release -warnaserror -nologo -v q
 dotnet eng/results/bin/Release/net10.0/Results.dll "$@"

@@ -9,8 +9,8 @@ filter=()
 if [ "${1:-}" = "--fast" ]; then
   filter=(--filter "Category!=Slow")
 fi
-# One malloc arena, as the tool gives itself (src/Dsg.Tool/SingleArenaRelaunch.cs): libtorch is about 3× slower without.
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MALLOC_ARENA_MAX=1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+source eng/native-allocator.sh
 dotnet build DsgBuild.sln -warnaserror -c Debug || { echo "0 passed, 1 failed"; exit 1; }
 # The eng/ harnesses (benchmarks, the results grid) are not in the solution; they must still compile against it.
 for project in eng/bench/Dsg.Bench/Dsg.Bench.csproj eng/results/Results.csproj; do

@@ -23,8 +23,7 @@ if [ ${#models[@]} -eq 0 ]; then
 fi
 warmup=$(( reps < 3 ? 1 : 3 ))
 dotnet build eng/bench/Dsg.Bench -c Release -warnaserror -nologo -v q >&2
-# One malloc arena, as the tool gives itself (src/Dsg.Tool/SingleArenaRelaunch.cs): libtorch is about 3× slower without.
-export MALLOC_ARENA_MAX=1
+source eng/native-allocator.sh
 bench=(dotnet eng/bench/Dsg.Bench/bin/Release/net10.0/Dsg.Bench.dll)
 raw="$(mktemp)"
 trap 'rm -f "$raw"' EXIT

@@ -4,7 +4,7 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        if (SingleArenaRelaunch.Run(args) is int exitCode)
+        if (AllocatorRelaunch.Run(args) is int exitCode)
         {
             return exitCode;
         }

@@ -35,9 +35,10 @@ internal static class ProcessTool
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        // As a user's shell would start it: no DSG_ settings, and glibc's default arenas (so the tool relaunches itself
-        // with one, as it does for users; eng/test.sh sets one arena for the test processes themselves).
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("DSG_", StringComparison.Ordinal) || k == SingleArenaRelaunch.ArenaVariable).ToList())
+        // As a user's shell would start it: no DSG_ settings, and glibc's default malloc (so the tool relaunches itself
+        // with its own settings, as it does for users; eng/native-allocator.sh sets them for the test processes themselves).
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("DSG_", StringComparison.Ordinal)
+            || k is AllocatorRelaunch.ArenaVariable or AllocatorRelaunch.TunablesVariable).ToList())
         {
             start.Environment.Remove(name);
         }

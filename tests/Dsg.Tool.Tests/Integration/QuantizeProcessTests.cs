@@ -116,7 +116,7 @@ public sealed class QuantizeProcessTests : IDisposable
         process.Kill(); // SIGKILL on Unix: no handler runs.
         await process.WaitForExitAsync();
 
-        // The relaunched child (SingleArenaRelaunch) dies with it.
+        // The relaunched child (AllocatorRelaunch) dies with it.
         Assert.True(await ExitsWithin(relaunched, TimeSpan.FromSeconds(10)), $"the relaunched tool {relaunched} outlived its SIGKILLed parent");
 
         Assert.Empty(Directory.GetFileSystemEntries(outputFolder));
@@ -147,9 +147,11 @@ public sealed class QuantizeProcessTests : IDisposable
             }
         }
 
-        // The tool runs as a child with one malloc arena (SingleArenaRelaunch); SIGTERM goes to the parent, as a CI runner sends it.
+        // The tool runs as a child with its malloc settings (AllocatorRelaunch); SIGTERM goes to the parent, as a CI runner sends it.
         var relaunched = Assert.Single(ProcessTool.Children(process.Id));
-        Assert.Contains($"{SingleArenaRelaunch.ArenaVariable}=1", File.ReadAllText($"/proc/{relaunched}/environ").Split('\0'));
+        var environment = File.ReadAllText($"/proc/{relaunched}/environ").Split('\0');
+        Assert.Contains($"{AllocatorRelaunch.ArenaVariable}=1", environment);
+        Assert.Contains($"{AllocatorRelaunch.TunablesVariable}={AllocatorRelaunch.HugePages}", environment);
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
@@ -165,11 +167,13 @@ public sealed class QuantizeProcessTests : IDisposable
         Assert.Empty(Directory.GetDirectories(Path.Combine(Cache, ".tmp")));
     }
 
-    [Fact]
-    public async Task AnArenaLimitTheUserSetIsKeptAndNothingIsRelaunched()
+    [Theory]
+    [InlineData(AllocatorRelaunch.ArenaVariable, "4")]
+    [InlineData(AllocatorRelaunch.TunablesVariable, "glibc.malloc.arena_max=2")]
+    public async Task MallocSettingsTheUserMadeAreKeptAndNothingIsRelaunched(string variable, string value)
     {
         var process = Start(QuantizeArgs(_folder.Combine("own", "q.onnx"), iterations: 100000),
-            new Dictionary<string, string> { [SingleArenaRelaunch.ArenaVariable] = "4" });
+            new Dictionary<string, string> { [variable] = value });
         process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         while (!(await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync()))
@@ -178,7 +182,7 @@ public sealed class QuantizeProcessTests : IDisposable
         }
 
         Assert.Empty(ProcessTool.Children(process.Id));
-        Assert.Contains($"{SingleArenaRelaunch.ArenaVariable}=4", File.ReadAllText($"/proc/{process.Id}/environ").Split('\0'));
+        Assert.Contains($"{variable}={value}", File.ReadAllText($"/proc/{process.Id}/environ").Split('\0'));
         process.Kill();
         await process.WaitForExitAsync(timeout.Token);
     }

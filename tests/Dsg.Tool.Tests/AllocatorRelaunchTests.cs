@@ -1,6 +1,6 @@
 namespace Dsg.Tool.Tests;
 
-public sealed class SingleArenaRelaunchTests : IDisposable
+public sealed class AllocatorRelaunchTests : IDisposable
 {
     private readonly TempFolder _folder = new();
 
@@ -10,7 +10,7 @@ public sealed class SingleArenaRelaunchTests : IDisposable
     public void UnderTheDotnetHostTheChildRunsTheSameAssemblyWithTheSameArguments()
     {
         var dll = _folder.Write("tool/dotnet-dsg.dll", "not a real assembly");
-        var start = SingleArenaRelaunch.StartInfo("/usr/share/dotnet/dotnet", [dll, "quantize", "m.onnx"], ["quantize", "m onnx", "--json"]);
+        var start = AllocatorRelaunch.StartInfo("/usr/share/dotnet/dotnet", [dll, "quantize", "m.onnx"], ["quantize", "m onnx", "--json"]);
         Assert.NotNull(start);
         Assert.Equal("/usr/share/dotnet/dotnet", start.FileName);
         Assert.Equal([dll, "quantize", "m onnx", "--json"], start.ArgumentList);
@@ -20,7 +20,7 @@ public sealed class SingleArenaRelaunchTests : IDisposable
     [Fact]
     public void UnderItsOwnLauncherTheChildIsTheLauncherWithTheArguments()
     {
-        var start = SingleArenaRelaunch.StartInfo("/home/u/.dotnet/tools/dotnet-dsg", ["/home/u/.dotnet/tools/.store/dotnet-dsg.dll"], ["--version"]);
+        var start = AllocatorRelaunch.StartInfo("/home/u/.dotnet/tools/dotnet-dsg", ["/home/u/.dotnet/tools/.store/dotnet-dsg.dll"], ["--version"]);
         Assert.NotNull(start);
         Assert.Equal("/home/u/.dotnet/tools/dotnet-dsg", start.FileName);
         Assert.Equal(["--version"], start.ArgumentList);
@@ -32,6 +32,15 @@ public sealed class SingleArenaRelaunchTests : IDisposable
     [InlineData("/usr/bin/dotnet", "/usr/bin/something-else")]
     public void WhatCannotBeStartedAgainRunsInThisProcess(string? processPath, string first)
     {
-        Assert.Null(SingleArenaRelaunch.StartInfo(processPath, [first], ["--version"]));
+        Assert.Null(AllocatorRelaunch.StartInfo(processPath, [first], ["--version"]));
+    }
+
+    [Theory]
+    [InlineData(null, "glibc.malloc.hugetlb=1")]
+    [InlineData("", "glibc.malloc.hugetlb=1")]
+    [InlineData("glibc.rtld.nns=2", "glibc.rtld.nns=2:glibc.malloc.hugetlb=1")]
+    public void TheChildKeepsTheUsersTunablesAndAddsHugePages(string? parent, string child)
+    {
+        Assert.Equal(child, AllocatorRelaunch.ChildTunables(parent));
     }
 }

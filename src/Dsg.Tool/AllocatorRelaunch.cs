@@ -4,24 +4,33 @@ using System.Runtime.InteropServices;
 namespace Dsg.Tool;
 
 /// <summary>
-/// Runs the tool again as a child process with glibc's malloc limited to one arena, and waits for it.
+/// Runs the tool again as a child process with glibc's malloc set for libtorch (one arena, transparent huge pages),
+/// and waits for it.
 /// </summary>
 /// <remarks>
-/// glibc gives each thread that allocates its own malloc arena. libtorch's tensors are allocated and freed by the
-/// generation thread and the OpenMP workers, and with per-thread arenas most of those megabytes come back as fresh
-/// pages on every iteration: on a 2-core VM a DSG iteration of ResNet-18 at 224 × 224, batch 32, took 4.2–4.8 s with
-/// the default arenas and 1.2–1.5 s with <c>MALLOC_ARENA_MAX=1</c> (twice as much system time; docs/performance.md,
-/// "One malloc arena"). glibc reads the variable only when a process starts, so the tool sets it for a copy of itself.
-/// A <c>MALLOC_ARENA_MAX</c> already set (to any value) is respected and nothing is relaunched; so is a process that is
-/// not on glibc (musl has no arenas), and one that cannot start the copy (it then runs as it is).
+/// A generation step allocates and frees gigabytes of activations. With glibc's defaults (an arena per allocating
+/// thread, and a fresh mmap for every block over 32 MB) they come back as new 4 KiB pages on every step: on the 2-core
+/// reference VM a run of ResNet-18 at 224 × 224, batch 32, took 5.6–5.9 million page faults, and a DSG iteration
+/// 3.9–11.6 s, where with one arena and huge pages it took 0.16 million faults and 1.6–1.9 s (docs/performance.md,
+/// "Page faults"). glibc reads these settings only when a process starts, so the tool sets them for a copy of itself:
+/// <c>MALLOC_ARENA_MAX=1</c> and <c>glibc.malloc.hugetlb=1</c> added to <c>GLIBC_TUNABLES</c> (huge pages where the
+/// kernel's transparent_hugepage mode is <c>madvise</c> or <c>always</c>). A user who set <c>MALLOC_ARENA_MAX</c> or a
+/// <c>glibc.malloc</c> tunable has tuned malloc already: that is kept and nothing is relaunched; so is a process that
+/// is not on glibc, and one that cannot start the copy (it then runs as it is).
 /// The parent passes SIGTERM on to the child and ignores SIGINT (a terminal's Ctrl+C reaches both, as one process group),
 /// so cancellation behaves as it does without the relaunch; the child is killed if the parent dies
 /// (<c>PR_SET_PDEATHSIG</c>), so a SIGKILL of the parent stops the work as it would have stopped it.
 /// </remarks>
-internal static class SingleArenaRelaunch
+internal static class AllocatorRelaunch
 {
-    /// <summary>The variable glibc reads at start-up.</summary>
+    /// <summary>glibc's arena limit, read at start-up.</summary>
     internal const string ArenaVariable = "MALLOC_ARENA_MAX";
+
+    /// <summary>glibc's tunables, read at start-up (colon-separated name=value pairs).</summary>
+    internal const string TunablesVariable = "GLIBC_TUNABLES";
+
+    /// <summary>The tunable that makes malloc ask for transparent huge pages.</summary>
+    internal const string HugePages = "glibc.malloc.hugetlb=1";
 
     /// <summary>Set in the child to the parent's process id: the child never relaunches itself again.</summary>
     internal const string ChildVariable = "DSG_RELAUNCHED_BY";
@@ -42,13 +51,16 @@ internal static class SingleArenaRelaunch
             return null;
         }
 
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(ArenaVariable) is not null || !OnGlibc()
+        string? tunables = Environment.GetEnvironmentVariable(TunablesVariable);
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(ArenaVariable) is not null
+            || (tunables?.Contains("glibc.malloc.", StringComparison.Ordinal) ?? false) || !OnGlibc()
             || StartInfo(Environment.ProcessPath, Environment.GetCommandLineArgs(), args) is not { } start)
         {
             return null;
         }
 
         start.Environment[ArenaVariable] = "1";
+        start.Environment[TunablesVariable] = ChildTunables(tunables);
         start.Environment[ChildVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Process child;
         try
@@ -103,6 +115,9 @@ internal static class SingleArenaRelaunch
 
         return start;
     }
+
+    /// <summary>The child's <c>GLIBC_TUNABLES</c>: the parent's (which set no malloc tunable) with huge pages added.</summary>
+    internal static string ChildTunables(string? tunables) => string.IsNullOrEmpty(tunables) ? HugePages : tunables + ":" + HugePages;
 
     private static bool OnGlibc()
     {
