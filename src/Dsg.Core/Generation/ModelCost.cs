@@ -19,14 +19,14 @@ public sealed record ModelCost(double MultiplyAccumulates, double ActivationValu
 {
     /// <summary>
     /// Seconds per multiply–accumulate of one generation step (forward and backward) on the reference machine:
-    /// fitted with <see cref="SecondsPerValue"/> to the DSG iterations of ResNet-18 and MobileNetV2 at 224×224 (batch
-    /// 32) and of the two 28×28 test assets (batch 64), 2 threads (docs/performance.md); the estimates are within 6 %
-    /// of all four.
+    /// fitted with <see cref="SecondsPerValue"/> (least squares of the relative error) to the DSG iterations of ResNet-18
+    /// and MobileNetV2 at 224×224 (batch 32) and of the two 28×28 test assets (batch 64), 2 threads, with the tool's
+    /// malloc settings (docs/performance.md, 2026-11-30); the estimates are +3 %, +8 %, −14 % and +0 % of the four.
     /// </summary>
-    public const double SecondsPerMultiplyAccumulate = 2.4e-11;
+    public const double SecondsPerMultiplyAccumulate = 1.54e-11;
 
     /// <summary>Seconds per activation value of one generation step on the reference machine (see <see cref="SecondsPerMultiplyAccumulate"/>).</summary>
-    public const double SecondsPerValue = 9.6e-9;
+    public const double SecondsPerValue = 3.2e-9;
 
     private static readonly HashSet<string> s_arithmetic = new(["Conv", "ConvTranspose", "Gemm", "MatMul"], StringComparer.Ordinal);
 
