@@ -25,7 +25,7 @@ internal static class ActivationStatistics
     {
         var (sampleMean, sampleVariance) = Moments(activation);
         var mean = sampleMean.mean([0]);
-        var variance = ((sampleVariance + sampleMean.square()).mean([0]) - mean.square()).clamp_min(0);
+        var variance = ((sampleVariance + sampleMean.Squared()).mean([0]) - mean.Squared()).clamp_min(0);
         return (mean, (variance + VarianceFloor).sqrt());
     }
 
@@ -42,8 +42,8 @@ internal static class ActivationStatistics
         double positions = flat.shape[2];
         var mean = flat.sum(2) / positions;
         // The squares are freed at once (autograd keeps what it needs), so a large batch never holds a second copy of every BN input.
-        using var squares = flat.square();
-        var variance = ((squares.sum(2) / positions) - mean.square()).clamp_min(0);
+        using var squares = flat.Squared();
+        var variance = ((squares.sum(2) / positions) - mean.Squared()).clamp_min(0);
         return (mean, variance);
     }
 }

@@ -330,7 +330,7 @@ public sealed class TorchGraph : IDisposable
             .. pass.BatchNormInputs.SelectMany(tapped =>
             {
                 var perChannel = tapped.detach()[..(int)samples].to(ScalarType.Float64).transpose(0, 1).reshape(tapped.shape[1], -1);
-                return new[] { perChannel.mean([1]), perChannel.square().mean([1]) };
+                return new[] { perChannel.mean([1]), perChannel.Squared().mean([1]) };
             }),
         ];
 

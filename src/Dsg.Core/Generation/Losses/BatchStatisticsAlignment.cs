@@ -21,7 +21,7 @@ internal sealed class BatchStatisticsAlignment : LossTerm
         for (int l = 0; l < targets.Count; l++)
         {
             var (mean, std) = ActivationStatistics.PerBatch(batchNormInputs[l]);
-            var layer = (mean - targets[l].Mean).square().sum() + (std - targets[l].Sigma).square().sum();
+            var layer = (mean - targets[l].Mean).Squared().sum() + (std - targets[l].Sigma).Squared().sum();
             total = total is null ? layer : total + layer;
         }
 

@@ -44,7 +44,7 @@ internal sealed class SampleCorrelationInhibition : LossTerm
         }
 
         var offDiagonal = gram - diag_embed(gram.diagonal());
-        return offDiagonal.square().sum() / (n * (n - 1));
+        return offDiagonal.Squared().sum() / (n * (n - 1));
     }
 
     /// <summary>The GDPP form against a fresh N(0, 1) batch drawn from <paramref name="generator"/>.</summary>

@@ -65,7 +65,7 @@ internal sealed class SlackDistributionAlignment : LossTerm
         var device = batchNormInputs[0].device;
         var meanExcess = ((cat(means, 1) - cat(targetMeans, 0).unsqueeze(0)).abs() - tensor(meanMargins, device: device)).clamp_min(0);
         var stdExcess = ((cat(stds, 1) - cat(targetSigmas, 0).unsqueeze(0)).abs() - tensor(stdMargins, device: device)).clamp_min(0);
-        var perChannel = meanExcess.square() + stdExcess.square();
+        var perChannel = meanExcess.Squared() + stdExcess.Squared();
         return zeros([perChannel.shape[0], layers], perChannel.dtype, device).index_add(1, tensor(layerOf, device: device), perChannel, 1);
     }
 }
