@@ -282,6 +282,8 @@ public sealed class TorchGraph : IDisposable
 
         for (int attempt = 0; attempt < Attempts; attempt++)
         {
+            // Each attempt's whole-batch activations are freed before the next one (only a bool leaves it).
+            using var attemptScope = torch.NewDisposeScope();
             using var pass = OneDnnConvolutionGuard.Enter(ConvolutionKernels.OneDnn);
             var x = nativeGradient is null ? input : input.detach().requires_grad_(true);
             var outputs = Execute([x], ForwardCapture.BatchNormInputs, batch, ConvolutionKernels.OneDnn);
@@ -305,6 +307,7 @@ public sealed class TorchGraph : IDisposable
         return true;
 
         // The same seeded weights for both passes: the first `samples` rows of a per-output weight drawn for the whole batch.
+        // The native pass draws them (in the outer scope); the oneDNN attempts run the same graph, so they only read them.
         Tensor? Projection(GraphOutputs pass, long samples)
         {
             Tensor? sum = null;
@@ -329,7 +332,7 @@ public sealed class TorchGraph : IDisposable
             .. pass.Outputs.Where(o => o.is_floating_point()).Select(o => Head(o.detach(), samples).to(ScalarType.Float64)),
             .. pass.BatchNormInputs.SelectMany(tapped =>
             {
-                var perChannel = tapped.detach()[..(int)samples].to(ScalarType.Float64).transpose(0, 1).reshape(tapped.shape[1], -1);
+                var perChannel = Head(tapped.detach(), samples).to(ScalarType.Float64).transpose(0, 1).reshape(tapped.shape[1], -1);
                 return new[] { perChannel.mean([1]), perChannel.Squared().mean([1]) };
             }),
         ];
