@@ -66,6 +66,12 @@ public sealed record GenerationOptions
     /// <summary>Weight of the BatchNorm statistics term (SDA for DSG, batch alignment for ZeroQ). Default 1.</summary>
     public double BatchNormWeight { get; init; } = 1.0;
 
+    /// <summary>
+    /// DSG: weight of a second BatchNorm term, ZeroQ's alignment of the whole batch's statistics (mean and std over
+    /// N, H, W), beside the per-sample SDA; 0 leaves it out. Default 0.
+    /// </summary>
+    public double PooledBatchNormWeight { get; init; }
+
     /// <summary>Weight of the input-statistics term (per-sample channel mean m, std s of <see cref="Input"/>). Default 1.</summary>
     public double InputStatisticsWeight { get; init; } = 1.0;
 
@@ -162,6 +168,7 @@ public sealed record GenerationOptions
         CheckClosed(nameof(MarginQuantile), MarginQuantile, 0, 1);
         CheckClosed(nameof(EnhancementFactor), EnhancementFactor, 1, 100);
         CheckClosed(nameof(BatchNormWeight), BatchNormWeight, 0, 1e6);
+        CheckClosed(nameof(PooledBatchNormWeight), PooledBatchNormWeight, 0, 1e6);
         CheckClosed(nameof(InputStatisticsWeight), InputStatisticsWeight, 0, 1e6);
         CheckClosed(nameof(CorrelationWeight), CorrelationWeight, 0, 1e6);
         CheckClosed(nameof(CrossEntropyWeight), CrossEntropyWeight, 0, 1e6);

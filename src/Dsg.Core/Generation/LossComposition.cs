@@ -23,6 +23,11 @@ internal static class LossComposition
             case GenerationMethod.Dsg:
                 var enhancement = options.UseLayerwiseEnhancement ? new LayerwiseSampleEnhancement(options.EnhancementFactor) : null;
                 terms.Add(new SlackDistributionAlignment(options.BatchNormWeight, margins, enhancement));
+                if (options.PooledBatchNormWeight > 0)
+                {
+                    terms.Add(new BatchStatisticsAlignment(options.PooledBatchNormWeight, "bn-batch"));
+                }
+
                 if (options.UseInputStatistics)
                 {
                     terms.Add(new InputStatistics(options.InputStatisticsWeight));

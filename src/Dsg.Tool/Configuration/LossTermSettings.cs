@@ -27,6 +27,7 @@ internal static class LossTermSettings
     private static readonly SortedDictionary<string, (Func<GenerationOptions, double> Get, Func<GenerationOptions, double, GenerationOptions> Set)> s_weights = new(StringComparer.Ordinal)
     {
         ["bn"] = (o => o.BatchNormWeight, (o, v) => o with { BatchNormWeight = v }),
+        ["bn-batch"] = (o => o.PooledBatchNormWeight, (o, v) => o with { PooledBatchNormWeight = v }),
         ["input-stats"] = (o => o.InputStatisticsWeight, (o, v) => o with { InputStatisticsWeight = v }),
         ["sci"] = (o => o.CorrelationWeight, (o, v) => o with { CorrelationWeight = v }),
         ["class"] = (o => o.CrossEntropyWeight, (o, v) => o with { CrossEntropyWeight = v }),

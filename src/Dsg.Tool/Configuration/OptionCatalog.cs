@@ -128,7 +128,7 @@ internal static class OptionCatalog
         "sci,class");
 
     public static OptionDefinition TermWeights { get; } = new(nameof(DsgOptions.TermWeights),
-        "Loss-term weights: bn (BatchNorm statistics: SDA for dsg, batch alignment for zeroq), input-stats (input statistics; dsg and zeroq), sci (Sample Correlation Inhibition), class (random-label cross-entropy), tv (total-variation prior), l2 (L2 prior); sci, class, tv and l2 only matter for dsg. Names not given keep the generator's defaults.",
+        "Loss-term weights: bn (BatchNorm statistics: SDA for dsg, batch alignment for zeroq), bn-batch (dsg: the whole batch's BatchNorm statistics, beside SDA), input-stats (input statistics; dsg and zeroq), sci (Sample Correlation Inhibition), class (random-label cross-entropy), tv (total-variation prior), l2 (L2 prior); bn-batch, sci, class, tv and l2 only matter for dsg. Names not given keep the generator's defaults.",
         $"comma-separated NAME=VALUE pairs, NAME one of {string.Join(", ", LossTermSettings.WeightNames)} (each at most once), VALUE a number from 0 to 1e6",
         affectsOutput: true,
         o => LossTermSettings.FormatWeights(o.TermWeights),

@@ -152,6 +152,27 @@ public sealed class SampleGeneratorTests
     }
 
     [Fact]
+    public void ThePooledBatchNormTermSitsBesideSdaAndIsZeroQsBatchAlignmentTimesItsWeight()
+    {
+        using var model = new TinyBatchNormModel();
+        var plain = s_small with { UseCorrelationInhibition = false, UseCrossEntropy = false, UsePriors = false, UseInputStatistics = false };
+        var pooled = SampleGenerator.Generate(model, plain with { PooledBatchNormWeight = 3 }, null, default);
+        Assert.Equal(new[] { "total", "bn", "bn-batch" }, pooled.Curves.Select(c => c.Term));
+
+        // Iteration 0 of a batch sees the same starting noise under every method: ZeroQ's "bn" there is the
+        // unweighted batch alignment of that noise.
+        var zeroq = SampleGenerator.Generate(model, plain with { Method = GenerationMethod.ZeroQ, UseInputStatistics = false }, null, default);
+        double alignment = zeroq.Curve("bn")!.ForBatch(1).First().Value;
+        Assert.True(alignment > 0);
+        Assert.Equal(3 * alignment, pooled.Curve("bn-batch")!.ForBatch(1).First().Value, 3);
+
+        // The term moves the images: samples differ from those of SDA alone, and 0 leaves the term out.
+        var sdaOnly = SampleGenerator.Generate(model, plain, null, default);
+        Assert.Equal(new[] { "total", "bn" }, sdaOnly.Curves.Select(c => c.Term));
+        Assert.NotEqual(Bytes(sdaOnly.Samples.ToArray()), Bytes(pooled.Samples.ToArray()));
+    }
+
+    [Fact]
     public void ProgressIsReportedAtTheStrideAndTheLastIteration()
     {
         using var model = new TinyBatchNormModel();

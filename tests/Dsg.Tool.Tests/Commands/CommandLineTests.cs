@@ -181,7 +181,7 @@ without\s+lse,sci\s+--without
 ?
 ", run.Output);
         Assert.Matches(@"
-termWeights\s+bn=[0-9.]+,class=5,input-stats=[0-9.]+,l2=[0-9.]+,sci=[0-9.]+,tv=[0-9.]+\s+DSG_TERM_WEIGHTS
+termWeights\s+bn=[0-9.]+,bn-batch=[0-9.]+,class=5,input-stats=[0-9.]+,l2=[0-9.]+,sci=[0-9.]+,tv=[0-9.]+\s+DSG_TERM_WEIGHTS
 ?
 ", run.Output);
     }

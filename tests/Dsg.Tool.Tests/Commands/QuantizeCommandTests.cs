@@ -400,10 +400,10 @@ public sealed class QuantizeCommandTests : IDisposable
     [Theory]
     [InlineData("--without", "magic", "none or a comma-separated list of class, input-stats, lse, priors, sci, slack")]
     [InlineData("--without", "sci;class", "class, input-stats, lse, priors, sci, slack")]
-    [InlineData("--term-weights", "class=-1", "NAME one of bn, class, input-stats, l2, sci, tv")]
+    [InlineData("--term-weights", "class=-1", "NAME one of bn, bn-batch, class, input-stats, l2, sci, tv")]
     [InlineData("--term-weights", "class=NaN", "VALUE a number from 0 to 1e6")]
     [InlineData("--term-weights", "class:5", "comma-separated NAME=VALUE pairs")]
-    [InlineData("--term-weights", "gamma=1", "NAME one of bn, class, input-stats, l2, sci, tv")]
+    [InlineData("--term-weights", "gamma=1", "NAME one of bn, bn-batch, class, input-stats, l2, sci, tv")]
     public void BadAblationValuesFailWithTheBadOptionCodeBeforeAnyProduction(string flag, string value, string accepted)
     {
         var bad = Quantize(Producer(), flag, value);

@@ -54,6 +54,7 @@ public sealed class LossTermSettingsTests
         var expected = new Dictionary<string, Func<GenerationOptions, double>>
         {
             ["bn"] = o => o.BatchNormWeight,
+            ["bn-batch"] = o => o.PooledBatchNormWeight,
             ["input-stats"] = o => o.InputStatisticsWeight,
             ["sci"] = o => o.CorrelationWeight,
             ["class"] = o => o.CrossEntropyWeight,
@@ -74,7 +75,7 @@ public sealed class LossTermSettingsTests
         var defaults = GenerationOptions.Default;
         string R(double value) => value.ToString("R", CultureInfo.InvariantCulture);
         Assert.Equal(
-            $"bn={R(defaults.BatchNormWeight)},class={R(defaults.CrossEntropyWeight)},input-stats={R(defaults.InputStatisticsWeight)},"
+            $"bn={R(defaults.BatchNormWeight)},bn-batch={R(defaults.PooledBatchNormWeight)},class={R(defaults.CrossEntropyWeight)},input-stats={R(defaults.InputStatisticsWeight)},"
             + $"l2={R(defaults.L2Weight)},sci={R(defaults.CorrelationWeight)},tv={R(defaults.TotalVariationWeight)}",
             LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("")!));
         Assert.Equal(LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("")!),

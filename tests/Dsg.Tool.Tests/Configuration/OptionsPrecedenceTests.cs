@@ -200,7 +200,7 @@ public sealed class OptionsPrecedenceTests : IDisposable
         var weights = Assert.Throws<DsgException>(() => Resolve(environment: Environment(("DSG_TERM_WEIGHTS", "class=-1"))));
         Assert.Equal(ErrorCodes.BadOption, weights.Code);
         Assert.Contains("DSG_TERM_WEIGHTS", weights.Message);
-        Assert.Contains("bn, class, input-stats, l2, sci, tv", weights.Message);
+        Assert.Contains("bn, bn-batch, class, input-stats, l2, sci, tv", weights.Message);
         Assert.Contains("a number from 0 to 1e6", weights.Hint);
 
         _folder.Write("models/dsg.json", """{ "termWeights": { "gamma": 1 } }""");

@@ -8,8 +8,10 @@ namespace Dsg.Core.Generation.Losses;
 /// </summary>
 internal sealed class BatchStatisticsAlignment : LossTerm
 {
-    public BatchStatisticsAlignment(double weight)
-        : base("bn", weight)
+    /// <param name="weight">The term's weight.</param>
+    /// <param name="name">Its curve name: <c>bn</c> as ZeroQ's BatchNorm term, <c>bn-batch</c> beside DSG's SDA.</param>
+    public BatchStatisticsAlignment(double weight, string name = "bn")
+        : base(name, weight)
     {
     }
 
