@@ -13,6 +13,7 @@ tensor as well.
 import statistics
 import sys
 
+import numpy as np
 import onnx
 from onnx import numpy_helper
 
@@ -32,7 +33,7 @@ def activation_ranges(path):
         zero = values.get(node.input[2]) if len(node.input) > 2 else None
         if scale is None or scale.size != 1 or zero is None:
             continue
-        info = numpy_helper.np.iinfo(zero.dtype)
+        info = np.iinfo(zero.dtype)
         z = int(zero)
         ranges[node.input[0]] = (float(scale), (info.min - z) * float(scale), (info.max - z) * float(scale))
     return ranges
