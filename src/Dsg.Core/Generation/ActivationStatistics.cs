@@ -30,20 +30,20 @@ internal static class ActivationStatistics
     }
 
     /// <summary>
-    /// Per-sample, per-channel mean and population variance over the positions of an N×C×… activation, from two plain
-    /// sums: var = E[x²] − E[x]² (clamped at 0 against rounding). libtorch's CPU <c>var_mean</c> (a Welford reduction)
-    /// and its backward were the largest cost of a generation iteration, about 3× these sums with autograd; a
-    /// hand-written backward saved another 10 % but held native memory until the next garbage collection
-    /// (docs/performance.md).
+    /// Per-sample, per-channel mean and population variance over the positions of an N×C×… activation, from the plain
+    /// sum and the Euclidean norm: var = ‖x‖²/P − E[x]² (clamped at 0 against rounding). The norm reads the activation
+    /// once and its backward is one pass (x·g/‖x‖); summing materialised squares instead cost a second copy of every
+    /// BatchNorm input and a two-operand product backward, 0.35–1.0 s of a 224×224 batch-32 iteration (docs/performance.md).
+    /// libtorch's CPU <c>var_mean</c> (a Welford reduction) and its backward were slower still, about 3× the sums.
     /// </summary>
     internal static (Tensor Mean, Tensor Variance) Moments(Tensor activation)
     {
         var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
         double positions = flat.shape[2];
         var mean = flat.sum(2) / positions;
-        // The squares are freed at once (autograd keeps what it needs), so a large batch never holds a second copy of every BN input.
-        using var squares = flat.Squared();
-        var variance = ((squares.sum(2) / positions) - mean.Squared()).clamp_min(0);
+        // Tensor.norm passes the order as a float; linalg.vector_norm would pass it as a Scalar nothing keeps alive.
+        var norm = flat.norm(2, keepdim: false, p: 2f);
+        var variance = ((norm.Squared() / positions) - mean.Squared()).clamp_min(0);
         return (mean, variance);
     }
 }

@@ -52,4 +52,18 @@ public sealed class ActivationMomentsTests
         Assert.All(mean.data<float>().ToArray(), m => Assert.Equal(0.1f, m, 6));
         Assert.All(variance.data<float>().ToArray(), v => Assert.True(v >= 0f && v < 1e-8f, $"variance {v}"));
     }
+
+    [Fact]
+    public void AnAllZeroChannelHasAFiniteZeroGradient()
+    {
+        // The sum of squares comes from the norm, whose backward divides by it: a channel of zeros (a dead ReLU before
+        // a BatchNorm) must still give a zero gradient, not NaN.
+        using var scope = NewDisposeScope();
+        var input = zeros([2, 3, 4, 4]).requires_grad_(true);
+        var (mean, variance) = ActivationStatistics.Moments(input);
+        ((mean + 1).square().sum() + (variance + ActivationStatistics.VarianceFloor).sqrt().sum()).backward();
+        var gradient = input.grad!.data<float>().ToArray();
+        Assert.All(gradient, g => Assert.True(float.IsFinite(g), $"gradient {g}"));
+        Assert.All(gradient, g => Assert.Equal(2f / 16f, g, 6));
+    }
 }
