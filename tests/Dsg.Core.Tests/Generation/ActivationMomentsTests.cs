@@ -1,3 +1,4 @@
+using Dsg.Core;
 using Dsg.Core.Generation;
 using static TorchSharp.torch;
 
@@ -61,7 +62,7 @@ public sealed class ActivationMomentsTests
         using var scope = NewDisposeScope();
         var input = zeros([2, 3, 4, 4]).requires_grad_(true);
         var (mean, variance) = ActivationStatistics.Moments(input);
-        ((mean + 1).square().sum() + (variance + ActivationStatistics.VarianceFloor).sqrt().sum()).backward();
+        ((mean + 1).Squared().sum() + (variance + ActivationStatistics.VarianceFloor).sqrt().sum()).backward();
         var gradient = input.grad!.data<float>().ToArray();
         Assert.All(gradient, g => Assert.True(float.IsFinite(g), $"gradient {g}"));
         Assert.All(gradient, g => Assert.Equal(2f / 16f, g, 6));
