@@ -105,6 +105,9 @@ public static class ErrorCodes
     public const string NotQuantizedFromReference = "DSG0712";
     /// <summary>Refinement (AdaRound) met a reconstruction error that is not finite.</summary>
     public const string RefinementNotFinite = "DSG0713";
+
+    /// <summary>Block reconstruction (BRECQ) cannot cut the graph into blocks (it needs exactly one graph input).</summary>
+    public const string RefinementUnsupported = "DSG0714";
     /// <summary>The quantized model's agreement with fp32 on held-out samples (top-1 for class scores, cosine similarity otherwise) is below --min-agreement.</summary>
     public const string AgreementBelowMinimum = "DSG0720";
 

@@ -354,7 +354,16 @@ public sealed class TorchGraph : IDisposable
 
     /// <summary>Runs the graph on named inputs (every graph input must be given); returns every output by name.</summary>
     /// <exception cref="DsgException">DSG0501 when an input is missing; DSG0502 when a node fails.</exception>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs) => Run(inputs, null);
+
+    /// <summary>
+    /// <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>, with the value of each tensor named in
+    /// <paramref name="transforms"/> replaced, as soon as it is computed, by what its function returns: every later node
+    /// reads the replacement (and a graph output is the replacement). For learning on a sub-graph, where the functions
+    /// quantize activations; gradients flow through them.
+    /// </summary>
+    /// <exception cref="DsgException">DSG0501 when an input is missing or a transformed name is not computed by the graph; DSG0502 when a node fails.</exception>
+    internal IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, Func<Tensor, Tensor>>? transforms)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -371,7 +380,25 @@ public sealed class TorchGraph : IDisposable
             ordered[i] = tensor;
         }
 
-        var outputs = OneDnnConvolutionGuard.Run(ConvolutionKernels.Process, () => Execute(ordered, ForwardCapture.None, 0, ConvolutionKernels.Process)).Outputs;
+        Func<Tensor, Tensor>?[]? bySlot = null;
+        if (transforms is { Count: > 0 })
+        {
+            bySlot = new Func<Tensor, Tensor>?[_plan.SlotCount];
+            foreach (var (name, transform) in transforms)
+            {
+                int slot = Array.IndexOf(_plan.SlotNames, name);
+                if (slot < 0 || _plan.External[slot])
+                {
+                    throw new DsgException(ErrorCodes.ExecutorInputMismatch,
+                        $"'{name}' is not a tensor that '{_displayName}' computes, so it cannot be transformed.",
+                        "Name tensors that nodes of the graph produce.");
+                }
+
+                bySlot[slot] = transform;
+            }
+        }
+
+        var outputs = OneDnnConvolutionGuard.Run(ConvolutionKernels.Process, () => Execute(ordered, ForwardCapture.None, 0, ConvolutionKernels.Process, bySlot)).Outputs;
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < outputs.Count; i++)
         {
@@ -411,7 +438,8 @@ public sealed class TorchGraph : IDisposable
         });
     }
 
-    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch, ConvolutionKernels kernels)
+    private GraphOutputs Execute(Tensor[] provided, ForwardCapture capture, long batch, ConvolutionKernels kernels,
+        Func<Tensor, Tensor>?[]? transforms = null)
     {
         using var scope = torch.NewDisposeScope();
         var plan = _plan;
@@ -485,6 +513,16 @@ public sealed class TorchGraph : IDisposable
                     {
                         value = value.alias();
                         break;
+                    }
+                }
+
+                if (transforms?[slot] is { } transform)
+                {
+                    var replaced = transform(value);
+                    if (!ReferenceEquals(replaced, value))
+                    {
+                        value.Dispose();
+                        value = replaced;
                     }
                 }
 

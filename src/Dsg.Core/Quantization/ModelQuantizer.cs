@@ -30,7 +30,7 @@ public static class ModelQuantizer
     }
 
     /// <summary>The refinement <paramref name="options"/> ask for, on the calibration samples; <see cref="RefinedWeights.None"/> for none.</summary>
-    /// <exception cref="DsgException">DSG0713 when a layer's reconstruction error is not finite; DSG0709 when ONNX Runtime fails.</exception>
+    /// <exception cref="DsgException">DSG0713 when a layer's or block's reconstruction error is not finite; DSG0714 when BRECQ cannot cut the graph into blocks; DSG0709 when ONNX Runtime fails.</exception>
     public static RefinedWeights Refine(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations,
         CalibrationSet samples, QuantizationOptions options, IProgress<RefinementProgress>? progress = null, CancellationToken ct = default)
     {
@@ -38,6 +38,7 @@ public static class ModelQuantizer
         return options.Refine switch
         {
             RefinementMethod.AdaRound => AdaRoundRefiner.Refine(folded, plan, activations, samples, options, options.AdaRound, progress, ct),
+            RefinementMethod.Brecq => BrecqRefiner.Refine(folded, plan, activations, samples, options, options.AdaRound, progress, ct),
             _ => RefinedWeights.None,
         };
     }

@@ -63,7 +63,8 @@ public sealed record QuantizationOptions
 
     /// <summary>
     /// What is learned on the calibration samples before the model is written. Default <see cref="RefinementMethod.None"/>
-    /// (nearest rounding); <see cref="RefinementMethod.AdaRound"/> learns each weight's rounding layer by layer.
+    /// (nearest rounding); <see cref="RefinementMethod.AdaRound"/> learns each weight's rounding layer by layer,
+    /// <see cref="RefinementMethod.Brecq"/> the rounding and activation step sizes block by block.
     /// </summary>
     public RefinementMethod Refine { get; init; } = RefinementMethod.None;
 
@@ -104,12 +105,15 @@ public sealed record QuantizationOptions
     /// <summary>The AdaRound settings these options ask for (the paper's, with <see cref="RefineIterations"/> steps per layer).</summary>
     public AdaRoundSettings AdaRound => new() { Iterations = RefineIterations };
 
-    /// <summary>Parses a refinement name (case-insensitive): none, adaround.</summary>
+    /// <summary>The refinement names options accept, in <see cref="RefinementMethod"/> order (the first, none, is the default).</summary>
+    public static IReadOnlyList<string> RefinementNames { get; } = Enum.GetNames<RefinementMethod>().Select(n => n.ToLowerInvariant()).ToArray();
+
+    /// <summary>Parses a refinement name (case-insensitive): one of <see cref="RefinementNames"/>.</summary>
     /// <exception cref="DsgException">DSG0301 for another name.</exception>
     public static RefinementMethod ParseRefine(string name) =>
         Enum.TryParse<RefinementMethod>(name, ignoreCase: true, out var method) && Enum.IsDefined(method) && !int.TryParse(name, out _)
             ? method
-            : throw Bad("refine", name, "none, adaround");
+            : throw Bad("refine", name, string.Join(", ", RefinementNames));
 
     /// <summary>Options for a preset (<c>W8A8</c>, <c>W6A6</c>, <c>W4A8</c>, <c>W4A4</c>) or any <c>WxAy</c> with widths 2–8.</summary>
     /// <exception cref="DsgException">DSG0301 when the text is not a precision.</exception>

@@ -31,7 +31,7 @@ internal static class OptionCatalog
     public static readonly string[] OutputKinds = [.. Dsg.Core.Graph.OutputKindDetector.RequestableNames];
 
     /// <summary>Accepted refinements (the first is the default).</summary>
-    public static readonly string[] Refinements = ["none", "adaround"];
+    public static readonly string[] Refinements = [.. Dsg.Core.Quantization.QuantizationOptions.RefinementNames];
 
     /// <summary>Accepted storages of 8-bit weights (the first is the default).</summary>
     public static readonly string[] EightBitWeightStorages = ["reduced", "full"];
@@ -113,11 +113,11 @@ internal static class OptionCatalog
         EightBitWeightStorages, o => o.EightBitWeights, (o, v) => o with { EightBitWeights = v });
 
     public static OptionDefinition Refine { get; } = Choice(nameof(DsgOptions.Refine),
-        "What is learned on the calibration samples before the model is written: none (default; weights rounded to nearest) or adaround (AdaRound: layer by layer, each weight's rounding up or down is learned so the layer, fed by the model quantized so far, reproduces the fp32 layer's output; same scales, new integers).",
+        "What is learned on the calibration samples before the model is written: none (default; weights rounded to nearest) adaround (AdaRound: layer by layer, each weight's rounding up or down is learned so the layer, fed by the model quantized so far, reproduces the fp32 layer's output; same scales, new integers) or brecq (BRECQ with QDrop: block by block, the rounding of every weight in a residual block and the step size of every activation it quantizes are learned together so the block reproduces the fp32 block's output).",
         Refinements, o => o.Refine, (o, v) => o with { Refine = v });
 
     public static OptionDefinition RefineIterations { get; } = Int(nameof(DsgOptions.RefineIterations),
-        "Optimiser steps per layer of the refinement (--refine adaround); ignored with --refine none.", 1, Dsg.Core.Quantization.Refinement.AdaRoundSettings.MaxIterations,
+        "Optimiser steps per layer (--refine adaround) or per block (--refine brecq) of the refinement; ignored with --refine none.", 1, Dsg.Core.Quantization.Refinement.AdaRoundSettings.MaxIterations,
         o => o.RefineIterations, (o, v) => o with { RefineIterations = v }, "1000");
 
     public static OptionDefinition Without { get; } = new(nameof(DsgOptions.Without),

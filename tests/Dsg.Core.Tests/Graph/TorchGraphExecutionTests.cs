@@ -115,6 +115,29 @@ public sealed class TorchGraphExecutionTests
     }
 
     [Fact]
+    public void A_transformed_value_is_what_every_later_node_reads_and_gradients_flow_through_it()
+    {
+        var b = new OnnxGraphBuilder();
+        b.Input("a", 2).Output("sum", 2).Output("twice", 2);
+        b.Node("Relu", ["a"], ["r"]);
+        b.Node("Add", ["r", "a"], ["sum"]);
+        b.Node("Add", ["r", "r"], ["twice"]);
+        using var graph = TorchGraph.Create(b.Build());
+        using var scope = torch.NewDisposeScope();
+        var a = torch.tensor(new float[] { 1, -2 }).requires_grad_(true);
+        using var three = 3.0.ToScalar();
+        var result = graph.Run(new Dictionary<string, Tensor> { ["a"] = a }, new Dictionary<string, Func<Tensor, Tensor>> { ["r"] = r => r.mul(three) });
+
+        // r = relu(a) · 3 = [3, 0] for both consumers.
+        Assert.Equal(new float[] { 4, -2 }, result["sum"].data<float>().ToArray());
+        Assert.Equal(new float[] { 6, 0 }, result["twice"].data<float>().ToArray());
+        result["twice"].sum().backward();
+        Assert.Equal(new float[] { 6, 0 }, a.grad!.data<float>().ToArray());
+        Assert.Equal(ErrorCodes.ExecutorInputMismatch, Assert.Throws<DsgException>(() => graph.Run(
+            new Dictionary<string, Tensor> { ["a"] = a }, new Dictionary<string, Func<Tensor, Tensor>> { ["a"] = x => x })).Code);
+    }
+
+    [Fact]
     public void Operator_support_is_the_registry()
     {
         string[] required =

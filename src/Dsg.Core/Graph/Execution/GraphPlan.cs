@@ -9,6 +9,9 @@ internal sealed class GraphPlan
 
     public required int SlotCount { get; init; }
 
+    /// <summary>The tensor name of each slot.</summary>
+    public required string[] SlotNames { get; init; }
+
     /// <summary>Constant values by slot (null where computed at run time). Owned by the graph.</summary>
     public required Tensor?[] Constants { get; init; }
 

@@ -139,6 +139,7 @@ internal sealed class GraphPlanner
         return new GraphPlan
         {
             SlotCount = _slots.Count,
+            SlotNames = _names.ToArray(),
             Constants = constants,
             External = external,
             Steps = steps.ToArray(),

@@ -33,13 +33,14 @@ public static class QdqWriter
     /// <param name="activations">The calibrated activations.</param>
     /// <param name="options">The quantization options.</param>
     /// <param name="refined">
-    /// Weights whose rounding was learned (<see cref="Refinement.AdaRoundRefiner"/>), by initializer: written with their
-    /// integers in place of nearest rounding. Each must have the axis and grid this writer would give the weight (the
+    /// Weights whose rounding was learned (<see cref="Refinement.AdaRoundRefiner"/>, <see cref="Refinement.BrecqRefiner"/>), by initializer: written with their
+    /// integers in place of nearest rounding, and activation step sizes learned (BRECQ), which replace the calibrated ones. Each must have the axis and grid this writer would give the weight (the
     /// scales are the nearest rounding's, so the biases' int32 scales stay the same). Null: every weight rounds to nearest.
     /// </param>
     public static QdqModel Write(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations, QuantizationOptions options,
         Refinement.RefinedWeights? refined = null)
     {
+        activations = refined?.Apply(activations) ?? activations;
         var model = folded.Clone();
         var graph = model.Graph;
         var taken = new HashSet<string>(StringComparer.Ordinal);

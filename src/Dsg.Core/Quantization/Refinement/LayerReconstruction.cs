@@ -119,7 +119,7 @@ internal static class LayerReconstruction
     }
 
     /// <summary>‖ŷ − y‖² summed over the channel dimension (1), averaged over the others.</summary>
-    private static Tensor Error(Tensor output, Tensor target)
+    internal static Tensor Error(Tensor output, Tensor target)
     {
         using var scope = NewDisposeScope();
         var diff = TorchSharp.torch.nn.functional.mse_loss(output, target, nn.Reduction.None);
@@ -127,50 +127,8 @@ internal static class LayerReconstruction
         return error.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Adam (β1 0.9, β2 0.999, ε 1e-8) on one parameter, with every scalar it hands libtorch held for the whole run
-    /// (TorchSharp's optimiser creates temporary native scalars on each step, which the collector may finalize while
-    /// libtorch reads them).
-    /// </summary>
-    private sealed class AdamState(TorchSharp.Modules.Parameter parameter, double learningRate) : IDisposable
-    {
-        private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
-        private readonly Tensor _m = torch.zeros_like(parameter).DetachFromDisposeScope();
-        private readonly Tensor _v = torch.zeros_like(parameter).DetachFromDisposeScope();
-        private readonly Scalar _beta1 = Beta1.ToScalar(), _oneMinusBeta1 = (1 - Beta1).ToScalar();
-        private readonly Scalar _beta2 = Beta2.ToScalar(), _oneMinusBeta2 = (1 - Beta2).ToScalar();
-        private readonly Scalar _epsilon = Epsilon.ToScalar(), _one = 1.0.ToScalar();
-        private int _t;
-
-        public void Dispose()
-        {
-            _m.Dispose();
-            _v.Dispose();
-            foreach (var scalar in new[] { _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon, _one })
-            {
-                scalar.Dispose();
-            }
-        }
-
-        /// <summary>One update from the parameter's gradient, which it then zeroes.</summary>
-        public void Step()
-        {
-            _t++;
-            using var noGrad = torch.no_grad();
-            using var scope = NewDisposeScope();
-            var grad = parameter.grad ?? throw new InvalidOperationException("The parameter has no gradient.");
-            _m.mul_(_beta1).add_(grad, _oneMinusBeta1);
-            _v.mul_(_beta2).addcmul_(grad, grad, _oneMinusBeta2);
-            using var correction2 = Math.Sqrt(1 - Math.Pow(Beta2, _t)).ToScalar();
-            using var stepSize = (-learningRate / (1 - Math.Pow(Beta1, _t))).ToScalar();
-            var denominator = _v.sqrt().div_(correction2).add_(_epsilon, _one);
-            parameter.addcdiv_(_m, denominator, stepSize);
-            grad.zero_();
-        }
-    }
-
     /// <summary>Moves a random choice of <paramref name="batch"/> distinct indices to the front of <paramref name="order"/> (a partial Fisher–Yates shuffle).</summary>
-    private static void Shuffle(Random random, int[] order, int batch)
+    internal static void Shuffle(Random random, int[] order, int batch)
     {
         for (int i = 0; i < batch; i++)
         {
@@ -180,7 +138,7 @@ internal static class LayerReconstruction
     }
 
     /// <summary>The samples <paramref name="order"/>[0..batch) of <paramref name="set"/> as a tensor, through <paramref name="buffer"/>.</summary>
-    private static Tensor Gather(CalibrationSet set, int[] order, int batch, float[] buffer)
+    internal static Tensor Gather(CalibrationSet set, int[] order, int batch, float[] buffer)
     {
         int size = set.SampleSize;
         for (int i = 0; i < batch; i++)

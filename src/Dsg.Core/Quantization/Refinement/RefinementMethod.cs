@@ -11,4 +11,11 @@ public enum RefinementMethod
     /// learn for each weight whether it rounds up or down, so the layer reproduces the fp32 layer's output.
     /// </summary>
     AdaRound,
+
+    /// <summary>
+    /// BRECQ (Li et al., ICLR 2021) with QDrop (Wei et al., ICLR 2022): block by block (residual blocks, and single layers
+    /// in a chain), learn the rounding of every weight in the block and the step size of every activation it quantizes,
+    /// jointly, so the block reproduces the fp32 block's output, with activation quantization dropped at random while learning.
+    /// </summary>
+    Brecq,
 }

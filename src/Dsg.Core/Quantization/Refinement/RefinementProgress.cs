@@ -7,7 +7,8 @@ namespace Dsg.Core.Quantization.Refinement;
 /// <param name="Step">Steps done on this layer.</param>
 /// <param name="Steps">Steps per layer.</param>
 /// <param name="Loss">The last batch's reconstruction error.</param>
-public sealed record RefinementProgress(int Layer, int Layers, string Node, int Step, int Steps, double Loss)
+/// <param name="Unit">What is refined one at a time: "layer" (AdaRound) or "block" (BRECQ, where <paramref name="Node"/> is the block's first weighted node).</param>
+public sealed record RefinementProgress(int Layer, int Layers, string Node, int Step, int Steps, double Loss, string Unit = "layer")
 {
     /// <summary>Steps done over every layer.</summary>
     public long Done => (long)(Layer - 1) * Steps + Step;
@@ -17,5 +18,5 @@ public sealed record RefinementProgress(int Layer, int Layers, string Node, int 
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"layer {Layer}/{Layers} {Node} step {Step}/{Steps} error {Loss:G4}");
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Unit} {Layer}/{Layers} {Node} step {Step}/{Steps} error {Loss:G4}");
 }

@@ -1,0 +1,339 @@
+using Dsg.Core.Data;
+using Dsg.Core.Graph;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Quantization.Refinement;
+
+/// <summary>A weight whose rounding a block learns: its initializer, the fp32 layer and the nearest rounding (scales and grid kept).</summary>
+internal sealed record BlockWeight(string Initializer, string Node, WeightedLayer Layer, QuantizedWeight Nearest);
+
+/// <summary>What <see cref="BlockReconstruction"/> learned for one block.</summary>
+/// <param name="Weights">The learned weights by initializer (the nearest rounding's where <paramref name="Kept"/> is false).</param>
+/// <param name="Activations">The learned activation parameters by tensor (the calibrated ones where <paramref name="Kept"/> is false).</param>
+/// <param name="NearestError">The block's reconstruction error with nearest rounding and calibrated activations, over every sample.</param>
+/// <param name="LearnedError">The same with the learned rounding and step sizes.</param>
+/// <param name="Kept">Whether the learned values were kept (they are unless they reconstruct the block worse than nearest rounding).</param>
+internal sealed record BlockResult(IReadOnlyDictionary<string, QuantizedWeight> Weights, IReadOnlyDictionary<string, QuantParams> Activations,
+    double NearestError, double LearnedError, bool Kept);
+
+/// <summary>
+/// BRECQ on one block (Li et al., "BRECQ: Pushing the Limit of Post-Training Quantization by Block Reconstruction", ICLR
+/// 2021) with QDrop's activation dropping (Wei et al., "QDrop: Randomly Dropping Quantization for Extremely Low-bit
+/// Post-Training Quantization", ICLR 2022): the block runs as a graph of its own (<see cref="BlockModel"/>), fed the
+/// block input the quantized model gives it, with every weight it learns soft-rounded as in AdaRound and every
+/// activation it quantizes fake-quantized with a learned step size (LSQ: the rounding passes the gradient straight
+/// through, the step size gets the gradient of the quantized value) from the calibrated one. During learning each
+/// activation value keeps its full-precision value instead of its quantized one with probability
+/// <see cref="DropProbability"/>. The loss is ‖ŷ − y‖² of each block output against the fp32 model's (summed over
+/// channels, averaged over samples and positions), plus AdaRound's rounding regulariser summed over the block's weights.
+/// </summary>
+internal static class BlockReconstruction
+{
+    /// <summary>QDrop's probability of keeping an activation value unquantized while learning (the paper's 0.5).</summary>
+    public const double DropProbability = 0.5;
+
+    /// <summary>Adam's learning rate for the activation step sizes (QDrop's reference setting, 4e-5).</summary>
+    public const double ScaleLearningRate = 4e-5;
+
+    /// <summary>Learns one block.</summary>
+    /// <param name="graph">The block as a graph (<see cref="BlockModel.Build"/>): input 0 the block input, one input per learned weight.</param>
+    /// <param name="block">The block.</param>
+    /// <param name="weights">The weights to learn (graph inputs of <paramref name="graph"/> by initializer name).</param>
+    /// <param name="sites">The activations the block quantizes, with their calibrated parameters.</param>
+    /// <param name="inputs">The block input from the quantized model, one row per calibration sample.</param>
+    /// <param name="targets">Each block output of the fp32 model on the same samples, in <see cref="GraphBlock.Outputs"/> order.</param>
+    /// <param name="settings">Steps, batch, the rounding's optimiser and regulariser.</param>
+    /// <param name="stepDone">Called after each step with the step count and the batch's reconstruction error.</param>
+    /// <param name="ct">Checked before every step.</param>
+    /// <exception cref="DsgException">DSG0713 when the loss stops being finite.</exception>
+    public static BlockResult Run(TorchGraph graph, GraphBlock block, IReadOnlyList<BlockWeight> weights, IReadOnlyList<ActivationCalibration> sites,
+        CalibrationSet inputs, IReadOnlyList<CalibrationSet> targets, AdaRoundSettings settings, Action<int, double>? stepDone, CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        using var k = new SoftRoundingConstants();
+        using var lambda = settings.RegularizerWeight.ToScalar();
+        using var drop = DropProbability.ToScalar();
+        var roundings = new List<LearnedRounding>();
+        var quantizers = new List<LearnedActivation>();
+        try
+        {
+            roundings.AddRange(weights.Select(w => new LearnedRounding(w, k, settings.LearningRate)));
+            quantizers.AddRange(sites.Select(s => new LearnedActivation(s)));
+            using var generator = new Generator((ulong)settings.Seed);
+            var random = new Random(settings.Seed);
+            int batch = Math.Min(settings.BatchSize, inputs.Count);
+            var xBuffer = new float[batch * inputs.SampleSize];
+            var yBuffers = targets.Select(t => new float[batch * t.SampleSize]).ToArray();
+            var order = Enumerable.Range(0, inputs.Count).ToArray();
+            var dropping = quantizers.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learned: true, generator, drop)),
+                StringComparer.Ordinal);
+            for (int step = 0; step < settings.Iterations; step++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var stepScope = NewDisposeScope();
+                LayerReconstruction.Shuffle(random, order, batch);
+                var x = LayerReconstruction.Gather(inputs, order, batch, xBuffer);
+                var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [block.Input] = x };
+                foreach (var r in roundings)
+                {
+                    feed[r.Initializer] = r.Soft();
+                }
+
+                var outputs = graph.Run(feed, dropping);
+                Tensor error = null!;
+                for (int o = 0; o < block.Outputs.Count; o++)
+                {
+                    var y = LayerReconstruction.Gather(targets[o], order, batch, yBuffers[o]);
+                    var e = LayerReconstruction.Error(outputs[block.Outputs[o]], y);
+                    error = o == 0 ? e : error.add(e);
+                }
+
+                double value = error.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    throw new DsgException(ErrorCodes.RefinementNotFinite,
+                        $"Block reconstruction's error became {value} at step {step + 1} of the block at '{block.Input}': the block's inputs or outputs hold values out of float range.",
+                        "Quantize without refinement (--refine none), or check the model with `dotnet dsg inspect --verify`.");
+                }
+
+                Tensor loss = error;
+                if (settings.Beta(step) is { } beta)
+                {
+                    using var b = beta.ToScalar();
+                    foreach (var r in roundings)
+                    {
+                        loss = loss.add(SoftRounding.Regularizer(r.Logits, b, k), lambda);
+                    }
+                }
+
+                TorchGraph.Backward(loss);
+                foreach (var r in roundings)
+                {
+                    r.Step();
+                }
+
+                foreach (var q in quantizers)
+                {
+                    q.Step();
+                }
+
+                stepDone?.Invoke(step + 1, value);
+            }
+
+            double nearestError = FullError(graph, block, inputs, targets, roundings.ToDictionary(r => r.Initializer, r => r.Nearest()),
+                quantizers, learned: false);
+            double learnedError = FullError(graph, block, inputs, targets, roundings.ToDictionary(r => r.Initializer, r => r.Hard()),
+                quantizers, learned: true);
+            bool kept = learnedError <= nearestError;
+            return new BlockResult(
+                roundings.ToDictionary(r => r.Initializer, r => kept ? r.Learned() : r.Source.Nearest, StringComparer.Ordinal),
+                quantizers.ToDictionary(q => q.Tensor, q => kept ? q.LearnedParams() : q.Calibrated, StringComparer.Ordinal),
+                nearestError, learnedError, kept);
+        }
+        finally
+        {
+            foreach (var r in roundings)
+            {
+                r.Dispose();
+            }
+
+            foreach (var q in quantizers)
+            {
+                q.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The block's reconstruction error over every sample with the given weights, activations quantized (nothing dropped).</summary>
+    private static double FullError(TorchGraph graph, GraphBlock block, CalibrationSet inputs, IReadOnlyList<CalibrationSet> targets,
+        IReadOnlyDictionary<string, Tensor> weights, IReadOnlyList<LearnedActivation> quantizers, bool learned)
+    {
+        using var noGrad = torch.no_grad();
+        var quantize = quantizers.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learned, null, null)), StringComparer.Ordinal);
+        double sum = 0;
+        long read = 0;
+        foreach (var (start, count) in inputs.Batches(64))
+        {
+            read += ((long)inputs.SampleSize + targets.Sum(t => (long)t.SampleSize)) * count * sizeof(float);
+            if (read >= Runtime.ActivationBatcher.ReleaseThresholdBytes)
+            {
+                Runtime.ActivationBatcher.ReleaseOutputs(read);
+                read = 0;
+            }
+
+            using var scope = NewDisposeScope();
+            var feed = new Dictionary<string, Tensor>(weights, StringComparer.Ordinal)
+            {
+                [block.Input] = torch.tensor(inputs.Values(start, count).ToArray(), inputs.BatchShape(count)),
+            };
+            var outputs = graph.Run(feed, quantize);
+            for (int o = 0; o < block.Outputs.Count; o++)
+            {
+                var y = torch.tensor(targets[o].Values(start, count).ToArray(), targets[o].BatchShape(count));
+                sum += LayerReconstruction.Error(outputs[block.Outputs[o]], y).item<float>() * count;
+            }
+        }
+
+        return sum / inputs.Count;
+    }
+
+    /// <summary>One weight's AdaRound rounding: W̃ = s·clamp(⌊W/s⌋ + h(V), qmin, qmax), learned with Adam.</summary>
+    private sealed class LearnedRounding : IDisposable
+    {
+        private readonly SoftRoundingConstants _k;
+        private readonly Tensor _scale;
+        private readonly Tensor _floor;
+        private readonly Scalar _qmin;
+        private readonly Scalar _qmax;
+        private readonly AdamState _adam;
+
+        public LearnedRounding(BlockWeight source, SoftRoundingConstants k, double learningRate)
+        {
+            Source = source;
+            _k = k;
+            var nearest = source.Nearest;
+            var dims = source.Layer.Dims;
+            var scaleShape = Enumerable.Repeat(1L, dims.Length).ToArray();
+            scaleShape[nearest.Axis] = dims[nearest.Axis];
+            _scale = torch.tensor(nearest.Scales, scaleShape).DetachFromDisposeScope();
+            using var w = torch.tensor(source.Layer.Weight, dims);
+            using var ratio = w.div(_scale);
+            _floor = ratio.floor().DetachFromDisposeScope();
+            _qmin = ((double)nearest.Grid.QMin).ToScalar();
+            _qmax = ((double)nearest.Grid.QMax).ToScalar();
+            using var fraction = ratio.sub(_floor);
+            using var logits = SoftRounding.InitialLogits(fraction);
+            Logits = new TorchSharp.Modules.Parameter(logits.detach().clone(), requires_grad: true);
+            Logits.DetachFromDisposeScope();
+            _adam = new AdamState(Logits, learningRate);
+        }
+
+        public BlockWeight Source { get; }
+
+        public string Initializer => Source.Initializer;
+
+        public TorchSharp.Modules.Parameter Logits { get; }
+
+        public Tensor Soft() => _floor.add(SoftRounding.Rectify(Logits, _k), _k.One).clamp(_qmin, _qmax).mul(_scale);
+
+        public Tensor Hard()
+        {
+            using var scope = NewDisposeScope();
+            return Integers().mul(_scale).MoveToOuterDisposeScope();
+        }
+
+        public Tensor Nearest()
+        {
+            using var scope = NewDisposeScope();
+            var values = torch.tensor(Source.Nearest.Values.Select(q => (float)q).ToArray(), Source.Layer.Dims);
+            return values.mul(_scale).MoveToOuterDisposeScope();
+        }
+
+        public QuantizedWeight Learned()
+        {
+            using var scope = NewDisposeScope();
+            var integers = Integers();
+            var values = integers.to_type(ScalarType.Int8).data<sbyte>().ToArray();
+            var dequantized = integers.mul(_scale).data<float>().ToArray();
+            return Source.Nearest with { Values = values, SqnrDb = Sqnr.Compute(Source.Layer.Weight, dequantized) };
+        }
+
+        public void Step()
+        {
+            if (Logits.grad is not null)
+            {
+                _adam.Step();
+            }
+        }
+
+        public void Dispose()
+        {
+            _adam.Dispose();
+            Logits.Dispose();
+            _scale.Dispose();
+            _floor.Dispose();
+            _qmin.Dispose();
+            _qmax.Dispose();
+        }
+
+        private Tensor Integers()
+        {
+            using var noGrad = torch.no_grad();
+            return _floor.add(SoftRounding.HardRounding(Logits), _k.One).clamp(_qmin, _qmax);
+        }
+    }
+
+    /// <summary>
+    /// One activation's fake quantization with a learned step size: (clamp(⌊x/s⌉ + z, qmin, qmax) − z)·s, the rounding's
+    /// gradient passed straight through, z fixed at the calibrated zero point.
+    /// </summary>
+    private sealed class LearnedActivation : IDisposable
+    {
+        private readonly TorchSharp.Modules.Parameter _scale;
+        private readonly Tensor _calibratedScale;
+        private readonly Scalar _zero;
+        private readonly Scalar _qmin;
+        private readonly Scalar _qmax;
+        private readonly Scalar _smallest;
+        private readonly float _smallestScale;
+        private readonly AdamState _adam;
+
+        public LearnedActivation(ActivationCalibration site)
+        {
+            Tensor = site.Site.Tensor;
+            Calibrated = site.Params;
+            _calibratedScale = torch.tensor(site.Params.Scale).DetachFromDisposeScope();
+            _scale = new TorchSharp.Modules.Parameter(torch.tensor(site.Params.Scale), requires_grad: true);
+            _scale.DetachFromDisposeScope();
+            _zero = ((double)site.Params.ZeroPoint).ToScalar();
+            _qmin = ((double)site.Params.Grid.QMin).ToScalar();
+            _qmax = ((double)site.Params.Grid.QMax).ToScalar();
+            _smallestScale = site.Params.Scale * 1e-3f;
+            _smallest = ((double)_smallestScale).ToScalar();
+            _adam = new AdamState(_scale, ScaleLearningRate);
+        }
+
+        public string Tensor { get; }
+
+        public QuantParams Calibrated { get; }
+
+        /// <summary>The quantized <paramref name="x"/> (with <paramref name="generator"/>: each value kept unquantized with probability <paramref name="drop"/>).</summary>
+        public Tensor Apply(Tensor x, bool learned, Generator? generator, Scalar? drop)
+        {
+            using var scope = NewDisposeScope();
+            var s = learned ? _scale.clamp_min(_smallest) : _calibratedScale;
+            var u = x.div(s);
+            var rounded = u.add(u.round().sub(u).detach());
+            var y = rounded.add(_zero).clamp(_qmin, _qmax).sub(_zero).mul(s);
+            if (generator is not null && drop is not null)
+            {
+                var keep = torch.rand(x.shape, generator: generator, dtype: x.dtype, device: x.device).lt(drop);
+                y = torch.where(keep, x, y);
+            }
+
+            return y.MoveToOuterDisposeScope();
+        }
+
+        public QuantParams LearnedParams() => Calibrated with { Scale = Math.Max(_scale.item<float>(), _smallestScale) };
+
+        public void Step()
+        {
+            if (_scale.grad is not null)
+            {
+                _adam.Step();
+            }
+        }
+
+        public void Dispose()
+        {
+            _adam.Dispose();
+            _scale.Dispose();
+            _calibratedScale.Dispose();
+            foreach (var scalar in new[] { _zero, _qmin, _qmax, _smallest })
+            {
+                scalar.Dispose();
+            }
+        }
+    }
+}

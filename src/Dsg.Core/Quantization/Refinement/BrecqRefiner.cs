@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using Dsg.Core.Data;
+using Dsg.Core.Graph;
+using Dsg.Core.Onnx;
+using Dsg.Core.Quantization.Qdq;
+using Dsg.Core.Graph.Execution;
+using Dsg.Core.Runtime;
+
+namespace Dsg.Core.Quantization.Refinement;
+
+/// <summary>
+/// BRECQ with QDrop over a whole model, block by block in graph order (<see cref="BlockPartition"/>): each block's input
+/// is taken from the model quantized so far (the QDQ model with every earlier block's learned rounding and step sizes,
+/// run in ONNX Runtime), its targets are the fp32 model's block outputs on the same calibration samples, and
+/// <see cref="BlockReconstruction"/> learns the rounding of every weight in the block and the step size of every
+/// activation it quantizes, jointly. Only one block's inputs and targets are held at a time (in a scratch file past
+/// 64 MiB, like the samples). The weight scales stay those of nearest rounding, so the learned integers go into the QDQ
+/// model as they are; the learned activation step sizes replace the calibrated ones (and the biases' int32 scales follow).
+/// </summary>
+public static class BrecqRefiner
+{
+    /// <summary>Learns the rounding of every planned weight a block holds, and the step sizes of the activations it quantizes.</summary>
+    /// <param name="folded">The BN-folded fp32 model the plan was made for.</param>
+    /// <param name="plan">The plan.</param>
+    /// <param name="activations">The calibrated activations.</param>
+    /// <param name="samples">The calibration samples.</param>
+    /// <param name="options">The quantization options (weight grids and ranges, ONNX Runtime batch and threads).</param>
+    /// <param name="settings">Steps per block, batch, the rounding's optimiser and regulariser.</param>
+    /// <param name="progress">Reported every few steps and after each block.</param>
+    /// <param name="ct">Checked between steps.</param>
+    /// <exception cref="DsgException">DSG0713 when a block's loss is not finite; DSG0714 when the graph cannot be cut into blocks; DSG0709 when ONNX Runtime fails; DSG0401 without TorchSharp.</exception>
+    public static RefinedWeights Refine(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations,
+        CalibrationSet samples, QuantizationOptions options, AdaRoundSettings settings, IProgress<RefinementProgress>? progress = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(folded);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(activations);
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(options);
+        settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
+        TorchRuntime.EnsureLoaded();
+        var index = new GraphIndex(folded.Graph);
+        var nodes = folded.Graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        // One learned rounding per initializer: the first site that uses it (in graph order) learns it.
+        var learnable = plan.Weights.DistinctBy(w => w.Initializer, StringComparer.Ordinal)
+            .Select(site => (Site: site, Layer: WeightedLayer.For(nodes[site.Node], index, folded)))
+            .Where(l => l.Layer is not null)
+            .ToDictionary(l => l.Site.Node, l => (l.Site, Layer: l.Layer!), StringComparer.Ordinal);
+        var blocks = BlockPartition.Find(folded, learnable.Keys.ToHashSet(StringComparer.Ordinal));
+        var graphOutputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var learnedWeights = new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal);
+        var learnedActivations = new Dictionary<string, QuantParams>(StringComparer.Ordinal);
+        var reports = new List<LayerRefinement>();
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var watch = Stopwatch.StartNew();
+            var block = blocks[b];
+            var members = block.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            var weights = block.WeightNodes.Select(node => learnable[node])
+                .Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer,
+                    WeightQuantizer.Quantize(l.Layer.Weight, l.Layer.Dims, l.Site.Axis, options.WeightGridBits(l.Site.Bits), options.EffectiveWeightRange)))
+                .ToList();
+            var learnedHere = weights.Select(w => w.Initializer).ToHashSet(StringComparer.Ordinal);
+            // Every other weight of the block that the plan quantizes enters as its dequantized value.
+            var fixedWeights = plan.Weights.Where(w => members.Contains(w.Node) && !learnedHere.Contains(w.Initializer))
+                .DistinctBy(w => w.Initializer, StringComparer.Ordinal)
+                .ToDictionary(w => w.Initializer, w => FixedWeight(folded, w, learnedWeights, options), StringComparer.Ordinal);
+            var produced = block.Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+            var sites = activations.Where(a => produced.Contains(a.Site.Tensor) && !graphOutputs.Contains(a.Site.Tensor)).ToList();
+
+            var quantized = QdqWriter.Write(folded, plan, activations, options, new RefinedWeights(learnedWeights, [], learnedActivations));
+            string input = quantized.Activations.FirstOrDefault(a => a.Calibration.Site.Tensor == block.Input)?.DequantizedName ?? block.Input;
+            using var inputs = AdaRoundRefiner.Collect(quantized.Model, input, samples, options, ct);
+            var targets = new List<CalibrationSet>();
+            try
+            {
+                foreach (var output in block.Outputs)
+                {
+                    targets.Add(AdaRoundRefiner.Collect(folded, output, samples, options, ct));
+                }
+
+                var sub = BlockModel.Build(folded, block, inputs.SampleShape, weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal), fixedWeights);
+                using var graph = TorchGraph.Create(sub);
+                int blockNumber = b + 1;
+                string name = block.WeightNodes[0];
+                int every = Math.Max(1, settings.Iterations / 50);
+                var result = BlockReconstruction.Run(graph, block, weights, sites, inputs, targets, settings with { Seed = settings.Seed + b },
+                    (step, loss) =>
+                    {
+                        if (step % every == 0 || step == settings.Iterations)
+                        {
+                            progress?.Report(new RefinementProgress(blockNumber, blocks.Count, name, step, settings.Iterations, loss, "block"));
+                        }
+                    },
+                    ct);
+                foreach (var (initializer, weight) in result.Weights)
+                {
+                    learnedWeights[initializer] = weight;
+                }
+
+                foreach (var (tensor, parameters) in result.Activations)
+                {
+                    learnedActivations[tensor] = parameters;
+                }
+
+                double seconds = watch.Elapsed.TotalSeconds;
+                foreach (var w in weights)
+                {
+                    var weight = result.Weights[w.Initializer];
+                    int changed = weight.Values.Zip(w.Nearest.Values).Count(p => p.First != p.Second);
+                    reports.Add(new LayerRefinement(w.Node, w.Initializer, settings.Iterations, result.NearestError, result.LearnedError,
+                        changed / (double)Math.Max(1, weight.Values.Length), seconds / weights.Count));
+                }
+            }
+            finally
+            {
+                foreach (var target in targets)
+                {
+                    target.Dispose();
+                }
+            }
+        }
+
+        return new RefinedWeights(learnedWeights, reports, learnedActivations);
+    }
+
+    /// <summary>The dequantized value a weight has in the quantized model so far: learned earlier, or rounded to nearest.</summary>
+    private static float[] FixedWeight(OnnxModel folded, WeightSite site, IReadOnlyDictionary<string, QuantizedWeight> learned, QuantizationOptions options)
+    {
+        if (learned.TryGetValue(site.Initializer, out var weight))
+        {
+            return weight.Dequantize();
+        }
+
+        var tensor = folded.Initializers[site.Initializer];
+        return WeightQuantizer.Quantize(OnnxTensor.ToFloats(tensor, folded), OnnxTensor.Shape(tensor), site.Axis, options.WeightGridBits(site.Bits),
+            options.EffectiveWeightRange).Dequantize();
+    }
+}
