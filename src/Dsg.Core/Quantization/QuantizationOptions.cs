@@ -198,7 +198,7 @@ public sealed record QuantizationOptions
 
         if (!Enum.IsDefined(Refine))
         {
-            throw Bad("refine", Refine.ToString(), "none, adaround");
+            throw Bad("refine", Refine.ToString(), string.Join(", ", RefinementNames));
         }
 
         if (RefineIterations is < 1 or > AdaRoundSettings.MaxIterations)

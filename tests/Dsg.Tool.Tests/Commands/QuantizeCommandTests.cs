@@ -233,15 +233,17 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Equal(Core.Quantization.Refinement.AdaRoundSettings.DefaultIterations, options.RefineIterations);
         var longer = Key("--refine", "adaround", "--refine-iterations", "1000");
         Assert.Equal(1000, QuantizePipelineProducer.QuantizationOptionsFor(seen!).AdaRound.Iterations);
-        Assert.Equal(3, new[] { none, adaround, longer }.Distinct().Count());
+        var brecq = Key("--refine", "brecq");
+        Assert.Equal(Core.Quantization.Refinement.RefinementMethod.Brecq, QuantizePipelineProducer.QuantizationOptionsFor(seen!).Refine);
+        Assert.Equal(4, new[] { none, adaround, longer, brecq }.Distinct().Count());
         Assert.Equal(none, Key("--refine", "none"));
         Assert.Equal(none, Key("--refine", "none", "--refine-iterations", "1000"));
         Assert.Equal(adaround, Key("--refine", "adaround"));
 
-        var bad = Quantize(Producer(), "--refine", "brecq");
+        var bad = Quantize(Producer(), "--refine", "qdrop");
         Assert.Equal(1, bad.ExitCode);
         Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
-        Assert.Contains("none, adaround", bad.Line("error").GetProperty("message").GetString());
+        Assert.Contains("none, adaround, brecq", bad.Line("error").GetProperty("message").GetString());
         var zero = Quantize(Producer(), "--refine", "adaround", "--refine-iterations", "0");
         Assert.Equal(ErrorCodes.BadOption, zero.Line("error").GetProperty("code").GetString());
     }
