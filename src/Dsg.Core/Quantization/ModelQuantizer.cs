@@ -39,6 +39,7 @@ public static class ModelQuantizer
         {
             RefinementMethod.AdaRound => AdaRoundRefiner.Refine(folded, plan, activations, samples, options, options.AdaRound, progress, ct),
             RefinementMethod.Brecq => BrecqRefiner.Refine(folded, plan, activations, samples, options, options.AdaRound, progress, ct),
+            RefinementMethod.Qat => QatRefiner.Refine(folded, plan, activations, samples, options, options.AdaRound, progress, ct),
             _ => RefinedWeights.None,
         };
     }

@@ -69,7 +69,7 @@ internal sealed record DsgOptions
     /// <summary>reduced or full: how 8-bit weights are stored. Default reduced.</summary>
     public string EightBitWeights { get; init; } = "reduced";
 
-    /// <summary>none, adaround or brecq: what is learned on the calibration samples before the model is written. Default none.</summary>
+    /// <summary>none, adaround, brecq or qat: what is learned on the calibration samples before the model is written. Default none.</summary>
     public string Refine { get; init; } = "none";
 
     /// <summary>Optimiser steps per layer of the refinement.</summary>

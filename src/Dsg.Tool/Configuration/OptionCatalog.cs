@@ -113,11 +113,11 @@ internal static class OptionCatalog
         EightBitWeightStorages, o => o.EightBitWeights, (o, v) => o with { EightBitWeights = v });
 
     public static OptionDefinition Refine { get; } = Choice(nameof(DsgOptions.Refine),
-        "What is learned on the calibration samples before the model is written: none (default; weights rounded to nearest) adaround (AdaRound: layer by layer, each weight's rounding up or down is learned so the layer, fed by the model quantized so far, reproduces the fp32 layer's output; same scales, new integers) or brecq (BRECQ with QDrop: block by block, the rounding of every weight in a residual block and the step size of every activation it quantizes are learned together so the block reproduces the fp32 block's output).",
+        "What is learned on the calibration samples before the model is written: none (default; weights rounded to nearest) adaround (AdaRound: layer by layer, each weight's rounding up or down is learned so the layer, fed by the model quantized so far, reproduces the fp32 layer's output; same scales, new integers) or brecq (BRECQ with QDrop: block by block, the rounding of every weight in a residual block and the step size of every activation it quantizes are learned together so the block reproduces the fp32 block's output) or qat (the DSG paper's fine-tuning: the fp32 model teaches the fake-quantized model, weights and activation step sizes learned on the calibration samples).",
         Refinements, o => o.Refine, (o, v) => o with { Refine = v });
 
     public static OptionDefinition RefineIterations { get; } = Int(nameof(DsgOptions.RefineIterations),
-        "Optimiser steps per layer (--refine adaround) or per block (--refine brecq) of the refinement; ignored with --refine none.", 1, Dsg.Core.Quantization.Refinement.AdaRoundSettings.MaxIterations,
+        "Optimiser steps per layer (--refine adaround), per block (--refine brecq) or in all (--refine qat) of the refinement; ignored with --refine none.", 1, Dsg.Core.Quantization.Refinement.AdaRoundSettings.MaxIterations,
         o => o.RefineIterations, (o, v) => o with { RefineIterations = v }, "1000");
 
     public static OptionDefinition Without { get; } = new(nameof(DsgOptions.Without),

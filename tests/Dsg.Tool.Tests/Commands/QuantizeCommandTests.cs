@@ -243,7 +243,7 @@ public sealed class QuantizeCommandTests : IDisposable
         var bad = Quantize(Producer(), "--refine", "qdrop");
         Assert.Equal(1, bad.ExitCode);
         Assert.Equal(ErrorCodes.BadOption, bad.Line("error").GetProperty("code").GetString());
-        Assert.Contains("none, adaround, brecq", bad.Line("error").GetProperty("message").GetString());
+        Assert.Contains("none, adaround, brecq, qat", bad.Line("error").GetProperty("message").GetString());
         var zero = Quantize(Producer(), "--refine", "adaround", "--refine-iterations", "0");
         Assert.Equal(ErrorCodes.BadOption, zero.Line("error").GetProperty("code").GetString());
     }

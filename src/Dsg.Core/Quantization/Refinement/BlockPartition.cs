@@ -31,13 +31,7 @@ internal static class BlockPartition
         ArgumentNullException.ThrowIfNull(weighted);
         var graph = model.Graph;
         var constants = ConstantTensors(graph, out var constantNodes);
-        var inputs = graph.Input.Select(i => i.Name).Where(n => !constants.Contains(n)).ToList();
-        if (inputs.Count != 1)
-        {
-            throw new DsgException(ErrorCodes.RefinementUnsupported,
-                $"Block reconstruction (--refine brecq) needs a graph with one input; '{model.DisplayName}' has {inputs.Count} ({string.Join(", ", inputs)}).",
-                "Use --refine adaround, which learns layer by layer and takes any number of inputs.") { FilePath = model.DisplayName };
-        }
+        var inputs = new List<string> { SingleInput(model, constants) };
 
         var nodes = graph.Node.Where(n => !constantNodes.Contains(n)).ToList();
         var outputs = new HashSet<string>(graph.Output.Select(o => o.Name), StringComparer.Ordinal);
@@ -101,6 +95,29 @@ internal static class BlockPartition
             var members = nodes.GetRange(b.First, b.Last - b.First + 1);
             return new GraphBlock(b.Input, b.Outputs, members, members.Where(n => weighted.Contains(n.Name)).Select(n => n.Name).ToList());
         }).ToList();
+    }
+
+    /// <summary>The whole graph as one block (for fine-tuning the whole model): its input, its outputs, every non-constant node.</summary>
+    /// <exception cref="DsgException">DSG0714 when the graph does not have exactly one non-constant input.</exception>
+    public static GraphBlock Whole(OnnxModel model, IReadOnlySet<string> weighted)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(weighted);
+        var graph = model.Graph;
+        var constants = ConstantTensors(graph, out var constantNodes);
+        var inputs = SingleInput(model, constants);
+        var nodes = graph.Node.Where(n => !constantNodes.Contains(n)).ToList();
+        return new GraphBlock(inputs, graph.Output.Select(o => o.Name).ToList(), nodes, nodes.Where(n => weighted.Contains(n.Name)).Select(n => n.Name).ToList());
+    }
+
+    private static string SingleInput(OnnxModel model, HashSet<string> constants)
+    {
+        var inputs = model.Graph.Input.Select(i => i.Name).Where(n => !constants.Contains(n)).ToList();
+        return inputs.Count == 1
+            ? inputs[0]
+            : throw new DsgException(ErrorCodes.RefinementUnsupported,
+                $"Block reconstruction and fine-tuning (--refine brecq, qat) need a graph with one input; '{model.DisplayName}' has {inputs.Count} ({string.Join(", ", inputs)}).",
+                "Use --refine adaround, which learns layer by layer and takes any number of inputs.") { FilePath = model.DisplayName };
     }
 
     /// <summary>Initializers, and every output of a node all of whose inputs are constant (Constant nodes included).</summary>

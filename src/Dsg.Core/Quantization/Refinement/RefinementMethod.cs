@@ -18,4 +18,10 @@ public enum RefinementMethod
     /// jointly, so the block reproduces the fp32 block's output, with activation quantization dropped at random while learning.
     /// </summary>
     Brecq,
+
+    /// <summary>
+    /// The DSG paper's quantization-aware fine-tuning: the fp32 model teaches the fake-quantized model (weights learned in
+    /// full precision and quantized in every forward pass, activation step sizes learned) on the calibration samples.
+    /// </summary>
+    Qat,
 }

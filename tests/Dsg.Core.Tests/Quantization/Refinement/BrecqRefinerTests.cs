@@ -96,7 +96,7 @@ public sealed class BrecqRefinerTests
     [Trait("Category", "Slow")]
     public void BrecqLowersEveryResNetBlocksErrorAndWritesTheLearnedIntegersAndStepSizes() => LearnsAndWrites(s_resnet.Value);
 
-    private static void LearnsAndWrites(QuantizationResult result)
+    internal static void LearnsAndWrites(QuantizationResult result)
     {
         var refined = result.Refinement;
         Assert.Equal(result.Plan.Weights.Select(w => w.Initializer).Distinct().Count(), refined.Weights.Count);
@@ -143,9 +143,14 @@ public sealed class BrecqRefinerTests
     /// graph gives in TorchSharp with the learned weights dequantized and every activation it quantizes fake-quantized
     /// with the learned parameters (ONNX Runtime's QuantizeLinear: round half to even, saturate; then DequantizeLinear).
     /// </summary>
-    private static void OnnxRuntimeRunsTheLearnedBlocks(string asset, QuantizationResult result)
+    internal static void OnnxRuntimeRunsTheLearnedBlocks(string asset, QuantizationResult result, bool whole = false)
     {
         var (folded, blocks) = Partition(asset);
+        if (whole)
+        {
+            blocks = [BlockPartition.Whole(folded, blocks.SelectMany(b => b.WeightNodes).ToHashSet(StringComparer.Ordinal))];
+        }
+
         var written = result.Qdq.Activations.ToDictionary(a => a.Calibration.Site.Tensor, StringComparer.Ordinal);
         var outputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         string Seen(string tensor) => written.TryGetValue(tensor, out var a) && !outputs.Contains(tensor) ? a.DequantizedName : tensor;
@@ -206,10 +211,10 @@ public sealed class BrecqRefinerTests
     [Fact]
     public void ARefinementNameListsBrecqAndParsesIt()
     {
-        Assert.Equal(["none", "adaround", "brecq"], QuantizationOptions.RefinementNames);
+        Assert.Equal(["none", "adaround", "brecq", "qat"], QuantizationOptions.RefinementNames);
         Assert.Equal(RefinementMethod.Brecq, QuantizationOptions.ParseRefine("BRECQ"));
         var e = Assert.Throws<DsgException>(() => QuantizationOptions.ParseRefine("qdrop"));
-        Assert.Contains("none, adaround, brecq", e.Message);
+        Assert.Contains("none, adaround, brecq, qat", e.Message);
     }
 
     [Fact]

@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using Dsg.Core.Data;
+using Dsg.Core.Graph;
+using Dsg.Core.Graph.Execution;
+using Dsg.Core.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsg.Core.Quantization.Refinement;
+
+/// <summary>
+/// Quantization-aware fine-tuning on the calibration samples, as the DSG paper's fine-tuning row does it: the fp32 model
+/// is the teacher, the fake-quantized model the student (the whole graph as one <see cref="BlockModel"/>: every weight
+/// the plan quantizes with a learnable full-precision value quantized on its nearest rounding's per-channel grid in the
+/// forward pass and passed straight through in the backward pass, every activation with a learned step size as in
+/// <see cref="LearnedStepSize"/>, the input quantized with its calibrated parameters). The loss is the KL divergence
+/// from the teacher's class distribution to the student's for class scores (logits or probabilities) and the squared
+/// error otherwise, for <see cref="AdaRoundSettings.Iterations"/> Adam steps on random batches. The learned integers go
+/// into the QDQ model with the nearest rounding's scales and the learned step sizes replace the calibrated ones; if the
+/// fine-tuned student matches the teacher worse over every sample than the nearest-rounded one, nothing learned is kept.
+/// The paper also adds a BatchNorm-statistics term; BatchNorm is folded into the weights before quantization here, so
+/// it is not part of this loss.
+/// </summary>
+public static class QatRefiner
+{
+    /// <summary>Adam's learning rate for the weights (the step sizes use <see cref="BlockReconstruction.ScaleLearningRate"/>).</summary>
+    public const double WeightLearningRate = 1e-4;
+
+    /// <summary>Fine-tunes the whole quantized model against the fp32 one.</summary>
+    /// <param name="folded">The BN-folded fp32 model the plan was made for.</param>
+    /// <param name="plan">The plan.</param>
+    /// <param name="activations">The calibrated activations.</param>
+    /// <param name="samples">The calibration samples.</param>
+    /// <param name="options">The quantization options (weight grids and ranges, ONNX Runtime batch and threads).</param>
+    /// <param name="settings">Steps (in all) and batch.</param>
+    /// <param name="progress">Reported every few steps.</param>
+    /// <param name="ct">Checked between steps.</param>
+    /// <exception cref="DsgException">DSG0713 when the loss is not finite; DSG0714 when the graph does not have one input; DSG0709 when ONNX Runtime fails.</exception>
+    public static RefinedWeights Refine(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations,
+        CalibrationSet samples, QuantizationOptions options, AdaRoundSettings settings, IProgress<RefinementProgress>? progress = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(folded);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(activations);
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(options);
+        settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
+        TorchRuntime.EnsureLoaded();
+        var watch = Stopwatch.StartNew();
+        var index = new GraphIndex(folded.Graph);
+        var nodes = folded.Graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var learnable = plan.Weights.DistinctBy(w => w.Initializer, StringComparer.Ordinal)
+            .Select(site => (Site: site, Layer: WeightedLayer.For(nodes[site.Node], index, folded)))
+            .Where(l => l.Layer is not null)
+            .ToList();
+        var block = BlockPartition.Whole(folded, learnable.Select(l => l.Site.Node).ToHashSet(StringComparer.Ordinal));
+        var weights = learnable.Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer!,
+            WeightQuantizer.Quantize(l.Layer!.Weight, l.Layer.Dims, l.Site.Axis, options.WeightGridBits(l.Site.Bits), options.EffectiveWeightRange))).ToList();
+        var learnedHere = weights.Select(w => w.Initializer).ToHashSet(StringComparer.Ordinal);
+        var fixedWeights = plan.Weights.Where(w => !learnedHere.Contains(w.Initializer)).DistinctBy(w => w.Initializer, StringComparer.Ordinal)
+            .ToDictionary(w => w.Initializer, w =>
+            {
+                var tensor = folded.Initializers[w.Initializer];
+                return WeightQuantizer.Quantize(OnnxTensor.ToFloats(tensor, folded), OnnxTensor.Shape(tensor), w.Axis, options.WeightGridBits(w.Bits),
+                    options.EffectiveWeightRange).Dequantize();
+            }, StringComparer.Ordinal);
+        var graphOutputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var produced = block.Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+        var sites = activations.Where(a => produced.Contains(a.Site.Tensor) && !graphOutputs.Contains(a.Site.Tensor)).ToList();
+        var inputSite = activations.FirstOrDefault(a => a.Site.Tensor == block.Input);
+
+        var targets = new List<CalibrationSet>();
+        var steps = new List<LearnedStepSize>();
+        var learned = new List<FineTunedWeight>();
+        try
+        {
+            foreach (var output in block.Outputs)
+            {
+                targets.Add(AdaRoundRefiner.Collect(folded, output, samples, options, ct));
+            }
+
+            var sub = BlockModel.Build(folded, block, samples.SampleShape, weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal), fixedWeights);
+            using var graph = TorchGraph.Create(sub);
+            using var scope = NewDisposeScope();
+            var kinds = targets.Select(t => ClassScores(t)).ToArray();
+            learned.AddRange(weights.Select(w => new FineTunedWeight(w)));
+            steps.AddRange(sites.Select(s => new LearnedStepSize(s)));
+            using var input = inputSite is null ? null : new LearnedStepSize(inputSite);
+            var quantize = steps.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learned: true, null, null)), StringComparer.Ordinal);
+            var random = new Random(settings.Seed);
+            int batch = Math.Min(settings.BatchSize, samples.Count);
+            var xBuffer = new float[batch * samples.SampleSize];
+            var yBuffers = targets.Select(t => new float[batch * t.SampleSize]).ToArray();
+            var order = Enumerable.Range(0, samples.Count).ToArray();
+            int every = Math.Max(1, settings.Iterations / 50);
+            for (int step = 0; step < settings.Iterations; step++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var stepScope = NewDisposeScope();
+                LayerReconstruction.Shuffle(random, order, batch);
+                var x = LayerReconstruction.Gather(samples, order, batch, xBuffer);
+                var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [block.Input] = input?.Apply(x, learned: false, null, null) ?? x };
+                foreach (var w in learned)
+                {
+                    feed[w.Initializer] = w.Quantized();
+                }
+
+                var outputs = graph.Run(feed, quantize);
+                Tensor loss = null!;
+                for (int o = 0; o < block.Outputs.Count; o++)
+                {
+                    var y = LayerReconstruction.Gather(targets[o], order, batch, yBuffers[o]);
+                    var term = Distance(outputs[block.Outputs[o]], y, kinds[o]);
+                    loss = o == 0 ? term : loss.add(term);
+                }
+
+                double value = loss.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    throw new DsgException(ErrorCodes.RefinementNotFinite,
+                        $"Quantization-aware fine-tuning's loss became {value} at step {step + 1}: the model's outputs hold values out of float range.",
+                        "Quantize without refinement (--refine none), or check the model with `dotnet dsg inspect --verify`.");
+                }
+
+                TorchGraph.Backward(loss);
+                foreach (var w in learned)
+                {
+                    w.Step();
+                }
+
+                foreach (var q in steps)
+                {
+                    q.Step();
+                }
+
+                if ((step + 1) % every == 0 || step + 1 == settings.Iterations)
+                {
+                    progress?.Report(new RefinementProgress(1, 1, block.WeightNodes[0], step + 1, settings.Iterations, value, "model"));
+                }
+            }
+
+            double before = FullLoss(graph, block, samples, targets, kinds, input, learned.ToDictionary(w => w.Initializer, w => w.Nearest()), steps, learnedSteps: false);
+            double after = FullLoss(graph, block, samples, targets, kinds, input, learned.ToDictionary(w => w.Initializer, w => w.Hard()), steps, learnedSteps: true);
+            bool kept = after <= before;
+            var result = learned.ToDictionary(w => w.Initializer, w => kept ? w.Learned() : w.Source.Nearest, StringComparer.Ordinal);
+            double seconds = watch.Elapsed.TotalSeconds;
+            var reports = weights.Select(w => new LayerRefinement(w.Node, w.Initializer, settings.Iterations, before, after,
+                result[w.Initializer].Values.Zip(w.Nearest.Values).Count(p => p.First != p.Second) / (double)Math.Max(1, w.Nearest.Values.Length),
+                seconds / weights.Count)).ToList();
+            var stepSizes = steps.ToDictionary(q => q.Tensor, q => kept ? q.LearnedParams() : q.Calibrated, StringComparer.Ordinal);
+            return new RefinedWeights(result, reports, stepSizes);
+        }
+        finally
+        {
+            foreach (var t in targets)
+            {
+                t.Dispose();
+            }
+
+            foreach (var q in steps)
+            {
+                q.Dispose();
+            }
+
+            foreach (var w in learned)
+            {
+                w.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Whether the teacher's output holds class scores (a distribution is compared), judged on its first samples.</summary>
+    private static OutputKind ClassScores(CalibrationSet target)
+    {
+        using var scope = NewDisposeScope();
+        int n = Math.Min(target.Count, 64);
+        return target.SampleShape.Length == 1
+            ? OutputKindDetector.FromValues(torch.tensor(target.Values(0, n).ToArray(), target.BatchShape(n)))
+            : OutputKind.Dense;
+    }
+
+    /// <summary>KL(teacher ‖ student) over the classes, averaged over samples, for class scores; ‖ŷ − y‖² otherwise.</summary>
+    private static Tensor Distance(Tensor student, Tensor teacher, OutputKind kind)
+    {
+        using var scope = NewDisposeScope();
+        Tensor result;
+        switch (kind)
+        {
+            case OutputKind.Logits:
+            case OutputKind.LogProbabilities:
+                var t = teacher.log_softmax(1);
+                result = t.exp().mul(t.sub(student.log_softmax(1))).sum(1).mean();
+                break;
+            case OutputKind.Probabilities:
+                using (var tiny = 1e-12.ToScalar())
+                {
+                    var pt = teacher.clamp_min(tiny);
+                    result = pt.mul(pt.log().sub(student.clamp_min(tiny).log())).sum(1).mean();
+                }
+
+                break;
+            default:
+                result = LayerReconstruction.Error(student, teacher);
+                break;
+        }
+
+        return result.MoveToOuterDisposeScope();
+    }
+
+    private static double FullLoss(TorchGraph graph, GraphBlock block, CalibrationSet samples, IReadOnlyList<CalibrationSet> targets, OutputKind[] kinds,
+        LearnedStepSize? input, IReadOnlyDictionary<string, Tensor> weights, IReadOnlyList<LearnedStepSize> steps, bool learnedSteps)
+    {
+        using var noGrad = torch.no_grad();
+        var quantize = steps.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learnedSteps, null, null)), StringComparer.Ordinal);
+        double sum = 0;
+        foreach (var (start, count) in samples.Batches(64))
+        {
+            using var scope = NewDisposeScope();
+            var x = torch.tensor(samples.Values(start, count).ToArray(), samples.BatchShape(count));
+            var feed = new Dictionary<string, Tensor>(weights, StringComparer.Ordinal) { [block.Input] = input?.Apply(x, learned: false, null, null) ?? x };
+            var outputs = graph.Run(feed, quantize);
+            for (int o = 0; o < block.Outputs.Count; o++)
+            {
+                var y = torch.tensor(targets[o].Values(start, count).ToArray(), targets[o].BatchShape(count));
+                sum += Distance(outputs[block.Outputs[o]], y, kinds[o]).item<float>() * count;
+            }
+        }
+
+        return sum / samples.Count;
+    }
+
+    /// <summary>A weight fine-tuned in full precision and quantized on its nearest rounding's grid in each forward pass.</summary>
+    private sealed class FineTunedWeight : IDisposable
+    {
+        private readonly Tensor _scale;
+        private readonly Scalar _qmin;
+        private readonly Scalar _qmax;
+        private readonly TorchSharp.Modules.Parameter _weight;
+        private readonly AdamState _adam;
+
+        public FineTunedWeight(BlockWeight source)
+        {
+            Source = source;
+            var dims = source.Layer.Dims;
+            var scaleShape = Enumerable.Repeat(1L, dims.Length).ToArray();
+            scaleShape[source.Nearest.Axis] = dims[source.Nearest.Axis];
+            _scale = torch.tensor(source.Nearest.Scales, scaleShape).DetachFromDisposeScope();
+            _qmin = ((double)source.Nearest.Grid.QMin).ToScalar();
+            _qmax = ((double)source.Nearest.Grid.QMax).ToScalar();
+            _weight = new TorchSharp.Modules.Parameter(torch.tensor(source.Layer.Weight, dims), requires_grad: true);
+            _weight.DetachFromDisposeScope();
+            _adam = new AdamState(_weight, WeightLearningRate);
+        }
+
+        public BlockWeight Source { get; }
+
+        public string Initializer => Source.Initializer;
+
+        /// <summary>s·clamp(⌊W/s⌉, qmin, qmax) with the rounding's gradient passed straight through.</summary>
+        public Tensor Quantized()
+        {
+            using var scope = NewDisposeScope();
+            var u = _weight.div(_scale);
+            return u.add(u.round().sub(u).detach()).clamp(_qmin, _qmax).mul(_scale).MoveToOuterDisposeScope();
+        }
+
+        public Tensor Hard()
+        {
+            using var scope = NewDisposeScope();
+            return Integers().mul(_scale).MoveToOuterDisposeScope();
+        }
+
+        public Tensor Nearest()
+        {
+            using var scope = NewDisposeScope();
+            return torch.tensor(Source.Nearest.Values.Select(q => (float)q).ToArray(), Source.Layer.Dims).mul(_scale).MoveToOuterDisposeScope();
+        }
+
+        public QuantizedWeight Learned()
+        {
+            using var scope = NewDisposeScope();
+            var integers = Integers();
+            return Source.Nearest with
+            {
+                Values = integers.to_type(ScalarType.Int8).data<sbyte>().ToArray(),
+                SqnrDb = Sqnr.Compute(Source.Layer.Weight, integers.mul(_scale).data<float>().ToArray()),
+            };
+        }
+
+        public void Step()
+        {
+            if (_weight.grad is not null)
+            {
+                _adam.Step();
+            }
+        }
+
+        public void Dispose()
+        {
+            _adam.Dispose();
+            _weight.Dispose();
+            _scale.Dispose();
+            _qmin.Dispose();
+            _qmax.Dispose();
+        }
+
+        private Tensor Integers()
+        {
+            using var noGrad = torch.no_grad();
+            return _weight.div(_scale).round().clamp(_qmin, _qmax);
+        }
+    }
+}
