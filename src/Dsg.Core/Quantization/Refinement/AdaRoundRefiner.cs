@@ -37,21 +37,16 @@ public static class AdaRoundRefiner
         ArgumentNullException.ThrowIfNull(options);
         settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
         TorchRuntime.EnsureLoaded();
-        var index = new GraphIndex(folded.Graph);
         var nodes = folded.Graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
-        // One learned rounding per initializer: the first site that uses it (in graph order) learns it.
-        var layers = plan.Weights.DistinctBy(w => w.Initializer, StringComparer.Ordinal)
-            .Select(site => (Site: site, Layer: WeightedLayer.For(nodes[site.Node], index, folded)))
-            .Where(l => l.Layer is not null)
-            .ToList();
+        var layers = RefinableWeights.Of(folded, plan);
         var learned = new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal);
         var reports = new List<LayerRefinement>();
         for (int k = 0; k < layers.Count; k++)
         {
             ct.ThrowIfCancellationRequested();
             var watch = Stopwatch.StartNew();
-            var (site, layer) = (layers[k].Site, layers[k].Layer!);
-            var nearest = WeightQuantizer.Quantize(layer.Weight, layer.Dims, site.Axis, options.WeightGridBits(site.Bits), options.EffectiveWeightRange);
+            var (site, layer) = layers[k];
+            var nearest = RefinableWeights.Nearest(site, layer, options);
             var quantized = QdqWriter.Write(folded, plan, activations, options, new RefinedWeights(learned, [])).Model;
             string input = quantized.Graph.Node.First(n => n.Name == site.Node).Input[0];
             using var inputs = Collect(quantized, input, samples, options, ct);

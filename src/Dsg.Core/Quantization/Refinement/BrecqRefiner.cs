@@ -40,13 +40,7 @@ public static class BrecqRefiner
         ArgumentNullException.ThrowIfNull(options);
         settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
         TorchRuntime.EnsureLoaded();
-        var index = new GraphIndex(folded.Graph);
-        var nodes = folded.Graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
-        // One learned rounding per initializer: the first site that uses it (in graph order) learns it.
-        var learnable = plan.Weights.DistinctBy(w => w.Initializer, StringComparer.Ordinal)
-            .Select(site => (Site: site, Layer: WeightedLayer.For(nodes[site.Node], index, folded)))
-            .Where(l => l.Layer is not null)
-            .ToDictionary(l => l.Site.Node, l => (l.Site, Layer: l.Layer!), StringComparer.Ordinal);
+        var learnable = RefinableWeights.Of(folded, plan).ToDictionary(l => l.Site.Node, StringComparer.Ordinal);
         var blocks = BlockPartition.Find(folded, learnable.Keys.ToHashSet(StringComparer.Ordinal));
         var graphOutputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var learnedWeights = new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal);
@@ -59,14 +53,13 @@ public static class BrecqRefiner
             var block = blocks[b];
             var members = block.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
             var weights = block.WeightNodes.Select(node => learnable[node])
-                .Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer,
-                    WeightQuantizer.Quantize(l.Layer.Weight, l.Layer.Dims, l.Site.Axis, options.WeightGridBits(l.Site.Bits), options.EffectiveWeightRange)))
+                .Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer, RefinableWeights.Nearest(l.Site, l.Layer, options)))
                 .ToList();
             var learnedHere = weights.Select(w => w.Initializer).ToHashSet(StringComparer.Ordinal);
             // Every other weight of the block that the plan quantizes enters as its dequantized value.
             var fixedWeights = plan.Weights.Where(w => members.Contains(w.Node) && !learnedHere.Contains(w.Initializer))
                 .DistinctBy(w => w.Initializer, StringComparer.Ordinal)
-                .ToDictionary(w => w.Initializer, w => FixedWeight(folded, w, learnedWeights, options), StringComparer.Ordinal);
+                .ToDictionary(w => w.Initializer, w => RefinableWeights.Dequantized(folded, w, learnedWeights, options), StringComparer.Ordinal);
             var produced = block.Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
             var sites = activations.Where(a => produced.Contains(a.Site.Tensor) && !graphOutputs.Contains(a.Site.Tensor)).ToList();
 
@@ -124,18 +117,5 @@ public static class BrecqRefiner
         }
 
         return new RefinedWeights(learnedWeights, reports, learnedActivations);
-    }
-
-    /// <summary>The dequantized value a weight has in the quantized model so far: learned earlier, or rounded to nearest.</summary>
-    private static float[] FixedWeight(OnnxModel folded, WeightSite site, IReadOnlyDictionary<string, QuantizedWeight> learned, QuantizationOptions options)
-    {
-        if (learned.TryGetValue(site.Initializer, out var weight))
-        {
-            return weight.Dequantize();
-        }
-
-        var tensor = folded.Initializers[site.Initializer];
-        return WeightQuantizer.Quantize(OnnxTensor.ToFloats(tensor, folded), OnnxTensor.Shape(tensor), site.Axis, options.WeightGridBits(site.Bits),
-            options.EffectiveWeightRange).Dequantize();
     }
 }

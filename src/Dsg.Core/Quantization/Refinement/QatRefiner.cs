@@ -48,23 +48,12 @@ public static class QatRefiner
         settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
         TorchRuntime.EnsureLoaded();
         var watch = Stopwatch.StartNew();
-        var index = new GraphIndex(folded.Graph);
-        var nodes = folded.Graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
-        var learnable = plan.Weights.DistinctBy(w => w.Initializer, StringComparer.Ordinal)
-            .Select(site => (Site: site, Layer: WeightedLayer.For(nodes[site.Node], index, folded)))
-            .Where(l => l.Layer is not null)
-            .ToList();
+        var learnable = RefinableWeights.Of(folded, plan);
         var block = BlockPartition.Whole(folded, learnable.Select(l => l.Site.Node).ToHashSet(StringComparer.Ordinal));
-        var weights = learnable.Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer!,
-            WeightQuantizer.Quantize(l.Layer!.Weight, l.Layer.Dims, l.Site.Axis, options.WeightGridBits(l.Site.Bits), options.EffectiveWeightRange))).ToList();
+        var weights = learnable.Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer, RefinableWeights.Nearest(l.Site, l.Layer, options))).ToList();
         var learnedHere = weights.Select(w => w.Initializer).ToHashSet(StringComparer.Ordinal);
         var fixedWeights = plan.Weights.Where(w => !learnedHere.Contains(w.Initializer)).DistinctBy(w => w.Initializer, StringComparer.Ordinal)
-            .ToDictionary(w => w.Initializer, w =>
-            {
-                var tensor = folded.Initializers[w.Initializer];
-                return WeightQuantizer.Quantize(OnnxTensor.ToFloats(tensor, folded), OnnxTensor.Shape(tensor), w.Axis, options.WeightGridBits(w.Bits),
-                    options.EffectiveWeightRange).Dequantize();
-            }, StringComparer.Ordinal);
+            .ToDictionary(w => w.Initializer, w => RefinableWeights.Dequantized(folded, w, new Dictionary<string, QuantizedWeight>(), options), StringComparer.Ordinal);
         var graphOutputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var produced = block.Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
         var sites = activations.Where(a => produced.Contains(a.Site.Tensor) && !graphOutputs.Contains(a.Site.Tensor)).ToList();

@@ -158,7 +158,7 @@ public sealed class AdaRoundRefinerTests
         Assert.Equal(1, progress.Reports);
     }
 
-    private static float[] StoredBias(OnnxModel model, string name)
+    internal static float[] StoredBias(OnnxModel model, string name)
     {
         var dequantize = model.Graph.Node.Single(n => n.OpType == "DequantizeLinear" && n.Output[0] == name);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -169,13 +169,17 @@ public sealed class AdaRoundRefinerTests
 
     private static double Mse(float[] a, float[] b) => a.Zip(b).Average(p => (double)(p.First - p.Second) * (p.First - p.Second));
 
-    private sealed class CancelOnFirst(CancellationTokenSource cts) : IProgress<RefinementProgress>
+    /// <summary>Cancels at the first progress report and counts the reports (the unit of the first one is kept).</summary>
+    internal sealed class CancelOnFirst(CancellationTokenSource cts) : IProgress<RefinementProgress>
     {
         public int Reports { get; private set; }
+
+        public string? Unit { get; private set; }
 
         public void Report(RefinementProgress value)
         {
             Reports++;
+            Unit ??= value.Unit;
             cts.Cancel();
         }
     }

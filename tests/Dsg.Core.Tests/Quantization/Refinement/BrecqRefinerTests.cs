@@ -168,7 +168,7 @@ public sealed class BrecqRefinerTests
             foreach (var node in block.Nodes.Where(n => n.Input.Count > 2 && n.Input[2].Length > 0 && dequantized.ContainsKey(n.Input[1])))
             {
                 var stored = result.Model.Graph.Node.Single(n => n.Name == node.Name).Input[2];
-                dequantized[node.Input[2]] = StoredBias(result.Model, stored);
+                dequantized[node.Input[2]] = AdaRoundRefinerTests.StoredBias(result.Model, stored);
             }
 
             var sub = BlockModel.Build(folded, block, ort[0].Shape[1..], new Dictionary<string, long[]>(), dequantized);
@@ -188,15 +188,6 @@ public sealed class BrecqRefinerTests
                 Assert.True(off <= expected.Length / 1000, $"block at {block.Input}, output {block.Outputs[o]}: {off} of {expected.Length} values differ (outputs up to {scale:G3})");
             }
         }
-    }
-
-    private static float[] StoredBias(OnnxModel model, string name)
-    {
-        var dequantize = model.Graph.Node.Single(n => n.OpType == "DequantizeLinear" && n.Output[0] == name);
-        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var values = OnnxTensor.ToFloats(initializers[dequantize.Input[0]], model);
-        var scales = OnnxTensor.ToFloats(initializers[dequantize.Input[1]], model);
-        return values.Select((q, c) => q * scales[c]).ToArray();
     }
 
     private static Tensor FakeQuantize(Tensor x, QuantParams p)
@@ -221,26 +212,12 @@ public sealed class BrecqRefinerTests
     public void CancellationStopsBlockReconstructionBetweenSteps()
     {
         using var cts = new CancellationTokenSource();
-        var progress = new CancelOnFirst(cts);
+        var progress = new AdaRoundRefinerTests.CancelOnFirst(cts);
         var options = s_w4a4 with { Refine = RefinementMethod.Brecq, RefineIterations = 1000 };
 
         Assert.ThrowsAny<OperationCanceledException>(() => ModelQuantizer.Quantize(OnnxModel.Load(RepoPaths.Model("tiny_cnn.onnx")),
             TestData.Real, options, null, cts.Token, progress));
         Assert.Equal(1, progress.Reports);
         Assert.Equal("block", progress.Unit);
-    }
-
-    private sealed class CancelOnFirst(CancellationTokenSource cts) : IProgress<RefinementProgress>
-    {
-        public int Reports { get; private set; }
-
-        public string? Unit { get; private set; }
-
-        public void Report(RefinementProgress value)
-        {
-            Reports++;
-            Unit = value.Unit;
-            cts.Cancel();
-        }
     }
 }
