@@ -42,7 +42,7 @@ public sealed class QuantizationOptionsTests
         Assert.Equal(ObserverKind.MinMax, QuantizationOptions.ParseObserver("min-max"));
         Assert.Equal(QuantizationRecipe.Paper, QuantizationOptions.ParseRecipe("PAPER"));
         Assert.Contains("refine-iterations", Assert.Throws<DsgException>(() => new QuantizationOptions { RefineIterations = 0 }.Validate()).Message);
-        Assert.Contains("none, adaround", Assert.Throws<DsgException>(() => QuantizationOptions.ParseRefine("qat")).Message);
+        Assert.Contains("none, adaround, brecq, qat", Assert.Throws<DsgException>(() => QuantizationOptions.ParseRefine("qdrop")).Message);
         Assert.Equal(ErrorCodes.BadOption, Assert.Throws<DsgException>(() => QuantizationOptions.ParseRefine("1")).Code);
         Assert.Equal(Dsg.Core.Quantization.Refinement.RefinementMethod.AdaRound, QuantizationOptions.ParseRefine("AdaRound"));
     }

@@ -200,12 +200,10 @@ public sealed class BrecqRefinerTests
     }
 
     [Fact]
-    public void ARefinementNameListsBrecqAndParsesIt()
+    public void TheRefinementNamesListBrecqAndQatAndParse()
     {
         Assert.Equal(["none", "adaround", "brecq", "qat"], QuantizationOptions.RefinementNames);
         Assert.Equal(RefinementMethod.Brecq, QuantizationOptions.ParseRefine("BRECQ"));
-        var e = Assert.Throws<DsgException>(() => QuantizationOptions.ParseRefine("qdrop"));
-        Assert.Contains("none, adaround, brecq, qat", e.Message);
     }
 
     [Fact]
