@@ -31,12 +31,7 @@ public static class AdaRoundRefiner
         CalibrationSet samples, QuantizationOptions options, AdaRoundSettings settings, IProgress<RefinementProgress>? progress = null,
         CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(folded);
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(samples);
-        ArgumentNullException.ThrowIfNull(options);
-        settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
-        TorchRuntime.EnsureLoaded();
+        settings = RefinableWeights.Prepare(folded, plan, activations, samples, options, settings);
         var nodes = folded.Graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var layers = RefinableWeights.Of(folded, plan);
         var learned = new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal);

@@ -33,13 +33,7 @@ public static class BrecqRefiner
         CalibrationSet samples, QuantizationOptions options, AdaRoundSettings settings, IProgress<RefinementProgress>? progress = null,
         CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(folded);
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(activations);
-        ArgumentNullException.ThrowIfNull(samples);
-        ArgumentNullException.ThrowIfNull(options);
-        settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
-        TorchRuntime.EnsureLoaded();
+        settings = RefinableWeights.Prepare(folded, plan, activations, samples, options, settings);
         var learnable = RefinableWeights.Of(folded, plan).ToDictionary(l => l.Site.Node, StringComparer.Ordinal);
         var blocks = BlockPartition.Find(folded, learnable.Keys.ToHashSet(StringComparer.Ordinal));
         var graphOutputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);

@@ -40,13 +40,7 @@ public static class QatRefiner
         CalibrationSet samples, QuantizationOptions options, AdaRoundSettings settings, IProgress<RefinementProgress>? progress = null,
         CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(folded);
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(activations);
-        ArgumentNullException.ThrowIfNull(samples);
-        ArgumentNullException.ThrowIfNull(options);
-        settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
-        TorchRuntime.EnsureLoaded();
+        settings = RefinableWeights.Prepare(folded, plan, activations, samples, options, settings);
         var watch = Stopwatch.StartNew();
         var learnable = RefinableWeights.Of(folded, plan);
         var block = BlockPartition.Whole(folded, learnable.Select(l => l.Site.Node).ToHashSet(StringComparer.Ordinal));

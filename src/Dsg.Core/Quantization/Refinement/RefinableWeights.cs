@@ -6,6 +6,24 @@ namespace Dsg.Core.Quantization.Refinement;
 internal static class RefinableWeights
 {
     /// <summary>
+    /// What every refinement checks on entry: no argument is null, the settings are in range (returned validated), and
+    /// libtorch is loaded.
+    /// </summary>
+    /// <exception cref="DsgException">DSG0301 for settings out of range; DSG0401 without TorchSharp.</exception>
+    public static AdaRoundSettings Prepare(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations,
+        Data.CalibrationSet samples, QuantizationOptions options, AdaRoundSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(folded);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(activations);
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(options);
+        var valid = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
+        Graph.Execution.TorchRuntime.EnsureLoaded();
+        return valid;
+    }
+
+    /// <summary>
     /// One learned weight per initializer: the first planned site that uses it (in graph order), where the layer is one
     /// <see cref="WeightedLayer"/> can compute (Conv, Gemm, MatMul; ConvTranspose and Gemm with a matrix C keep nearest rounding).
     /// </summary>
