@@ -12,7 +12,19 @@ namespace Dsg.Core.Quantization.Refinement;
 /// <param name="Outputs">What later nodes (or the graph's outputs) read from the block, in a fixed order.</param>
 /// <param name="Nodes">The block's nodes in graph order (constant sub-graphs not included).</param>
 /// <param name="WeightNodes">The names of its nodes whose weight is learned (the partition's <c>weighted</c> set).</param>
-internal sealed record GraphBlock(string Input, IReadOnlyList<string> Outputs, IReadOnlyList<NodeProto> Nodes, IReadOnlyList<string> WeightNodes);
+internal sealed record GraphBlock(string Input, IReadOnlyList<string> Outputs, IReadOnlyList<NodeProto> Nodes, IReadOnlyList<string> WeightNodes)
+{
+    /// <summary>
+    /// The activations the block quantizes and a refinement learns the step size of: those its nodes produce, except the
+    /// model's graph outputs (which the QDQ model leaves in float).
+    /// </summary>
+    public IReadOnlyList<ActivationCalibration> QuantizedInside(IReadOnlyList<ActivationCalibration> activations, OnnxModel model)
+    {
+        var produced = Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+        var outputs = model.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        return activations.Where(a => produced.Contains(a.Site.Tensor) && !outputs.Contains(a.Site.Tensor)).ToList();
+    }
+}
 
 /// <summary>
 /// Splits a single-input graph into blocks for BRECQ: a cut is a point in graph order after which one tensor alone

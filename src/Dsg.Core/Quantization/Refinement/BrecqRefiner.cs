@@ -36,7 +36,6 @@ public static class BrecqRefiner
         settings = RefinableWeights.Prepare(folded, plan, activations, samples, options, settings);
         var learnable = RefinableWeights.Of(folded, plan).ToDictionary(l => l.Site.Node, StringComparer.Ordinal);
         var blocks = BlockPartition.Find(folded, learnable.Keys.ToHashSet(StringComparer.Ordinal));
-        var graphOutputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var learnedWeights = new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal);
         var learnedActivations = new Dictionary<string, QuantParams>(StringComparer.Ordinal);
         var reports = new List<LayerRefinement>();
@@ -54,8 +53,7 @@ public static class BrecqRefiner
             var fixedWeights = plan.Weights.Where(w => members.Contains(w.Node) && !learnedHere.Contains(w.Initializer))
                 .DistinctBy(w => w.Initializer, StringComparer.Ordinal)
                 .ToDictionary(w => w.Initializer, w => RefinableWeights.Dequantized(folded, w, learnedWeights, options), StringComparer.Ordinal);
-            var produced = block.Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
-            var sites = activations.Where(a => produced.Contains(a.Site.Tensor) && !graphOutputs.Contains(a.Site.Tensor)).ToList();
+            var sites = block.QuantizedInside(activations, folded);
 
             var quantized = QdqWriter.Write(folded, plan, activations, options, new RefinedWeights(learnedWeights, [], learnedActivations));
             string input = quantized.Activations.FirstOrDefault(a => a.Calibration.Site.Tensor == block.Input)?.DequantizedName ?? block.Input;

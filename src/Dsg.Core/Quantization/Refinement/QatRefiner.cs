@@ -48,9 +48,7 @@ public static class QatRefiner
         var learnedHere = weights.Select(w => w.Initializer).ToHashSet(StringComparer.Ordinal);
         var fixedWeights = plan.Weights.Where(w => !learnedHere.Contains(w.Initializer)).DistinctBy(w => w.Initializer, StringComparer.Ordinal)
             .ToDictionary(w => w.Initializer, w => RefinableWeights.Dequantized(folded, w, new Dictionary<string, QuantizedWeight>(), options), StringComparer.Ordinal);
-        var graphOutputs = folded.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
-        var produced = block.Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
-        var sites = activations.Where(a => produced.Contains(a.Site.Tensor) && !graphOutputs.Contains(a.Site.Tensor)).ToList();
+        var sites = block.QuantizedInside(activations, folded);
         var inputSite = activations.FirstOrDefault(a => a.Site.Tensor == block.Input);
 
         var targets = new List<CalibrationSet>();
