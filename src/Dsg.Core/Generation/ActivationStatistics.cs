@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dsg.Core.Generation;
@@ -15,7 +16,8 @@ internal static class ActivationStatistics
     public static (Tensor Mean, Tensor Std) PerSample(Tensor activation)
     {
         var (mean, variance) = Moments(activation);
-        return (mean, (variance + VarianceFloor).sqrt());
+        using var floor = VarianceFloor.ToScalar();
+        return (mean, variance.add(floor).sqrt());
     }
 
     /// <summary>Batch statistics of an N×C×H×W activation (ZeroQ): mean and sqrt(var + 1e-6) over (n, h, w), both [C].</summary>
@@ -25,8 +27,10 @@ internal static class ActivationStatistics
     {
         var (sampleMean, sampleVariance) = Moments(activation);
         var mean = sampleMean.mean([0]);
-        var variance = ((sampleVariance + sampleMean.Squared()).mean([0]) - mean.Squared()).clamp_min(0);
-        return (mean, (variance + VarianceFloor).sqrt());
+        using var zero = 0.0.ToScalar();
+        using var floor = VarianceFloor.ToScalar();
+        var variance = ((sampleVariance + sampleMean.Squared()).mean([0]) - mean.Squared()).clamp_min(zero);
+        return (mean, variance.add(floor).sqrt());
     }
 
     /// <summary>
@@ -40,11 +44,15 @@ internal static class ActivationStatistics
     internal static (Tensor Mean, Tensor Variance) Moments(Tensor activation)
     {
         var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
-        double positions = flat.shape[2];
-        var mean = flat.sum(2) / positions;
+        // Every scalar handed to libtorch is held here: TorchSharp's implicit Scalars (tensor / double, clamp_min(0)) are
+        // temporaries nothing keeps alive while libtorch reads them, and a collection in between fails the call
+        // ("Unknown scalar type", seen once in CI in this method).
+        using var positions = ((double)flat.shape[2]).ToScalar();
+        using var zero = 0.0.ToScalar();
+        var mean = flat.sum(2).div(positions);
         // Tensor.norm passes the order as a float; linalg.vector_norm would pass it as a Scalar nothing keeps alive.
         var norm = flat.norm(2, keepdim: false, p: 2f);
-        var variance = ((norm.Squared() / positions) - mean.Squared()).clamp_min(0);
+        var variance = norm.Squared().div(positions).sub(mean.Squared()).clamp_min(zero);
         return (mean, variance);
     }
 }
