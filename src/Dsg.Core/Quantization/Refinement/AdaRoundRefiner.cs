@@ -67,6 +67,15 @@ public static class AdaRoundRefiner
         return new RefinedWeights(learned, reports);
     }
 
+    /// <summary>Each of <paramref name="tensors"/> of <paramref name="model"/> for every sample (<see cref="Collect"/>), appended to <paramref name="into"/> (which the caller disposes, also when this throws).</summary>
+    internal static void CollectEach(OnnxModel model, IEnumerable<string> tensors, CalibrationSet samples, QuantizationOptions options, List<CalibrationSet> into, CancellationToken ct)
+    {
+        foreach (var tensor in tensors)
+        {
+            into.Add(Collect(model, tensor, samples, options, ct));
+        }
+    }
+
     /// <summary>Tensor <paramref name="tensor"/> of <paramref name="model"/> (run in ONNX Runtime) for every sample, batch by batch.</summary>
     internal static CalibrationSet Collect(OnnxModel model, string tensor, CalibrationSet samples, QuantizationOptions options, CancellationToken ct)
     {

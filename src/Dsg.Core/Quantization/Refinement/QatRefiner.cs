@@ -56,10 +56,7 @@ public static class QatRefiner
         var learned = new List<FineTunedWeight>();
         try
         {
-            foreach (var output in block.Outputs)
-            {
-                targets.Add(AdaRoundRefiner.Collect(folded, output, samples, options, ct));
-            }
+            AdaRoundRefiner.CollectEach(folded, block.Outputs, samples, options, targets, ct);
 
             var sub = BlockModel.Build(folded, block, samples.SampleShape, weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal), fixedWeights);
             using var graph = TorchGraph.Create(sub);
