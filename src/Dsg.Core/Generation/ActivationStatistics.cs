@@ -17,7 +17,7 @@ internal static class ActivationStatistics
     {
         var (mean, variance) = Moments(activation);
         using var floor = VarianceFloor.ToScalar();
-        return (mean, variance.add(floor).sqrt());
+        return (mean, variance.add(floor, TensorArithmetic.One).sqrt());
     }
 
     /// <summary>Batch statistics of an N×C×H×W activation (ZeroQ): mean and sqrt(var + 1e-6) over (n, h, w), both [C].</summary>
@@ -29,8 +29,8 @@ internal static class ActivationStatistics
         var mean = sampleMean.mean([0]);
         using var zero = 0.0.ToScalar();
         using var floor = VarianceFloor.ToScalar();
-        var variance = ((sampleVariance + sampleMean.Squared()).mean([0]) - mean.Squared()).clamp_min(zero);
-        return (mean, variance.add(floor).sqrt());
+        var variance = (sampleVariance.Plus(sampleMean.Squared()).mean([0]) - mean.Squared()).clamp_min(zero);
+        return (mean, variance.add(floor, TensorArithmetic.One).sqrt());
     }
 
     /// <summary>

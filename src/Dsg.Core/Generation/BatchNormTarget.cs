@@ -25,7 +25,7 @@ internal sealed class BatchNormTarget : IDisposable
     {
         using var scope = NewDisposeScope();
         var m = mean.detach().to(float32).to(device).clone();
-        var s = (variance.detach().to(float64) + epsilon).sqrt().to(float32).to(device);
+        var s = variance.detach().to(float64).Plus(epsilon).sqrt().to(float32).to(device);
         return new BatchNormTarget(name, m.DetachFromDisposeScope(), s.DetachFromDisposeScope());
     }
 

@@ -115,7 +115,7 @@ public sealed record DiversityMetrics(
             var s = cat(stds[l], 0);
             meanSpread += (m.std(0, unbiased: false) / sigma).mean().item<double>();
             stdSpread += (s.std(0, unbiased: false) / sigma).mean().item<double>();
-            gap += (((m - mu).abs() + (s - sigma).abs()) / (2 * sigma)).mean().item<double>();
+            gap += ((m - mu).abs().Plus((s - sigma).abs()) / sigma.Times(2L)).mean().item<double>();
         }
 
         double pixelCosine = MeanAbsoluteOffDiagonalCosine(n, perSample, (start, count) => read(start, count).reshape(count, -1));
@@ -163,7 +163,7 @@ public sealed record DiversityMetrics(
                     long width = Math.Min(columns, d - start);
                     var left = a.narrow(1, start, width).to(float64);
                     var right = j == i ? left : b.narrow(1, start, width).to(float64);
-                    block.add_(left.matmul(right.t()));
+                    block.PlusInPlace(left.matmul(right.t()));
                 }
 
                 var cpuBlock = block.cpu();
@@ -172,7 +172,7 @@ public sealed record DiversityMetrics(
             }
         }
 
-        var norms = gram.diagonal().sqrt().clamp_min(1e-12);
+        var norms = gram.diagonal().sqrt().AtLeast(1e-12);
         var cosine = gram / norms.unsqueeze(1) / norms.unsqueeze(0);
         double sum = cosine.abs().sum().item<double>();
         double diagonal = cosine.diagonal().abs().sum().item<double>();

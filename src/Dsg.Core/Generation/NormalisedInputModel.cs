@@ -47,7 +47,7 @@ internal sealed class NormalisedInputModel : IGenerationModel, IDisposable
         _model.Forward(ToModelSpace(input), captureBatchNormInputs, captureFeatures);
 
     /// <summary>x = m + s·z (differentiable; the caller's scope owns the result).</summary>
-    public Tensor ToModelSpace(Tensor z) => z * _std + _mean;
+    public Tensor ToModelSpace(Tensor z) => (z * _std).Plus(_mean);
 
     /// <summary>z = (x − m)/s (the caller's scope owns the result).</summary>
     public Tensor ToNormalised(Tensor x) => (x - _mean.to(x.device)) / _std.to(x.device);
@@ -59,7 +59,7 @@ internal sealed class NormalisedInputModel : IGenerationModel, IDisposable
     public Tensor ToSamples(Tensor z)
     {
         var x = ToModelSpace(z.detach());
-        return Convention.Range is { } range ? x.clamp(range.Min, range.Max) : x;
+        return Convention.Range is { } range ? x.Between(range.Min, range.Max) : x;
     }
 
     /// <summary>Moves z into the bounds of the declared range, in place and outside autograd (nothing without a range).</summary>

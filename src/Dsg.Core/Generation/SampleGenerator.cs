@@ -244,11 +244,8 @@ public static class SampleGenerator
         using var generator = BatchGenerator(options.Seed, batch, model.Device);
         using var images = new TorchSharp.Modules.Parameter(randn(NoiseShape(model, count), generator: generator, device: model.Device), requires_grad: true);
         model.Project(images);
-        using optim.Optimizer optimizer = options.Optimizer == GenerationOptimizer.RAdam
-            ? optim.RAdam([images], options.LearningRate)
-            : optim.Adam([images], options.LearningRate);
-        var scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: options.PlateauFactor,
-            patience: options.PlateauPatience, min_lr: [options.MinLearningRate]);
+        using var optimizer = new AdamState(images, options.LearningRate, rectified: options.Optimizer == GenerationOptimizer.RAdam);
+        var schedule = new PlateauSchedule(options.LearningRate, options.PlateauFactor, options.PlateauPatience, options.MinLearningRate);
         bool needsLabels = terms.Any(t => t is RandomLabelCrossEntropy);
         bool jitter = LossComposition.UsesJitter(options);
         bool flip = options.RandomFlip && options.Method == GenerationMethod.Dsg;
@@ -258,7 +255,6 @@ public static class SampleGenerator
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
             var input = jitter ? Jitter(images, options.JitterPixels, generator) : images;
             if (flip && Coin(generator))
             {
@@ -284,12 +280,12 @@ public static class SampleGenerator
             Tensor? total = null;
             for (int t = 0; t < terms.Count; t++)
             {
-                values[t] = terms[t].Compute(context) * terms[t].Weight;
-                total = total is null ? values[t] : total + values[t];
+                values[t] = terms[t].Compute(context).Times(terms[t].Weight);
+                total = total is null ? values[t] : total.Plus(values[t]);
             }
 
             TorchGraph.Backward(total!, pass.Kernels);
-            optimizer.step();
+            optimizer.Step();
             model.Project(images);
             double loss = total!.item<float>();
             if (!double.IsFinite(loss))
@@ -303,7 +299,7 @@ public static class SampleGenerator
                     $"Lower the learning rate (now {options.LearningRate}) or the weight of the term that grows; see the loss curves.");
             }
 
-            scheduler.step(loss);
+            optimizer.LearningRate = schedule.Step(loss);
             bool last = iteration == options.Iterations - 1;
             bool record = iteration % options.CurveStride == 0 || last;
             bool report = progress is not null && (iteration == 0 || (iteration + 1) % options.ProgressStride == 0 || last);
@@ -323,7 +319,7 @@ public static class SampleGenerator
                 if (report)
                 {
                     progress!.Report(new GenerationProgress(batch + 1, options.Batches, iteration + 1, options.Iterations,
-                        loss, termValues, optimizer.ParamGroups.First().LearningRate));
+                        loss, termValues, optimizer.LearningRate));
                 }
             }
         }

@@ -337,6 +337,6 @@ public static class OutputKindDetector
             return false;
         }
 
-        return (rows.sum(1) - 1).abs().max().item<float>() <= ProbabilityTolerance;
+        return rows.sum(1).Minus(1).abs().max().item<float>() <= ProbabilityTolerance;
     }
 }

@@ -320,7 +320,7 @@ public sealed class TorchGraph : IDisposable
                 }
 
                 var term = (output * weights[index++][..(int)samples]).sum();
-                sum = sum is null ? term : sum + term;
+                sum = sum is null ? term : sum.Plus(term);
             }
 
             return sum;

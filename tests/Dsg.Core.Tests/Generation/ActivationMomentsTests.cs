@@ -16,16 +16,16 @@ public sealed class ActivationMomentsTests
         using var scope = NewDisposeScope();
         using var generator = new Generator(7);
         // An offset mean, so that E[x²] − E[x]² is checked away from zero mean.
-        var source = (randn(shape, generator: generator) * 2) + 1.5;
+        var source = randn(shape, generator: generator).Times(2L).Plus(1.5);
         var weights = randn([shape[0], shape[1]], generator: generator);
 
         var reference = source.detach().clone().requires_grad_(true);
         var (referenceVariance, referenceMean) = reference.reshape(shape[0], shape[1], -1).var_mean(2, unbiased: false);
-        ((referenceMean * weights).sum() + ((referenceVariance + 1e-6).sqrt() * weights.square()).sum()).backward();
+        (referenceMean * weights).sum().Plus((referenceVariance.Plus(1e-6).sqrt() * weights.square()).sum()).backward();
 
         var input = source.detach().clone().requires_grad_(true);
         var (mean, variance) = ActivationStatistics.Moments(input);
-        ((mean * weights).sum() + ((variance + 1e-6).sqrt() * weights.square()).sum()).backward();
+        (mean * weights).sum().Plus((variance.Plus(1e-6).sqrt() * weights.square()).sum()).backward();
 
         Assert.True(mean.allclose(referenceMean, rtol: 1e-5, atol: 1e-5));
         Assert.True(variance.allclose(referenceVariance, rtol: 1e-4, atol: 1e-5));
@@ -38,18 +38,18 @@ public sealed class ActivationMomentsTests
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(3);
-        var activation = (randn([6, 4, 5, 5], generator: generator) * 3) - 2;
+        var activation = randn([6, 4, 5, 5], generator: generator).Times(3L).Minus(2);
         var (mean, std) = ActivationStatistics.PerBatch(activation);
         var (variance, expectedMean) = activation.transpose(0, 1).reshape(4, -1).var_mean(1, unbiased: false);
         Assert.True(mean.allclose(expectedMean, rtol: 1e-5, atol: 1e-5));
-        Assert.True(std.allclose((variance + ActivationStatistics.VarianceFloor).sqrt(), rtol: 1e-4, atol: 1e-5));
+        Assert.True(std.allclose(variance.Plus(ActivationStatistics.VarianceFloor).sqrt(), rtol: 1e-4, atol: 1e-5));
     }
 
     [Fact]
     public void AConstantChannelHasZeroVarianceNotARoundingNegative()
     {
         using var scope = NewDisposeScope();
-        var (mean, variance) = ActivationStatistics.Moments(full([2, 3, 4, 4], 0.1f));
+        var (mean, variance) = ActivationStatistics.Moments(ones([2, 3, 4, 4]).Times(0.1f));
         Assert.All(mean.data<float>().ToArray(), m => Assert.Equal(0.1f, m, 6));
         Assert.All(variance.data<float>().ToArray(), v => Assert.True(v >= 0f && v < 1e-8f, $"variance {v}"));
     }
@@ -62,7 +62,7 @@ public sealed class ActivationMomentsTests
         using var scope = NewDisposeScope();
         var input = zeros([2, 3, 4, 4]).requires_grad_(true);
         var (mean, variance) = ActivationStatistics.Moments(input);
-        ((mean + 1).Squared().sum() + (variance + ActivationStatistics.VarianceFloor).sqrt().sum()).backward();
+        mean.Plus(1L).Squared().sum().Plus(variance.Plus(ActivationStatistics.VarianceFloor).sqrt().sum()).backward();
         var gradient = input.grad!.data<float>().ToArray();
         Assert.All(gradient, g => Assert.True(float.IsFinite(g), $"gradient {g}"));
         Assert.All(gradient, g => Assert.Equal(2f / 16f, g, 6));

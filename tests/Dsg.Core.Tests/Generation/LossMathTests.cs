@@ -305,7 +305,7 @@ public sealed class LossMathTests
         });
         var grad = autograd.grad([loss], [logits])[0];
         // d CE / d logits = (softmax - onehot) / N, the same as the cross-entropy on the logits.
-        var expected = (nn.functional.softmax(logits, 1) - nn.functional.one_hot(tensor(new long[] { 0, 2 }), 3).to(float32)) / 2;
+        var expected = (nn.functional.softmax(logits, 1) - nn.functional.one_hot(tensor(new long[] { 0, 2 }), 3).to(float32)).DividedBy(2);
         Assert.True(allclose(grad, expected.detach(), rtol: 1e-4, atol: 1e-6));
     }
 

@@ -74,7 +74,7 @@ public sealed class SampleGeneratorTests
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(3);
-        var rows = randn([7, 50], generator: generator) + 0.3;
+        var rows = randn([7, 50], generator: generator).Plus(0.3);
         double whole = DiversityMetrics.MeanAbsoluteOffDiagonalCosine(rows);
         foreach (long blockValues in new long[] { 50, 100, 150, 350 })
         {

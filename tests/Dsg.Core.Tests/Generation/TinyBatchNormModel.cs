@@ -27,12 +27,12 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
         _head = head;
         _poisoned = poisoned;
         using var generator = new Generator((ulong)seed);
-        _conv1 = (randn([4, 1, 3, 3], generator: generator) * 0.5).DetachFromDisposeScope();
-        _conv2 = (randn([6, 4, 3, 3], generator: generator) * 0.3).DetachFromDisposeScope();
-        _fc = (randn([10, 6], generator: generator) * 0.5).DetachFromDisposeScope();
+        _conv1 = randn([4, 1, 3, 3], generator: generator).Times(0.5).DetachFromDisposeScope();
+        _conv2 = randn([6, 4, 3, 3], generator: generator).Times(0.3).DetachFromDisposeScope();
+        _fc = randn([10, 6], generator: generator).Times(0.5).DetachFromDisposeScope();
         _fcBias = zeros(10).DetachFromDisposeScope();
-        _scale1 = (rand([4], generator: generator) + 0.5).DetachFromDisposeScope();
-        _scale2 = (rand([6], generator: generator) + 0.5).DetachFromDisposeScope();
+        _scale1 = rand([4], generator: generator).Plus(0.5).DetachFromDisposeScope();
+        _scale2 = rand([6], generator: generator).Plus(0.5).DetachFromDisposeScope();
         var targets = new List<BatchNormTarget>();
         if (withBatchNorm)
         {
@@ -40,7 +40,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
             using var noGrad = no_grad();
             using var gate = OneDnnConvolutionGuard.Enter(ConvolutionKernels.Native);
             var coarse = randn([64, 1, 7, 7], generator: generator);
-            var real = (nn.functional.interpolate(coarse, size: [14, 14], mode: InterpolationMode.Bilinear, align_corners: false) * 0.8) + 0.3;
+            var real = nn.functional.interpolate(coarse, size: [14, 14], mode: InterpolationMode.Bilinear, align_corners: false).Times(0.8).Plus(0.3);
             var a1 = nn.functional.conv2d(real, _conv1, padding: [1, 1]);
             targets.Add(Measure("bn1", a1));
             var h1 = nn.functional.relu(Normalize(a1, targets[0], _scale1));
@@ -73,7 +73,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
         var a1 = nn.functional.conv2d(input, _conv1, padding: [1, 1]);
         if (_poisoned)
         {
-            a1 = a1 * double.NaN;
+            a1 = a1.Times(double.NaN);
         }
 
         var h1 = nn.functional.relu(BatchNorms.Count > 0 ? Normalize(a1, BatchNorms[0], _scale1) : a1);
@@ -110,7 +110,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
     }
 
     private static Tensor Normalize(Tensor a, BatchNormTarget bn, Tensor scale) =>
-        ((a - bn.Mean.view(1, -1, 1, 1)) / bn.Sigma.view(1, -1, 1, 1) * scale.view(1, -1, 1, 1)) + 0.1;
+        ((a - bn.Mean.view(1, -1, 1, 1)) / bn.Sigma.view(1, -1, 1, 1) * scale.view(1, -1, 1, 1)).Plus(0.1);
 
     private static BatchNormTarget Measure(string name, Tensor activation)
     {

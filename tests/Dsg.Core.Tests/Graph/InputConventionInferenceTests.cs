@@ -210,8 +210,8 @@ public sealed class InputConventionInferenceTests
         const int n = 1024;
         var shared = randn([n, Channels, 1, 1], generator: generator);
         var independent = randn([n, Channels, size, size], generator: generator);
-        var z = (shared + independent) * Math.Sqrt(0.5);
-        var x = z * tensor(std.Select(v => (float)v).ToArray(), [1, Channels, 1, 1]) + tensor(mean.Select(v => (float)v).ToArray(), [1, Channels, 1, 1]);
+        var z = shared.Plus(independent).Times(Math.Sqrt(0.5));
+        var x = (z * tensor(std.Select(v => (float)v).ToArray(), [1, Channels, 1, 1])).Plus(tensor(mean.Select(v => (float)v).ToArray(), [1, Channels, 1, 1]));
         var captured = graph.Forward(x, ForwardCapture.BatchNormInputs).BatchNormInputs[0].to(float64);
         var measuredMean = captured.mean([0, 2, 3]).data<double>().ToArray();
         var measuredVariance = captured.var([0, 2, 3], unbiased: false).data<double>().ToArray();

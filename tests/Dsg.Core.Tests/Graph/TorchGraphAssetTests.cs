@@ -43,7 +43,7 @@ public sealed class TorchGraphAssetTests
             var loss = result.Outputs[0].logsumexp(1).mean();
             foreach (var tap in result.BatchNormInputs)
             {
-                loss = loss + tap.mean([0L, 2L, 3L]).square().mean();
+                loss = loss.Plus(tap.mean([0L, 2L, 3L]).square().mean());
             }
 
             TorchGraph.Backward(loss, result.Kernels);

@@ -24,7 +24,7 @@ public sealed class TorchGraphExecutionTests
         using var graph = TorchGraph.Create(b.Build());
         Assert.Equal(["Reshape", "Add"], graph.StepOpTypes);
         using var scope = torch.NewDisposeScope();
-        var x = torch.arange(12, ScalarType.Float32).reshape(2, 2, 3);
+        var x = torch.tensor(Enumerable.Range(0, 12).Select(v => (float)v).ToArray()).reshape(2, 2, 3);
         var y = graph.Forward(x).Outputs[0];
         Assert.Equal(new float[] { 2, 5, 8, 11, 14, 17, 8, 11, 14, 17, 20, 23 }, y.data<float>().ToArray());
     }

@@ -54,7 +54,7 @@ public sealed class TorchGraphGradientTests
             foreach (var tap in result.BatchNormInputs)
             {
                 var perChannel = tap.mean([0L, 2L, 3L]);
-                loss = loss + (perChannel * perChannel).sum();
+                loss = loss.Plus((perChannel * perChannel).sum());
             }
 
             if (backward)

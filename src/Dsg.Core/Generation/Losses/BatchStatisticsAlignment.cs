@@ -23,8 +23,8 @@ internal sealed class BatchStatisticsAlignment : LossTerm
         for (int l = 0; l < targets.Count; l++)
         {
             var (mean, std) = ActivationStatistics.PerBatch(batchNormInputs[l]);
-            var layer = (mean - targets[l].Mean).Squared().sum() + (std - targets[l].Sigma).Squared().sum();
-            total = total is null ? layer : total + layer;
+            var layer = (mean - targets[l].Mean).Squared().sum().Plus((std - targets[l].Sigma).Squared().sum());
+            total = total is null ? layer : total.Plus(layer);
         }
 
         return total ?? throw new InvalidOperationException("The model has no BatchNorm layers.");

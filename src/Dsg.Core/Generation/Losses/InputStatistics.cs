@@ -19,6 +19,6 @@ internal sealed class InputStatistics : LossTerm
     public static Tensor Loss(Tensor images)
     {
         var (mean, std) = ActivationStatistics.PerSample(images);
-        return (mean.Squared().sum() + (std - 1).Squared().sum()) / images.shape[0];
+        return mean.Squared().sum().Plus(std.Minus(1).Squared().sum()).DividedBy(images.shape[0]);
     }
 }

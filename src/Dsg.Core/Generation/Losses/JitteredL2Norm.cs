@@ -13,5 +13,5 @@ internal sealed class JitteredL2Norm : LossTerm
     public override Tensor Compute(LossContext context) => Loss(context.ModelInput);
 
     public static Tensor Loss(Tensor images) =>
-        (images.reshape(images.shape[0], -1).Squared().sum(1) + 1e-12).sqrt().mean();
+        images.reshape(images.shape[0], -1).Squared().sum(1).Plus(1e-12).sqrt().mean();
 }

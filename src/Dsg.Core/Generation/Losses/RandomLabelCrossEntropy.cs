@@ -36,7 +36,7 @@ internal sealed class RandomLabelCrossEntropy : LossTerm
         var labels = context.Labels ?? throw new InvalidOperationException("No labels were drawn for the batch.");
         var scores = context.Pass.Output.reshape(labels.shape[0], -1);
         return OnProbabilities
-            ? nn.functional.nll_loss(scores.clamp_min(ProbabilityFloor).log(), labels)
+            ? nn.functional.nll_loss(scores.AtLeast(ProbabilityFloor).log(), labels)
             : nn.functional.cross_entropy(scores, labels);
     }
 }

@@ -40,11 +40,11 @@ internal sealed class SampleCorrelationInhibition : LossTerm
         var gram = CosineGram(batch);
         if (n < 2)
         {
-            return (gram * 0).sum();
+            return gram.Times(0L).sum();
         }
 
         var offDiagonal = gram - diag_embed(gram.diagonal());
-        return offDiagonal.Squared().sum() / (n * (n - 1));
+        return offDiagonal.Squared().sum().DividedBy(n * (n - 1));
     }
 
     /// <summary>The GDPP form against a fresh N(0, 1) batch drawn from <paramref name="generator"/>.</summary>
@@ -65,10 +65,10 @@ internal sealed class SampleCorrelationInhibition : LossTerm
             (referenceValues, referenceVectors) = linalg.eigh(CosineGram(reference.detach()).to(float64));
         }
 
-        var magnitude = 1e-4 * nn.functional.mse_loss(syntheticValues, referenceValues);
-        var range = (referenceValues.max() - referenceValues.min()).clamp_min(1e-12);
+        var magnitude = nn.functional.mse_loss(syntheticValues, referenceValues).Times(1e-4);
+        var range = (referenceValues.max() - referenceValues.min()).AtLeast(1e-12);
         var normalised = (referenceValues - referenceValues.min()) / range;
         var structure = -(syntheticVectors * referenceVectors).sum([0]);
-        return (magnitude + (normalised * structure).sum().abs()).to(batch.dtype);
+        return magnitude.Plus((normalised * structure).sum().abs()).to(batch.dtype);
     }
 }

@@ -26,11 +26,11 @@ internal sealed class SlackDistributionAlignment : LossTerm
         long samples = perSampleLayer.shape[0];
         if (_enhancement is null)
         {
-            return perSampleLayer.sum() / samples;
+            return perSampleLayer.sum().DividedBy(samples);
         }
 
         var weights = _enhancement.Weights(samples, context.Targets.Count, context.FirstSampleIndex, perSampleLayer.device);
-        return (weights * perSampleLayer).sum() / samples;
+        return (weights * perSampleLayer).sum().DividedBy(samples);
     }
 
     /// <summary>
@@ -63,9 +63,9 @@ internal sealed class SlackDistributionAlignment : LossTerm
         }
 
         var device = batchNormInputs[0].device;
-        var meanExcess = ((cat(means, 1) - cat(targetMeans, 0).unsqueeze(0)).abs() - tensor(meanMargins, device: device)).clamp_min(0);
-        var stdExcess = ((cat(stds, 1) - cat(targetSigmas, 0).unsqueeze(0)).abs() - tensor(stdMargins, device: device)).clamp_min(0);
-        var perChannel = meanExcess.Squared() + stdExcess.Squared();
-        return zeros([perChannel.shape[0], layers], perChannel.dtype, device).index_add(1, tensor(layerOf, device: device), perChannel, 1);
+        var meanExcess = ((cat(means, 1) - cat(targetMeans, 0).unsqueeze(0)).abs() - tensor(meanMargins, device: device)).AtLeast(0);
+        var stdExcess = ((cat(stds, 1) - cat(targetSigmas, 0).unsqueeze(0)).abs() - tensor(stdMargins, device: device)).AtLeast(0);
+        var perChannel = meanExcess.Squared().Plus(stdExcess.Squared());
+        return zeros([perChannel.shape[0], layers], perChannel.dtype, device).index_add(1, tensor(layerOf, device: device), perChannel, TensorArithmetic.One);
     }
 }

@@ -20,8 +20,8 @@ internal sealed class TotalVariation : LossTerm
         long n = images.shape[0];
         var horizontal = images[.., .., .., 1..] - images[.., .., .., ..^1];
         var vertical = images[.., .., 1.., ..] - images[.., .., ..^1, ..];
-        var h = (horizontal.reshape(n, -1).Squared().sum(1) + 1e-12).sqrt();
-        var v = (vertical.reshape(n, -1).Squared().sum(1) + 1e-12).sqrt();
-        return (h + v).mean();
+        var h = horizontal.reshape(n, -1).Squared().sum(1).Plus(1e-12).sqrt();
+        var v = vertical.reshape(n, -1).Squared().sum(1).Plus(1e-12).sqrt();
+        return h.Plus(v).mean();
     }
 }

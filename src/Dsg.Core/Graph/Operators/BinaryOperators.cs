@@ -10,7 +10,7 @@ internal static class BinaryOperators
     /// <summary>The entries.</summary>
     public static IEnumerable<IOperator> All()
     {
-        yield return Binary("Add", (a, b) => a.add(b));
+        yield return Binary("Add", (a, b) => a.Plus(b));
         yield return Binary("Sub", (a, b) => a.sub(b));
         yield return Binary("Mul", (a, b) => a.mul(b));
         yield return Binary("Div", (a, b) => TensorValues.IsFloating(a.dtype) ? a.div(b) : a.div(b, RoundingMode.trunc));
@@ -20,8 +20,8 @@ internal static class BinaryOperators
         yield return Binary("LessOrEqual", (a, b) => a.le(b));
         yield return Binary("Greater", (a, b) => a.gt(b));
         yield return Binary("GreaterOrEqual", (a, b) => a.ge(b));
-        yield return Variadic("Sum", (a, b) => a.add(b), null);
-        yield return Variadic("Mean", (a, b) => a.add(b), (sum, count) => sum.div(count));
+        yield return Variadic("Sum", (a, b) => a.Plus(b), null);
+        yield return Variadic("Mean", (a, b) => a.Plus(b), (sum, count) => sum.DividedBy((double)count));
         yield return Variadic("Max", (a, b) => a.maximum(b), null);
         yield return Variadic("Min", (a, b) => a.minimum(b), null);
         yield return new Operator("Where", _ => new WhereKernel());

@@ -19,7 +19,11 @@ internal static class ConstantOperators
             double fill = value is null ? 0 : TensorValues.ToDoubles(value)[0];
             value?.Dispose();
             var device = node.Device;
-            return new UnaryKernel(shape => torch.full(TensorValues.ToInt64s(shape), fill, dtype, device));
+            return new UnaryKernel(shape =>
+            {
+                using var value = fill.ToScalar();
+                return torch.full(TensorValues.ToInt64s(shape), value, dtype, device);
+            });
         });
         yield return new Operator("Range", node =>
         {
@@ -31,9 +35,11 @@ internal static class ConstantOperators
                 var limit = TensorValues.ToDoubles(inputs[1]!)[0];
                 var delta = TensorValues.ToDoubles(inputs[2]!)[0];
                 long count = Math.Max((long)Math.Ceiling((limit - start) / delta), 0);
-                using var steps = torch.arange(0L, count, dtype: ScalarType.Float64, device: device);
-                using var scaled = steps.mul(delta);
-                using var values = scaled.add(start);
+                using var zero = 0L.ToScalar();
+                using var end = count.ToScalar();
+                using var steps = torch.arange(zero, end, TensorArithmetic.One, ScalarType.Float64, device);
+                using var scaled = steps.Times(delta);
+                using var values = scaled.Plus(start);
                 return values.to_type(dtype);
             });
         });

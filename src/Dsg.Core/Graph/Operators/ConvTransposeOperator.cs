@@ -103,7 +103,7 @@ internal sealed class ConvTransposeOperator : IOperator
                 var biasShape = Enumerable.Repeat(1L, rank + 2).ToArray();
                 biasShape[1] = b.shape[0];
                 using var bias = b.reshape(biasShape);
-                return cropped.add(bias);
+                return cropped.Plus(bias);
             }
         }
 

@@ -18,7 +18,11 @@ internal static class ElementwiseOperators
         yield return Unary("LeakyRelu", n =>
         {
             double alpha = n.Float("alpha", 0.01f);
-            return x => F.leaky_relu(x, alpha);
+            return x =>
+            {
+                using var slope = alpha.ToScalar();
+                return x.leaky_relu(slope);
+            };
         });
         yield return Unary("HardSigmoid", n =>
         {
@@ -26,23 +30,42 @@ internal static class ElementwiseOperators
             double beta = n.Float("beta", 0.5f);
             return x =>
             {
-                using var scaled = x.mul(alpha);
-                using var shifted = scaled.add(beta);
-                return shifted.clamp(0.0, 1.0);
+                using var scaled = x.Times(alpha);
+                using var shifted = scaled.Plus(beta);
+                return shifted.Between(0.0, 1.0);
             };
         });
         yield return Unary("Elu", n =>
         {
             double alpha = n.Float("alpha", 1f);
-            return x => x.elu(alpha);
+            return x =>
+            {
+                using var a = alpha.ToScalar();
+                return x.elu(a, TensorArithmetic.One, TensorArithmetic.One);
+            };
         });
         yield return Unary("Selu", n =>
         {
             double alpha = n.Float("alpha", 1.67326319217681884765625f);
             double gamma = n.Float("gamma", 1.05070102214813232421875f);
-            return x => x.elu(alpha, gamma, 1.0);
+            return x =>
+            {
+                using var a = alpha.ToScalar();
+                using var scale = gamma.ToScalar();
+                return x.elu(a, scale, TensorArithmetic.One);
+            };
         });
-        yield return Unary("Softplus", _ => x => x.softplus());
+        // ln(1 + eˣ) as max(x, 0) + ln(1 + e^−|x|): exact, never overflows, and needs no Scalar (TorchSharp's softplus
+        // passes two temporary ones).
+        yield return Unary("Softplus", _ => x =>
+        {
+            using var positive = x.relu();
+            using var magnitude = x.abs();
+            using var negated = magnitude.neg();
+            using var exponential = negated.exp();
+            using var logarithm = exponential.log1p();
+            return positive.Plus(logarithm);
+        });
         yield return Unary("Abs", _ => x => x.abs());
         yield return Unary("Neg", _ => x => x.neg());
         yield return Unary("Exp", _ => x => x.exp());

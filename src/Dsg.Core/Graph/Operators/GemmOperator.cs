@@ -45,7 +45,7 @@ internal sealed class GemmOperator : IOperator
             if (alpha != 1)
             {
                 using var unscaled = product;
-                product = unscaled.mul(alpha);
+                product = unscaled.Times(alpha);
             }
 
             var c = inputs.Length > 2 ? inputs[2] : null;
@@ -58,11 +58,11 @@ internal sealed class GemmOperator : IOperator
             {
                 if (beta == 1)
                 {
-                    return product.add(c);
+                    return product.Plus(c);
                 }
 
-                using var scaledC = c.mul(beta);
-                return product.add(scaledC);
+                using var scaledC = c.Times(beta);
+                return product.Plus(scaledC);
             }
         }
     }

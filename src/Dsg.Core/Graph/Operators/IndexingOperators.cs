@@ -34,8 +34,8 @@ internal static class IndexingOperators
             var shape = data.shape;
             long a = TensorValues.NormalizeAxis(axis, shape.Length, m => new InvalidOperationException(m));
             using var asLong = indices.to_type(ScalarType.Int64);
-            using var negative = asLong.lt(0L);
-            using var wrapped = asLong.add(shape[a]);
+            using var negative = asLong.LessThan(0);
+            using var wrapped = asLong.Plus(shape[a]);
             using var normalized = torch.where(negative, wrapped, asLong);
             using var flat = normalized.flatten();
             using var selected = data.index_select(a, flat);

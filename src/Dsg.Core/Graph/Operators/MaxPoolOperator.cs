@@ -100,11 +100,11 @@ internal sealed class MaxPoolOperator : IOperator
             {
                 long height = inputShape[2];
                 long width = inputShape[3];
-                using var row = torchIndices.div(width, RoundingMode.floor);
-                using var column = torchIndices.remainder(width);
-                using var scaledColumn = column.mul(height);
+                using var row = torchIndices.DividedBy(width, RoundingMode.floor);
+                using var column = torchIndices.Remainder(width);
+                using var scaledColumn = column.Times(height);
                 within.Dispose();
-                within = scaledColumn.add(row);
+                within = scaledColumn.Plus(row);
             }
 
             using (within)
@@ -113,9 +113,11 @@ internal sealed class MaxPoolOperator : IOperator
                 Array.Fill(offsetShape, 1L);
                 offsetShape[0] = inputShape[0];
                 offsetShape[1] = inputShape[1];
-                using var planes = torch.arange(0L, inputShape[0] * inputShape[1], dtype: ScalarType.Int64, device: within.device);
-                using var offsets = planes.mul(plane).reshape(offsetShape);
-                return within.add(offsets);
+                using var zero = 0L.ToScalar();
+                using var end = (inputShape[0] * inputShape[1]).ToScalar();
+                using var planes = torch.arange(zero, end, TensorArithmetic.One, ScalarType.Int64, within.device);
+                using var offsets = planes.Times(plane).reshape(offsetShape);
+                return within.Plus(offsets);
             }
         }
     }

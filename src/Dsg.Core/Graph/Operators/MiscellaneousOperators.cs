@@ -18,12 +18,21 @@ internal static class MiscellaneousOperators
         yield return ElementwiseOperators.Unary("Celu", n =>
         {
             double alpha = n.Float("alpha", 1f);
-            return x => x.celu(alpha);
+            return x =>
+            {
+                using var a = alpha.ToScalar();
+                return x.celu(a);
+            };
         });
         yield return ElementwiseOperators.Unary("ThresholdedRelu", n =>
         {
             double alpha = n.Float("alpha", 1f);
-            return x => F.threshold(x, alpha, 0.0);
+            return x =>
+            {
+                using var threshold = alpha.ToScalar();
+                using var zero = 0.0.ToScalar();
+                return x.threshold(threshold, zero);
+            };
         });
         yield return ElementwiseOperators.Unary("Shrink", n =>
         {
@@ -31,10 +40,10 @@ internal static class MiscellaneousOperators
             double lambd = n.Float("lambd", 0.5f);
             return x =>
             {
-                using var below = x.lt(-lambd);
-                using var above = x.gt(lambd);
-                using var plus = x.add(bias);
-                using var minus = x.sub(bias);
+                using var below = x.LessThan(-lambd);
+                using var above = x.GreaterThan(lambd);
+                using var plus = x.Plus(bias);
+                using var minus = x.Minus(bias);
                 using var zero = torch.zeros_like(x);
                 using var upper = torch.where(above, minus, zero);
                 return torch.where(below, plus, upper);
@@ -51,7 +60,7 @@ internal static class MiscellaneousOperators
             return x =>
             {
                 using var infinite = x.isinf();
-                using var sign = positive && negative ? null : positive ? x.gt(0) : x.lt(0);
+                using var sign = positive && negative ? null : positive ? x.GreaterThan(0) : x.LessThan(0);
                 return sign is null ? infinite.alias() : positive || negative ? infinite.logical_and(sign) : torch.zeros_like(infinite);
             };
         });
@@ -72,8 +81,8 @@ internal static class MiscellaneousOperators
             {
                 long a = TensorValues.NormalizeAxis(axis, data.ndim, m => new InvalidOperationException(m));
                 using var asLong = indices.to_type(ScalarType.Int64);
-                using var negative = asLong.lt(0L);
-                using var wrapped = asLong.add(data.shape[a]);
+                using var negative = asLong.LessThan(0);
+                using var wrapped = asLong.Plus(data.shape[a]);
                 using var normalized = torch.where(negative, wrapped, asLong);
                 return data.gather(a, normalized);
             });
@@ -168,7 +177,7 @@ internal static class MiscellaneousOperators
             using var flipped = x.flip(a);
             using var index = max ? flipped.argmax(a, keepDims) : flipped.argmin(a, keepDims);
             using var reversed = index.neg();
-            return reversed.add(x.shape[a] - 1);
+            return reversed.Plus(x.shape[a] - 1);
         });
     }
 }

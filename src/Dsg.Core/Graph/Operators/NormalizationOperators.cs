@@ -32,8 +32,8 @@ internal static class NormalizationOperators
                 using var planes = squared.reshape(shape[0], 1, shape[1], -1);
                 using var padded = F.pad(planes, [0, 0, before, after]);
                 using var mean = F.avg_pool2d(padded, [size, 1], [1, 1]);
-                using var scaled = mean.mul(alpha).add(bias);
-                using var divisor = scaled.pow(beta);
+                using var scaled = mean.Times(alpha).Plus(bias);
+                using var divisor = scaled.Power(beta);
                 using var reshaped = divisor.reshape(shape);
                 return x.div(reshaped);
             });
@@ -60,7 +60,7 @@ internal static class NormalizationOperators
                 using var squared = centered.mul(centered);
                 using var variance = squared.mean(dims, keepdim: true);
                 using var deviation = variance.sqrt();
-                using var safe = deviation.add(1e-9);
+                using var safe = deviation.Plus(1e-9);
                 return centered.div(safe);
             });
         });
@@ -77,14 +77,14 @@ internal static class NormalizationOperators
             using var centered = x.sub(mean);
             using var squared = centered.mul(centered);
             using var variance = squared.mean(dims, keepdim: true);
-            using var shifted = variance.add(epsilon);
+            using var shifted = variance.Plus(epsilon);
             var inverse = shifted.rsqrt();
             using var normalized = centered.mul(inverse);
             var y = normalized.mul(inputs[1]!);
             if (inputs.Length > 2 && inputs[2] is { } bias)
             {
                 using var unbiased = y;
-                y = unbiased.add(bias);
+                y = unbiased.Plus(bias);
             }
 
             outputs[0] = y;

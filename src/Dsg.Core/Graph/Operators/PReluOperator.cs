@@ -10,7 +10,7 @@ internal sealed class PReluOperator : IOperator
 
     public OperatorKernel Build(NodeContext node) => new BinaryKernel(static (x, slope) =>
     {
-        using var negative = x.lt(0);
+        using var negative = x.LessThan(0);
         using var scaled = x.mul(slope);
         return where(negative, scaled, x);
     });

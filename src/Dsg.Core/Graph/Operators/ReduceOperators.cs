@@ -57,11 +57,11 @@ internal static class ReduceOperators
             using var log = sum.log();
             if (keep)
             {
-                return log.add(max);
+                return log.Plus(max);
             }
 
             using var dropped = max.reshape(log.shape);
-            return log.add(dropped);
+            return log.Plus(dropped);
         });
     }
 

@@ -227,7 +227,7 @@ internal sealed class ResizeOperator(string opType) : IOperator
                     using var weight = torch.tensor(weights[k], x.dtype, x.device).reshape(weightShape);
                     using var term = gathered.mul(weight);
                     using var previous = result;
-                    result = previous.add(term);
+                    result = previous.Plus(term);
                 }
             }
 
@@ -241,7 +241,7 @@ internal sealed class ResizeOperator(string opType) : IOperator
             using (result)
             {
                 using var mask = torch.tensor(outside, device: x.device).reshape(maskShape);
-                return result.masked_fill(mask, settings.ExtrapolationValue);
+                return result.Filled(mask, settings.ExtrapolationValue);
             }
         }
 

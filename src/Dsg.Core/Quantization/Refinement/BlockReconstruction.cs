@@ -86,7 +86,7 @@ internal static class BlockReconstruction
                 {
                     var y = LayerReconstruction.Gather(targets[o], order, batch, yBuffers[o]);
                     var e = LayerReconstruction.Error(outputs[block.Outputs[o]], y);
-                    error = o == 0 ? e : error.add(e);
+                    error = o == 0 ? e : error.Plus(e);
                 }
 
                 double value = error.item<float>();

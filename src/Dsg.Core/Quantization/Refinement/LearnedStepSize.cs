@@ -43,8 +43,8 @@ internal sealed class LearnedStepSize : IDisposable
         using var scope = NewDisposeScope();
         var s = learned ? _scale.clamp_min(_smallest) : _calibratedScale;
         var u = x.div(s);
-        var rounded = u.add(u.round().sub(u).detach());
-        var y = rounded.add(_zero).clamp(_qmin, _qmax).sub(_zero).mul(s);
+        var rounded = u.Plus(u.round().sub(u).detach());
+        var y = rounded.add(_zero, TensorArithmetic.One).clamp(_qmin, _qmax).sub(_zero).mul(s);
         if (generator is not null && drop is not null)
         {
             var keep = torch.rand(x.shape, generator: generator, dtype: x.dtype, device: x.device).lt(drop);

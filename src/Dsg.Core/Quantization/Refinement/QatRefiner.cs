@@ -90,7 +90,7 @@ public static class QatRefiner
                 {
                     var y = LayerReconstruction.Gather(targets[o], order, batch, yBuffers[o]);
                     var term = Distance(outputs[block.Outputs[o]], y, kinds[o]);
-                    loss = o == 0 ? term : loss.add(term);
+                    loss = o == 0 ? term : loss.Plus(term);
                 }
 
                 double value = loss.item<float>();
@@ -240,7 +240,7 @@ public static class QatRefiner
         {
             using var scope = NewDisposeScope();
             var u = _weight.div(_scale);
-            return u.add(u.round().sub(u).detach()).clamp(_qmin, _qmax).mul(_scale).MoveToOuterDisposeScope();
+            return u.Plus(u.round().sub(u).detach()).clamp(_qmin, _qmax).mul(_scale).MoveToOuterDisposeScope();
         }
 
         public Tensor Hard()

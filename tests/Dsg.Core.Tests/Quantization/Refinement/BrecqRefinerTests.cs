@@ -195,7 +195,7 @@ public sealed class BrecqRefinerTests
         using var scope = NewDisposeScope();
         var s = torch.tensor(p.Scale);
         var z = torch.tensor((float)p.ZeroPoint);
-        var q = x.div(s).round().add(z).clamp(torch.tensor((float)p.Grid.QMin), torch.tensor((float)p.Grid.QMax));
+        var q = x.div(s).round().Plus(z).clamp(torch.tensor((float)p.Grid.QMin), torch.tensor((float)p.Grid.QMax));
         return q.sub(z).mul(s).MoveToOuterDisposeScope();
     }
 
