@@ -30,101 +30,59 @@ internal static class TensorArithmetic
     public static Tensor PlusInPlace(this Tensor left, Tensor right) => left.add_(right, One);
 
     /// <summary><paramref name="tensor"/> + <paramref name="value"/>.</summary>
-    public static Tensor Plus(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor tensor, double value) => Held(value.ToScalar(), s => tensor.add(s, One));
 
     /// <summary><paramref name="tensor"/> + <paramref name="value"/> (an integer: integer tensors stay integer).</summary>
-    public static Tensor Plus(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor tensor, long value) => Held(value.ToScalar(), s => tensor.add(s, One));
 
     /// <summary><paramref name="tensor"/> − <paramref name="value"/>.</summary>
-    public static Tensor Minus(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.sub(scalar);
-    }
+    public static Tensor Minus(this Tensor tensor, double value) => Held(value.ToScalar(), tensor.sub);
 
     /// <summary><paramref name="tensor"/> × <paramref name="value"/>.</summary>
-    public static Tensor Times(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul(scalar);
-    }
+    public static Tensor Times(this Tensor tensor, double value) => Held(value.ToScalar(), tensor.mul);
 
     /// <summary><paramref name="tensor"/> × <paramref name="value"/> (an integer: integer tensors stay integer).</summary>
-    public static Tensor Times(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul(scalar);
-    }
+    public static Tensor Times(this Tensor tensor, long value) => Held(value.ToScalar(), tensor.mul);
 
     /// <summary><paramref name="tensor"/> / <paramref name="value"/> (true division).</summary>
-    public static Tensor DividedBy(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.div(scalar);
-    }
+    public static Tensor DividedBy(this Tensor tensor, double value) => Held(value.ToScalar(), s => tensor.div(s));
 
     /// <summary><paramref name="tensor"/> / <paramref name="value"/> with the given rounding (integer index arithmetic).</summary>
-    public static Tensor DividedBy(this Tensor tensor, long value, RoundingMode rounding)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.div(scalar, rounding);
-    }
+    public static Tensor DividedBy(this Tensor tensor, long value, RoundingMode rounding) =>
+        Held(value.ToScalar(), s => tensor.div(s, rounding));
 
     /// <summary><paramref name="tensor"/> mod <paramref name="value"/>.</summary>
-    public static Tensor Remainder(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.remainder(scalar);
-    }
+    public static Tensor Remainder(this Tensor tensor, long value) => Held(value.ToScalar(), tensor.remainder);
 
     /// <summary><paramref name="tensor"/> raised to <paramref name="exponent"/>.</summary>
-    public static Tensor Power(this Tensor tensor, double exponent)
-    {
-        using var scalar = exponent.ToScalar();
-        return tensor.pow(scalar);
-    }
+    public static Tensor Power(this Tensor tensor, double exponent) => Held(exponent.ToScalar(), tensor.pow);
 
     /// <summary><paramref name="tensor"/> with every element below <paramref name="minimum"/> raised to it.</summary>
-    public static Tensor AtLeast(this Tensor tensor, double minimum)
-    {
-        using var scalar = minimum.ToScalar();
-        return tensor.clamp_min(scalar);
-    }
+    public static Tensor AtLeast(this Tensor tensor, double minimum) => Held(minimum.ToScalar(), tensor.clamp_min);
 
     /// <summary><paramref name="tensor"/> clamped to [<paramref name="minimum"/>, <paramref name="maximum"/>].</summary>
     public static Tensor Between(this Tensor tensor, double minimum, double maximum)
     {
         using var low = minimum.ToScalar();
-        using var high = maximum.ToScalar();
-        return tensor.clamp(low, high);
+        return Held(maximum.ToScalar(), high => tensor.clamp(low, high));
     }
 
     /// <summary>Element-wise <paramref name="tensor"/> &lt; <paramref name="value"/>.</summary>
-    public static Tensor LessThan(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.lt(scalar);
-    }
+    public static Tensor LessThan(this Tensor tensor, double value) => Held(value.ToScalar(), tensor.lt);
 
     /// <summary>Element-wise <paramref name="tensor"/> &gt; <paramref name="value"/>.</summary>
-    public static Tensor GreaterThan(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.gt(scalar);
-    }
+    public static Tensor GreaterThan(this Tensor tensor, double value) => Held(value.ToScalar(), tensor.gt);
 
     /// <summary><paramref name="tensor"/> with the elements where <paramref name="mask"/> is true set to <paramref name="value"/>.</summary>
-    public static Tensor Filled(this Tensor tensor, Tensor mask, double value)
+    public static Tensor Filled(this Tensor tensor, Tensor mask, double value) => Held(value.ToScalar(), s => tensor.masked_fill(mask, s));
+
+    /// <summary>Runs <paramref name="operation"/> on <paramref name="scalar"/>, then disposes it: the Scalar is
+    /// referenced until libtorch has returned.</summary>
+    private static Tensor Held(Scalar scalar, Func<Scalar, Tensor> operation)
     {
-        using var scalar = value.ToScalar();
-        return tensor.masked_fill(mask, scalar);
+        using (scalar)
+        {
+            return operation(scalar);
+        }
     }
 }
