@@ -34,7 +34,8 @@ public static class QdqWriter
     /// <param name="options">The quantization options.</param>
     /// <param name="refined">
     /// Weights whose rounding was learned (<see cref="Refinement.AdaRoundRefiner"/>, <see cref="Refinement.BrecqRefiner"/>), by initializer: written with their
-    /// integers in place of nearest rounding, and activation step sizes learned (BRECQ), which replace the calibrated ones. Each must have the axis and grid this writer would give the weight (the
+    /// integers in place of nearest rounding, activation step sizes learned (BRECQ, QAT), which replace the calibrated ones, and biases
+    /// learned (QAT), which replace the folded ones. Each weight must have the axis and grid this writer would give the weight (the
     /// scales are the nearest rounding's, so the biases' int32 scales stay the same). Null: every weight rounds to nearest.
     /// </param>
     public static QdqModel Write(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations, QuantizationOptions options,
@@ -46,6 +47,16 @@ public static class QdqWriter
         var taken = new HashSet<string>(StringComparer.Ordinal);
         var nodes = graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var initializers = graph.Initializer.GroupBy(t => t.Name).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+        foreach (var (name, values) in refined?.Biases ?? new Dictionary<string, float[]>())
+        {
+            // Learned biases (QAT) replace the folded ones before anything reads them: quantized to int32 below, or
+            // left in float where the plan keeps a bias in float.
+            var tensor = initializers[name];
+            var replacement = OnnxTensor.FromFloats(name, values, [.. tensor.Dims]);
+            graph.Initializer[graph.Initializer.IndexOf(tensor)] = replacement;
+            initializers[name] = replacement;
+        }
+
         var prefix = new List<NodeProto>();
 
         // Weights: one quantized copy per (initializer, axis, bits).

@@ -15,9 +15,12 @@ namespace Dsg.Core.Quantization.Refinement;
 /// forward pass and passed straight through in the backward pass, every activation with a learned step size as in
 /// <see cref="LearnedStepSize"/>, the input quantized with its calibrated parameters). The loss is the KL divergence
 /// from the teacher's class distribution to the student's for class scores (logits or probabilities) and the squared
-/// error otherwise, for <see cref="AdaRoundSettings.Iterations"/> Adam steps on random batches. The learned integers go
-/// into the QDQ model with the nearest rounding's scales and the learned step sizes replace the calibrated ones; if the
-/// fine-tuned student matches the teacher worse over every sample than the nearest-rounded one, nothing learned is kept.
+/// error otherwise, for <see cref="AdaRoundSettings.Iterations"/> Adam steps on random batches. The biases of the
+/// quantized layers are learned too, in full precision with the weights' learning rate, as the paper fine-tunes every
+/// parameter (the QDQ model stores them as int32 on a step far finer than any 4- or 8-bit grid, so what is learned is
+/// what runs). The learned integers go into the QDQ model with the nearest rounding's scales, the learned biases replace
+/// the folded ones and the learned step sizes the calibrated ones; if the fine-tuned student matches the teacher worse
+/// over every sample than the nearest-rounded one, nothing learned is kept.
 /// The paper also adds a BatchNorm-statistics term; BatchNorm is folded into the weights before quantization here, so
 /// it is not part of this loss.
 /// </summary>
@@ -50,19 +53,32 @@ public static class QatRefiner
             .ToDictionary(w => w.Initializer, w => RefinableWeights.Dequantized(folded, w, new Dictionary<string, QuantizedWeight>(), options), StringComparer.Ordinal);
         var sites = block.QuantizedInside(activations, folded);
         var inputSite = activations.FirstOrDefault(a => a.Site.Tensor == block.Input);
+        var calibratedInputs = activations.Select(a => a.Site.Tensor).ToHashSet(StringComparer.Ordinal);
+        var learnedNodes = weights.Select(w => w.Node).ToHashSet(StringComparer.Ordinal);
+        var biasSites = plan.Biases.Where(b => learnedNodes.Contains(b.Node) && calibratedInputs.Contains(b.ActivationTensor))
+            .DistinctBy(b => b.Initializer, StringComparer.Ordinal).ToList();
+        var initializers = folded.Graph.Initializer.GroupBy(t => t.Name).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
 
         var targets = new List<CalibrationSet>();
         var steps = new List<LearnedStepSize>();
         var learned = new List<FineTunedWeight>();
+        var biases = new List<FineTunedBias>();
         try
         {
             AdaRoundRefiner.CollectEach(folded, block.Outputs, samples, options, targets, ct);
 
-            var sub = BlockModel.Build(folded, block, samples.SampleShape, weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal), fixedWeights);
+            var inputs = weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal);
+            foreach (var site in biasSites)
+            {
+                inputs[site.Initializer] = OnnxTensor.Shape(initializers[site.Initializer]);
+            }
+
+            var sub = BlockModel.Build(folded, block, samples.SampleShape, inputs, fixedWeights);
             using var graph = TorchGraph.Create(sub);
             using var scope = NewDisposeScope();
             var kinds = targets.Select(t => ClassScores(t)).ToArray();
             learned.AddRange(weights.Select(w => new FineTunedWeight(w)));
+            biases.AddRange(biasSites.Select(b => new FineTunedBias(b.Initializer, OnnxTensor.ToFloats(initializers[b.Initializer], folded), OnnxTensor.Shape(initializers[b.Initializer]))));
             steps.AddRange(sites.Select(s => new LearnedStepSize(s)));
             using var input = inputSite is null ? null : new LearnedStepSize(inputSite);
             var quantize = steps.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learned: true, null, null)), StringComparer.Ordinal);
@@ -82,6 +98,11 @@ public static class QatRefiner
                 foreach (var w in learned)
                 {
                     feed[w.Initializer] = w.Quantized();
+                }
+
+                foreach (var b in biases)
+                {
+                    feed[b.Initializer] = b.Value;
                 }
 
                 var outputs = graph.Run(feed, quantize);
@@ -107,6 +128,11 @@ public static class QatRefiner
                     w.Step();
                 }
 
+                foreach (var b in biases)
+                {
+                    b.Step();
+                }
+
                 foreach (var q in steps)
                 {
                     q.Step();
@@ -118,8 +144,16 @@ public static class QatRefiner
                 }
             }
 
-            double before = FullLoss(graph, block, samples, targets, kinds, input, learned.ToDictionary(w => w.Initializer, w => w.Nearest()), steps, learnedSteps: false);
-            double after = FullLoss(graph, block, samples, targets, kinds, input, learned.ToDictionary(w => w.Initializer, w => w.Hard()), steps, learnedSteps: true);
+            var nearestFeed = learned.ToDictionary(w => w.Initializer, w => w.Nearest(), StringComparer.Ordinal);
+            var learnedFeed = learned.ToDictionary(w => w.Initializer, w => w.Hard(), StringComparer.Ordinal);
+            foreach (var b in biases)
+            {
+                nearestFeed[b.Initializer] = b.Folded();
+                learnedFeed[b.Initializer] = b.Learned();
+            }
+
+            double before = FullLoss(graph, block, samples, targets, kinds, input, nearestFeed, steps, learnedSteps: false);
+            double after = FullLoss(graph, block, samples, targets, kinds, input, learnedFeed, steps, learnedSteps: true);
             bool kept = after <= before;
             var result = learned.ToDictionary(w => w.Initializer, w => kept ? w.Learned() : w.Source.Nearest, StringComparer.Ordinal);
             double seconds = watch.Elapsed.TotalSeconds;
@@ -127,7 +161,8 @@ public static class QatRefiner
                 result[w.Initializer].Values.Zip(w.Nearest.Values).Count(p => p.First != p.Second) / (double)Math.Max(1, w.Nearest.Values.Length),
                 seconds / weights.Count)).ToList();
             var stepSizes = steps.ToDictionary(q => q.Tensor, q => kept ? q.LearnedParams() : q.Calibrated, StringComparer.Ordinal);
-            return new RefinedWeights(result, reports, stepSizes);
+            var learnedBiases = kept ? biases.ToDictionary(b => b.Initializer, b => b.Learned().data<float>().ToArray(), StringComparer.Ordinal) : null;
+            return new RefinedWeights(result, reports, stepSizes, learnedBiases);
         }
         finally
         {
@@ -144,6 +179,11 @@ public static class QatRefiner
             foreach (var w in learned)
             {
                 w.Dispose();
+            }
+
+            foreach (var b in biases)
+            {
+                b.Dispose();
             }
         }
     }
@@ -287,6 +327,50 @@ public static class QatRefiner
         {
             using var noGrad = torch.no_grad();
             return _weight.div(_scale).round().clamp(_qmin, _qmax);
+        }
+    }
+
+    /// <summary>A bias fine-tuned in full precision (stored as int32 on a step of input scale × weight scale).</summary>
+    private sealed class FineTunedBias : IDisposable
+    {
+        private readonly float[] _folded;
+        private readonly long[] _shape;
+        private readonly TorchSharp.Modules.Parameter _bias;
+        private readonly AdamState _adam;
+
+        public FineTunedBias(string initializer, float[] folded, long[] shape)
+        {
+            Initializer = initializer;
+            _folded = folded;
+            _shape = shape;
+            _bias = new TorchSharp.Modules.Parameter(torch.tensor(folded, shape), requires_grad: true);
+            _bias.DetachFromDisposeScope();
+            _adam = new AdamState(_bias, WeightLearningRate);
+        }
+
+        public string Initializer { get; }
+
+        /// <summary>The learnable bias, as the student reads it.</summary>
+        public Tensor Value => _bias;
+
+        /// <summary>The folded model's bias.</summary>
+        public Tensor Folded() => torch.tensor(_folded, _shape);
+
+        /// <summary>The learned bias, detached.</summary>
+        public Tensor Learned() => _bias.detach().clone();
+
+        public void Step()
+        {
+            if (_bias.grad is not null)
+            {
+                _adam.Step();
+            }
+        }
+
+        public void Dispose()
+        {
+            _adam.Dispose();
+            _bias.Dispose();
         }
     }
 }

@@ -7,8 +7,9 @@ namespace Dsg.Core.Quantization.Refinement;
 /// Learned activation parameters by tensor name (BRECQ's step sizes; same zero point and grid as calibrated), replacing the
 /// calibrated ones; null or empty: the calibrated parameters stand.
 /// </param>
+/// <param name="Biases">Learned biases by initializer name (QAT), replacing the folded model's; null or empty: the folded ones stand.</param>
 public sealed record RefinedWeights(IReadOnlyDictionary<string, QuantizedWeight> Weights, IReadOnlyList<LayerRefinement> Layers,
-    IReadOnlyDictionary<string, QuantParams>? Activations = null)
+    IReadOnlyDictionary<string, QuantParams>? Activations = null, IReadOnlyDictionary<string, float[]>? Biases = null)
 {
     /// <summary>No refinement: every weight is rounded to nearest.</summary>
     public static RefinedWeights None { get; } = new(new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal), []);

@@ -42,6 +42,39 @@ public sealed class QatRefinerTests
     }
 
     [Fact]
+    public void TheLearnedBiasesAreWhatTheWrittenModelStoresAndSomeMoved()
+    {
+        var result = s_tiny.Value;
+        var learned = Assert.IsAssignableFrom<IReadOnlyDictionary<string, float[]>>(result.Refinement.Biases);
+        var (folded, _) = BatchNormFolder.Fold(OnnxModel.Load(RepoPaths.Model("tiny_cnn.onnx")));
+        var foldedBiases = folded.Graph.Initializer.ToDictionary(t => t.Name, t => OnnxTensor.ToFloats(t, folded), StringComparer.Ordinal);
+        // Every bias the plan stores as int32 next to a learned weight is learned.
+        Assert.Equal(result.Plan.Biases.Select(b => b.Initializer).Distinct().Order(), learned.Keys.Order());
+        int moved = 0;
+        foreach (var site in result.Plan.Biases)
+        {
+            var node = result.Model.Graph.Node.Single(n => n.Name == site.Node);
+            var stored = AdaRoundRefinerTests.StoredBias(result.Model, node.Input[site.InputIndex]);
+            var scales = StoredScales(result.Model, node.Input[site.InputIndex]);
+            for (int c = 0; c < stored.Length; c++)
+            {
+                // int32 storage: within half a step of the learned value.
+                Assert.True(Math.Abs(stored[c] - learned[site.Initializer][c]) <= (0.5 * scales[c]) + 1e-7,
+                    $"{site.Initializer}[{c}]: stored {stored[c]}, learned {learned[site.Initializer][c]}");
+                moved += Math.Abs(learned[site.Initializer][c] - foldedBiases[site.Initializer][c]) > scales[c] ? 1 : 0;
+            }
+        }
+
+        Assert.True(moved > 0, "no learned bias moved by more than its storage step from the folded one");
+    }
+
+    private static float[] StoredScales(OnnxModel model, string dequantized)
+    {
+        var node = model.Graph.Node.Single(n => n.OpType == "DequantizeLinear" && n.Output[0] == dequantized);
+        return OnnxTensor.ToFloats(model.Graph.Initializer.Single(t => t.Name == node.Input[1]), model);
+    }
+
+    [Fact]
     [Trait("Category", "Slow")]
     public void FineTuningBringsTheResNetCloserToFp32() =>
         Assert.All(s_resnet.Value.Refinement.Layers, l => Assert.True(l.LearnedError < l.NearestError, $"{l.LearnedError:G4} vs {l.NearestError:G4}"));
