@@ -62,26 +62,24 @@ internal sealed class AdamState : IDisposable
         _v.mul_(_beta2).addcmul_(grad, grad, _oneMinusBeta2);
         double correction1 = 1 - Math.Pow(Beta1, _t);
         double correction2 = 1 - Math.Pow(Beta2, _t);
-        double rectification = 1;
-        if (_rectified)
+        double rho = RhoInfinity - (2 * _t * Math.Pow(Beta2, _t) / correction2);
+        if (_rectified && rho <= 5)
         {
-            double rho = RhoInfinity - (2 * _t * Math.Pow(Beta2, _t) / correction2);
-            if (rho <= 5)
-            {
-                // The variance estimate is too short: a bias-corrected momentum step.
-                using var momentumStep = (-LearningRate / correction1).ToScalar();
-                _parameter.add_(_m, momentumStep);
-                grad.zero_();
-                return;
-            }
-
-            rectification = Math.Sqrt((rho - 4) * (rho - 2) * RhoInfinity / ((RhoInfinity - 4) * (RhoInfinity - 2) * rho));
+            // The variance estimate is too short: a bias-corrected momentum step.
+            using var momentumStep = (-LearningRate / correction1).ToScalar();
+            _parameter.add_(_m, momentumStep);
+        }
+        else
+        {
+            double rectification = _rectified
+                ? Math.Sqrt((rho - 4) * (rho - 2) * RhoInfinity / ((RhoInfinity - 4) * (RhoInfinity - 2) * rho))
+                : 1;
+            using var sqrtCorrection2 = Math.Sqrt(correction2).ToScalar();
+            using var stepSize = (-LearningRate * rectification / correction1).ToScalar();
+            var denominator = _v.sqrt().div_(sqrtCorrection2).add_(_epsilon, TensorArithmetic.One);
+            _parameter.addcdiv_(_m, denominator, stepSize);
         }
 
-        using var sqrtCorrection2 = Math.Sqrt(correction2).ToScalar();
-        using var stepSize = (-LearningRate * rectification / correction1).ToScalar();
-        var denominator = _v.sqrt().div_(sqrtCorrection2).add_(_epsilon, TensorArithmetic.One);
-        _parameter.addcdiv_(_m, denominator, stepSize);
         grad.zero_();
     }
 }

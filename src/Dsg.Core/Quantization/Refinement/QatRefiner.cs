@@ -57,7 +57,7 @@ public static class QatRefiner
         var learnedNodes = weights.Select(w => w.Node).ToHashSet(StringComparer.Ordinal);
         var biasSites = plan.Biases.Where(b => learnedNodes.Contains(b.Node) && calibratedInputs.Contains(b.ActivationTensor))
             .DistinctBy(b => b.Initializer, StringComparer.Ordinal).ToList();
-        var initializers = folded.Graph.Initializer.GroupBy(t => t.Name).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+        var initializers = folded.Initializers;
 
         var targets = new List<CalibrationSet>();
         var steps = new List<LearnedStepSize>();
