@@ -99,6 +99,19 @@ public sealed record GenerationOptions
     /// <summary>Flip the images left-right before a DSG forward pass, at random (p = 0.5 per iteration), so features are learned both ways round. Default false.</summary>
     public bool RandomFlip { get; init; }
 
+    /// <summary>
+    /// Image pipeline (<see cref="ImagePipeline"/>): DSG optimises images this many pixels larger on every side and each
+    /// forward pass sees a random crop of the model's size; the samples are the centre crops (0 to 64). Default 0 (off;
+    /// docs/generation.md, "The image pipeline").
+    /// </summary>
+    public int CanvasPixels { get; init; }
+
+    /// <summary>
+    /// Image pipeline: standard deviation, in pixels, of a 3×3 Gaussian smoothing applied before each DSG forward pass and
+    /// to the samples written (0 to 10; 0, the default, is off; Sony MCT smooths with 1.25).
+    /// </summary>
+    public double SmoothingSigma { get; init; }
+
     /// <summary>DSG ablation: per-sample margins (false sets every margin to 0, i.e. exact per-sample alignment). Default true.</summary>
     public bool UseSlack { get; init; } = true;
 
@@ -160,6 +173,7 @@ public sealed record GenerationOptions
         CheckRange(nameof(Threads), Threads, 0, 1024);
         CheckRange(nameof(PlateauPatience), PlateauPatience, 0, 100_000);
         CheckRange(nameof(JitterPixels), JitterPixels, 0, 64);
+        CheckRange(nameof(CanvasPixels), CanvasPixels, 0, 64);
         CheckRange(nameof(ProgressStride), ProgressStride, 1, 100_000);
         CheckRange(nameof(CurveStride), CurveStride, 1, 100_000);
         CheckOpenLow(nameof(LearningRate), LearningRate, 0, 100);
@@ -174,6 +188,7 @@ public sealed record GenerationOptions
         CheckClosed(nameof(CrossEntropyWeight), CrossEntropyWeight, 0, 1e6);
         CheckClosed(nameof(TotalVariationWeight), TotalVariationWeight, 0, 1e6);
         CheckClosed(nameof(L2Weight), L2Weight, 0, 1e6);
+        CheckClosed(nameof(SmoothingSigma), SmoothingSigma, 0, 10);
         if (!Enum.IsDefined(Method))
         {
             throw Bad(nameof(Method), Method.ToString(), "dsg, zeroq or gaussian");

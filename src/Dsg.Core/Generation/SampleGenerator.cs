@@ -242,7 +242,8 @@ public static class SampleGenerator
     {
         using var batchScope = NewDisposeScope();
         using var generator = BatchGenerator(options.Seed, batch, model.Device);
-        using var images = new TorchSharp.Modules.Parameter(randn(NoiseShape(model, count), generator: generator, device: model.Device), requires_grad: true);
+        using var pipeline = ImagePipeline.For(options, model.InputShape[0], model.Device);
+        using var images = new TorchSharp.Modules.Parameter(randn(pipeline.CanvasShape(count, model.InputShape), generator: generator, device: model.Device), requires_grad: true);
         model.Project(images);
         using var optimizer = new AdamState(images, options.LearningRate, rectified: options.Optimizer == GenerationOptimizer.RAdam);
         var schedule = new PlateauSchedule(options.LearningRate, options.PlateauFactor, options.PlateauPatience, options.MinLearningRate);
@@ -255,7 +256,8 @@ public static class SampleGenerator
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var input = jitter ? Jitter(images, options.JitterPixels, generator) : images;
+            var seen = pipeline.Active ? pipeline.ForPass(images, generator) : images;
+            var input = jitter ? Jitter(seen, options.JitterPixels, generator) : seen;
             if (flip && Coin(generator))
             {
                 input = input.flip(3);
@@ -324,7 +326,10 @@ public static class SampleGenerator
             }
         }
 
-        model.ToSamples(images).cpu().data<float>().CopyTo(destination);
+        using (no_grad())
+        {
+            model.ToSamples(pipeline.Final(images)).cpu().data<float>().CopyTo(destination);
+        }
     }
 
     private static bool Coin(Generator generator)

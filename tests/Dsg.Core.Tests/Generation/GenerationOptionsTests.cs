@@ -18,6 +18,8 @@ public sealed class GenerationOptionsTests
         { "CorrelationWeight", new GenerationOptions { CorrelationWeight = -1 } },
         { "CrossEntropyWeight", new GenerationOptions { CrossEntropyWeight = double.PositiveInfinity } },
         { "JitterPixels", new GenerationOptions { JitterPixels = 65 } },
+        { "CanvasPixels", new GenerationOptions { CanvasPixels = -1 } },
+        { "SmoothingSigma", new GenerationOptions { SmoothingSigma = 10.5 } },
         { "ProgressStride", new GenerationOptions { ProgressStride = 0 } },
         { "Device", new GenerationOptions { Device = "gpu" } },
         { "Method", new GenerationOptions { Method = (GenerationMethod)42 } },

@@ -114,17 +114,29 @@ public sealed class SampleGeneratorTests
     [Theory]
     [InlineData("RAdam")]
     [InlineData("RandomFlip")]
-    public void TheOptimiserAndFlipChoicesStillLowerTheBatchNormLossAndChangeTheSamples(string choice)
+    [InlineData("Canvas")]
+    [InlineData("Smoothing")]
+    public void TheOptimiserFlipAndPipelineChoicesStillLowerTheBatchNormLossAndChangeTheSamples(string choice)
     {
         using var model = new TinyBatchNormModel();
         var options = s_small with { Samples = 4, Iterations = 60, UseSlack = false };
-        var changed = choice == "RAdam" ? options with { Optimizer = GenerationOptimizer.RAdam } : options with { RandomFlip = true };
+        var changed = choice switch
+        {
+            "RAdam" => options with { Optimizer = GenerationOptimizer.RAdam },
+            "RandomFlip" => options with { RandomFlip = true },
+            "Canvas" => options with { CanvasPixels = 3 },
+            _ => options with { SmoothingSigma = 1.25 },
+        };
         var result = SampleGenerator.Generate(model, changed, null, default);
         var bn = result.Curve("bn")!.ForBatch(1).ToArray();
-        Assert.True(bn[^1].Value < 0.2 * bn[0].Value, $"{choice}: bn {bn[0].Value} -> {bn[^1].Value}");
+        // Smoothing takes away the highest frequencies, part of what the tiny model's first BatchNorm's variance asks
+        // for, so its loss cannot fall as far in 60 steps (to 22 % here).
+        double bound = choice == "Smoothing" ? 0.3 : 0.2;
+        Assert.True(bn[^1].Value < bound * bn[0].Value, $"{choice}: bn {bn[0].Value} -> {bn[^1].Value}");
         var plain = SampleGenerator.Generate(model, options, null, default);
         Assert.NotEqual(Bytes(plain.Samples.ToArray()), Bytes(result.Samples.ToArray()));
         Assert.Equal(Bytes(result.Samples.ToArray()), Bytes(SampleGenerator.Generate(model, changed, null, default).Samples.ToArray()));
+        Assert.Equal(plain.Shape, result.Shape);
     }
 
     [Fact]
