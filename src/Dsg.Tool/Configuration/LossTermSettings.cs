@@ -22,6 +22,7 @@ internal static class LossTermSettings
         ["input-stats"] = o => o with { UseInputStatistics = false },
         ["class"] = o => o with { UseCrossEntropy = false },
         ["priors"] = o => o with { UsePriors = false },
+        ["smoothing"] = o => o with { SmoothingSigma = 0 },
     };
 
     private static readonly SortedDictionary<string, (Func<GenerationOptions, double> Get, Func<GenerationOptions, double, GenerationOptions> Set)> s_weights = new(StringComparer.Ordinal)

@@ -121,7 +121,7 @@ internal static class OptionCatalog
         o => o.RefineIterations, (o, v) => o with { RefineIterations = v }, "1000");
 
     public static OptionDefinition Without { get; } = new(nameof(DsgOptions.Without),
-        "DSG loss terms to switch off (ablations; method dsg only, ignored by zeroq and gaussian): slack (per-sample margins, i.e. exact per-sample alignment), lse (Layerwise Sample Enhancement), sci (Sample Correlation Inhibition), input-stats (the input-statistics term), class (the random-label cross-entropy), priors (jitter and the total-variation and L2 priors).",
+        "DSG loss terms to switch off (ablations; method dsg only, ignored by zeroq and gaussian): slack (per-sample margins, i.e. exact per-sample alignment), lse (Layerwise Sample Enhancement), sci (Sample Correlation Inhibition), input-stats (the input-statistics term), class (the random-label cross-entropy), priors (jitter and the total-variation and L2 priors), smoothing (the 3x3 Gaussian smoothing of the images before each forward pass).",
         $"{LossTermSettings.None} or a comma-separated list of {string.Join(", ", LossTermSettings.Terms)} (any case)", affectsOutput: true,
         o => LossTermSettings.FormatWithout(o.Without),
         (o, text, _) => LossTermSettings.ParseWithout(text) is { } terms ? o with { Without = terms } : null,

@@ -49,7 +49,7 @@ public sealed class ImagePipelineTests
     public void TheSamplesAreTheCentreCropAndEachPassACropOfTheModelsSizeThatCarriesTheGradient()
     {
         using var scope = NewDisposeScope();
-        using var pipeline = ImagePipeline.For(s_dsg with { CanvasPixels = 2 }, 1, CPU);
+        using var pipeline = ImagePipeline.For(s_dsg with { CanvasPixels = 2, SmoothingSigma = 0 }, 1, CPU);
         Assert.Equal(new long[] { 3, 1, 10, 12 }, pipeline.CanvasShape(3, [1, 6, 8]));
         var canvas = tensor(Enumerable.Range(0, 120).Select(i => (float)i).ToArray(), [1, 1, 10, 12]).requires_grad_(true);
         var final = pipeline.Final(canvas);
@@ -78,10 +78,14 @@ public sealed class ImagePipelineTests
     }
 
     [Fact]
-    public void ZeroQAndTheDefaultsHaveNoPipeline()
+    public void DsgSmoothsByDefaultWithoutACanvasAndZeroQHasNoPipeline()
     {
         using var defaults = ImagePipeline.For(s_dsg, 3, CPU);
-        Assert.False(defaults.Active);
+        Assert.True(defaults.Active);
+        Assert.Equal(0, defaults.CanvasPixels);
+        Assert.Equal(1.25, s_dsg.SmoothingSigma);
+        using var off = ImagePipeline.For(s_dsg with { SmoothingSigma = 0 }, 3, CPU);
+        Assert.False(off.Active);
         using var zeroq = ImagePipeline.For(s_dsg with { Method = GenerationMethod.ZeroQ, CanvasPixels = 4, SmoothingSigma = 1 }, 3, CPU);
         Assert.False(zeroq.Active);
         Assert.Equal(new long[] { 2, 3, 8, 8 }, zeroq.CanvasShape(2, [3, 8, 8]));

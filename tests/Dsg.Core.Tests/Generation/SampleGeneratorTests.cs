@@ -106,7 +106,10 @@ public sealed class SampleGeneratorTests
         var bn = result.Curve("bn")!.ForBatch(1).ToArray();
         Assert.Equal(0, bn[0].Iteration);
         Assert.Equal(59, bn[^1].Iteration);
-        Assert.True(bn[^1].Value < 0.2 * bn[0].Value, $"bn {bn[0].Value} -> {bn[^1].Value}");
+        // DSG smooths its images by default, which keeps part of the variance this tiny model's first BatchNorm asks
+        // for out of reach: its loss falls to about a quarter in 60 steps, ZeroQ's further.
+        double bound = method == GenerationMethod.Dsg ? 0.3 : 0.2;
+        Assert.True(bn[^1].Value < bound * bn[0].Value, $"bn {bn[0].Value} -> {bn[^1].Value}");
         var noise = SampleGenerator.Generate(model, options with { Method = GenerationMethod.Gaussian }, null, default);
         Assert.NotEqual(Bytes(noise.Samples.ToArray()), Bytes(result.Samples.ToArray()));
     }
@@ -125,13 +128,13 @@ public sealed class SampleGeneratorTests
             "RAdam" => options with { Optimizer = GenerationOptimizer.RAdam },
             "RandomFlip" => options with { RandomFlip = true },
             "Canvas" => options with { CanvasPixels = 3 },
-            _ => options with { SmoothingSigma = 1.25 },
+            _ => options with { SmoothingSigma = 0 },
         };
         var result = SampleGenerator.Generate(model, changed, null, default);
         var bn = result.Curve("bn")!.ForBatch(1).ToArray();
-        // Smoothing takes away the highest frequencies, part of what the tiny model's first BatchNorm's variance asks
-        // for, so its loss cannot fall as far in 60 steps (to 22 % here).
-        double bound = choice == "Smoothing" ? 0.3 : 0.2;
+        // Smoothing (on by default; the "Smoothing" case switches it off) takes away the highest frequencies, part of
+        // what the tiny model's first BatchNorm's variance asks for, so with it the loss falls less far in 60 steps.
+        double bound = choice == "Smoothing" ? 0.2 : 0.3;
         Assert.True(bn[^1].Value < bound * bn[0].Value, $"{choice}: bn {bn[0].Value} -> {bn[^1].Value}");
         var plain = SampleGenerator.Generate(model, options, null, default);
         Assert.NotEqual(Bytes(plain.Samples.ToArray()), Bytes(result.Samples.ToArray()));
@@ -167,7 +170,8 @@ public sealed class SampleGeneratorTests
     public void ThePooledBatchNormTermSitsBesideSdaAndIsZeroQsBatchAlignmentTimesItsWeight()
     {
         using var model = new TinyBatchNormModel();
-        var plain = s_small with { UseCorrelationInhibition = false, UseCrossEntropy = false, UsePriors = false, UseInputStatistics = false };
+        // No smoothing either: iteration 0 must feed DSG the same noise ZeroQ sees.
+        var plain = s_small with { UseCorrelationInhibition = false, UseCrossEntropy = false, UsePriors = false, UseInputStatistics = false, SmoothingSigma = 0 };
         var pooled = SampleGenerator.Generate(model, plain with { PooledBatchNormWeight = 3 }, null, default);
         Assert.Equal(new[] { "total", "bn", "bn-batch" }, pooled.Curves.Select(c => c.Term));
 

@@ -400,8 +400,8 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--without", "magic", "none or a comma-separated list of class, input-stats, lse, priors, sci, slack")]
-    [InlineData("--without", "sci;class", "class, input-stats, lse, priors, sci, slack")]
+    [InlineData("--without", "magic", "none or a comma-separated list of class, input-stats, lse, priors, sci, slack, smoothing")]
+    [InlineData("--without", "sci;class", "class, input-stats, lse, priors, sci, slack, smoothing")]
     [InlineData("--term-weights", "class=-1", "NAME one of bn, bn-batch, class, input-stats, l2, sci, tv")]
     [InlineData("--term-weights", "class=NaN", "VALUE a number from 0 to 1e6")]
     [InlineData("--term-weights", "class:5", "comma-separated NAME=VALUE pairs")]

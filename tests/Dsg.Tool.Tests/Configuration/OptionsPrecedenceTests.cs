@@ -195,7 +195,7 @@ public sealed class OptionsPrecedenceTests : IDisposable
         var without = Assert.Throws<DsgException>(() => Resolve(new Dictionary<string, string> { ["Without"] = "sci,magic" }));
         Assert.Equal(ErrorCodes.BadOption, without.Code);
         Assert.Contains("'sci,magic' for option --without", without.Message);
-        Assert.Contains("class, input-stats, lse, priors, sci, slack", without.Message);
+        Assert.Contains("class, input-stats, lse, priors, sci, slack, smoothing", without.Message);
 
         var weights = Assert.Throws<DsgException>(() => Resolve(environment: Environment(("DSG_TERM_WEIGHTS", "class=-1"))));
         Assert.Equal(ErrorCodes.BadOption, weights.Code);
