@@ -15,7 +15,7 @@ public static class CacheKey
     /// Bumped whenever generation, quantization or the entry layout changes in a way that makes old entries wrong
     /// even at the same tool version (for example during development between releases).
     /// </summary>
-    /// <remarks>2: DSG smooths its images by default (<see cref="Generation.GenerationOptions.SmoothingSigma"/>), so the same options give other samples.</remarks>
+    /// <remarks>2: DSG smooths its images by default (the generator's SmoothingSigma), so the same options give other samples.</remarks>
     public const int AlgorithmVersion = 2;
 
     /// <summary>Computes the key as 64 lowercase hex characters.</summary>

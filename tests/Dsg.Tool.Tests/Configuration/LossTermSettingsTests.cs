@@ -39,6 +39,7 @@ public sealed class LossTermSettingsTests
             ["input-stats"] = o => o.UseInputStatistics,
             ["class"] = o => o.UseCrossEntropy,
             ["priors"] = o => o.UsePriors,
+            ["smoothing"] = o => o.SmoothingSigma > 0,
         };
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), LossTermSettings.Terms);
         foreach (var (term, _) in expected)
