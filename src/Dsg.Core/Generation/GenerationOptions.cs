@@ -111,10 +111,7 @@ public sealed record GenerationOptions
     /// to the samples written (0 to 10; 0 is off). Default 1.25 (Sony MCT's value): on the tuning split it gained W4A4
     /// top-1 under both recipes over 3 seeds (docs/generation.md, "The image pipeline").
     /// </summary>
-    public double SmoothingSigma { get; init; } = DefaultSmoothingSigma;
-
-    /// <summary>The default <see cref="SmoothingSigma"/>.</summary>
-    public const double DefaultSmoothingSigma = 1.25;
+    public double SmoothingSigma { get; init; } = 1.25;
 
     /// <summary>DSG ablation: per-sample margins (false sets every margin to 0, i.e. exact per-sample alignment). Default true.</summary>
     public bool UseSlack { get; init; } = true;

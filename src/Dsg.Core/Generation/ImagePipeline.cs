@@ -7,7 +7,8 @@ namespace Dsg.Core.Generation;
 /// <see cref="GenerationOptions.CanvasPixels"/> larger on every side and each pass sees a random crop of the model's
 /// size (the samples are the centre crops), and a 3×3 Gaussian smoothing (<see cref="GenerationOptions.SmoothingSigma"/>)
 /// is applied before the crop, both in each pass and to the samples written, so the samples are what the model was
-/// aligned on. Both off by default (docs/generation.md, "The image pipeline").
+/// aligned on. Smoothing is on by default, the canvas off (docs/generation.md, "The image pipeline"). With neither,
+/// every method returns its input unchanged and draws no random numbers.
 /// </summary>
 internal sealed class ImagePipeline : IDisposable
 {

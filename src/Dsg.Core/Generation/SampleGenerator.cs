@@ -256,7 +256,7 @@ public static class SampleGenerator
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var seen = pipeline.Active ? pipeline.ForPass(images, generator) : images;
+            var seen = pipeline.ForPass(images, generator);
             var input = jitter ? Jitter(seen, options.JitterPixels, generator) : seen;
             if (flip && Coin(generator))
             {
