@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Dsg.Core.Tests.Generation;
 
-/// <summary>The moments from plain sums against libtorch's own var_mean, values and gradients.</summary>
+/// <summary>The moments and their hand-written backward against libtorch's own var_mean, values and gradients.</summary>
 public sealed class ActivationMomentsTests
 {
     [Theory]
@@ -66,5 +66,39 @@ public sealed class ActivationMomentsTests
         var gradient = input.grad!.data<float>().ToArray();
         Assert.All(gradient, g => Assert.True(float.IsFinite(g), $"gradient {g}"));
         Assert.All(gradient, g => Assert.Equal(2f / 16f, g, 6));
+    }
+
+    [Fact]
+    public void TheMomentsGradientAddsToTheActivationsOtherUses()
+    {
+        // In the generator the BatchNorm input also feeds the next layer: autograd must sum both paths' gradients.
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(11);
+        var source = randn([4, 3, 5, 5], generator: generator);
+        var reference = source.detach().clone().requires_grad_(true);
+        var (referenceVariance, referenceMean) = reference.reshape(4, 3, -1).var_mean(2, unbiased: false);
+        referenceMean.sum().Plus(referenceVariance.sum()).Plus(reference.Squared().sum()).backward();
+
+        var input = source.detach().clone().requires_grad_(true);
+        var (mean, variance) = ActivationStatistics.Moments(input);
+        mean.sum().Plus(variance.sum()).Plus(input.Squared().sum()).backward();
+        Assert.True(input.grad!.allclose(reference.grad!, rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void WithoutGradientsTheMomentsAreValuesOnly()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        var activation = randn([3, 2, 4, 4], generator: generator);
+        using (no_grad())
+        {
+            var (mean, variance) = ActivationStatistics.Moments(activation.requires_grad_(true));
+            Assert.False(mean.requires_grad);
+            Assert.False(variance.requires_grad);
+            var (expectedVariance, expectedMean) = activation.detach().reshape(3, 2, -1).var_mean(2, unbiased: false);
+            Assert.True(mean.allclose(expectedMean, rtol: 1e-5, atol: 1e-5));
+            Assert.True(variance.allclose(expectedVariance, rtol: 1e-4, atol: 1e-5));
+        }
     }
 }
