@@ -13,9 +13,12 @@ internal static class ActivationStatistics
     /// Per-sample statistics of an N×C×H×W activation: μ̃[n,c] = mean over (h, w), σ̃[n,c] = sqrt(var over (h, w) + 1e-6),
     /// the variance being the population one (divided by H·W). Activations of rank 2 (N×C) count as H = W = 1.
     /// </summary>
-    public static (Tensor Mean, Tensor Std) PerSample(Tensor activation)
+    public static (Tensor Mean, Tensor Std) PerSample(Tensor activation) => PerSample(Moments(activation));
+
+    /// <summary>The per-sample statistics of <see cref="PerSample(Tensor)"/> from the activation's <see cref="Moments"/>.</summary>
+    public static (Tensor Mean, Tensor Std) PerSample((Tensor Mean, Tensor Variance) moments)
     {
-        var (mean, variance) = Moments(activation);
+        var (mean, variance) = moments;
         using var floor = VarianceFloor.ToScalar();
         return (mean, variance.add(floor, TensorArithmetic.One).sqrt());
     }
@@ -23,9 +26,12 @@ internal static class ActivationStatistics
     /// <summary>Batch statistics of an N×C×H×W activation (ZeroQ): mean and sqrt(var + 1e-6) over (n, h, w), both [C].</summary>
     /// <remarks>Derived from the per-sample moments (every sample has the same number of positions):
     /// mean = E_n[μ̃], var = E_n[σ̃² + μ̃²] − mean².</remarks>
-    public static (Tensor Mean, Tensor Std) PerBatch(Tensor activation)
+    public static (Tensor Mean, Tensor Std) PerBatch(Tensor activation) => PerBatch(Moments(activation));
+
+    /// <summary>The batch statistics of <see cref="PerBatch(Tensor)"/> from the activation's per-sample <see cref="Moments"/>.</summary>
+    public static (Tensor Mean, Tensor Std) PerBatch((Tensor Mean, Tensor Variance) moments)
     {
-        var (sampleMean, sampleVariance) = Moments(activation);
+        var (sampleMean, sampleVariance) = moments;
         var mean = sampleMean.mean([0]);
         using var zero = 0.0.ToScalar();
         using var floor = VarianceFloor.ToScalar();

@@ -24,6 +24,40 @@ public sealed class LossMathTests
     private static readonly float[] s_sigma = [1f, 3f];
 
     [Fact]
+    public void SdaAndTheWholeBatchTermShareOnePassOfMomentsWithTheSameValuesAndGradients()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(21);
+        var source = randn([4, 3, 5, 5], generator: generator).Times(1.5).Plus(0.5);
+        using var target = new BatchNormTarget("bn", tensor(new float[] { 0.2f, -0.1f, 0.4f }), tensor(new float[] { 1.2f, 0.8f, 1.0f }));
+        var margins = BatchNormMargins.Zero(1);
+
+        // Separately: each term reads the activation itself.
+        var reference = source.detach().clone().requires_grad_(true);
+        var expected = SlackDistributionAlignment.PerSampleLayerLoss([ActivationStatistics.Moments(reference)], [target], margins).sum()
+            .Plus(BatchStatisticsAlignment.Loss([ActivationStatistics.Moments(reference)], [target]));
+        expected.backward();
+
+        // Through one context: the moments are computed once and both terms read them.
+        var input = source.detach().clone().requires_grad_(true);
+        var context = new LossContext
+        {
+            Images = input,
+            ModelInput = input,
+            Pass = new ModelPass(zeros(4, 2), [input], null),
+            Targets = [target],
+            Generator = generator,
+        };
+        Assert.Same(context.BatchNormMoments, context.BatchNormMoments);
+        var sda = new SlackDistributionAlignment(1.0, margins, null).Compute(context).Times(4L);
+        var pooled = new BatchStatisticsAlignment(1.0, "bn-batch").Compute(context);
+        sda.Plus(pooled).backward();
+
+        Assert.Equal(expected.item<float>(), sda.Plus(pooled).item<float>(), 4);
+        Assert.True(input.grad!.allclose(reference.grad!, rtol: 1e-4, atol: 1e-6));
+    }
+
+    [Fact]
     public void PerSampleStatisticsArePopulationMeanAndStdOverHeightAndWidth()
     {
         using var scope = NewDisposeScope();
@@ -54,7 +88,7 @@ public sealed class LossMathTests
         var value = term.Compute(Context(model, HandBatch())).item<float>();
         Assert.Equal((sample0 + sample1) / 2, value, 4);
 
-        var matrix = SlackDistributionAlignment.PerSampleLayerLoss([HandBatch()], model.BatchNorms, margins).data<float>().ToArray();
+        var matrix = SlackDistributionAlignment.PerSampleLayerLoss([ActivationStatistics.Moments(HandBatch())], model.BatchNorms, margins).data<float>().ToArray();
         Assert.Equal(sample0, matrix[0], 4);
         Assert.Equal(sample1, matrix[1], 4);
     }
@@ -100,7 +134,7 @@ public sealed class LossMathTests
         using var layer0 = new BatchNormTarget("a", tensor(s_mu), tensor(s_sigma));
         using var layer1 = new BatchNormTarget("b", tensor(new float[] { 0, 0 }), tensor(new float[] { 1, 1 }));
         var zero = BatchNormMargins.Zero(2);
-        var m = SlackDistributionAlignment.PerSampleLayerLoss([HandBatch(), HandBatch()], [layer0, layer1], zero).data<float>().ToArray();
+        var m = SlackDistributionAlignment.PerSampleLayerLoss([ActivationStatistics.Moments(HandBatch()), ActivationStatistics.Moments(HandBatch())], [layer0, layer1], zero).data<float>().ToArray();
         // Layer 1 by hand: sample 0 = 2² + 0² + (sqrt(1+1e-6)-1)² + (0.001-1)²; sample 1 = 1² + 4² + (0.001-1)² + (sqrt(4+1e-6)-1)².
         Assert.Equal(Sq(2) + Sq(Math.Sqrt(1 + 1e-6) - 1) + Sq(s_tinyStd - 1), m[1], 4);
         Assert.Equal(Sq(-1) + Sq(4) + Sq(s_tinyStd - 1) + Sq(Math.Sqrt(4 + 1e-6) - 1), m[3], 4);

@@ -15,14 +15,15 @@ internal sealed class BatchStatisticsAlignment : LossTerm
     {
     }
 
-    public override Tensor Compute(LossContext context) => Loss(context.Pass.BatchNormInputs, context.Targets);
+    public override Tensor Compute(LossContext context) => Loss(context.BatchNormMoments, context.Targets);
 
-    public static Tensor Loss(IReadOnlyList<Tensor> batchNormInputs, IReadOnlyList<BatchNormTarget> targets)
+    /// <summary>The term from the per-sample moments of every BatchNorm input (<see cref="LossContext.BatchNormMoments"/>).</summary>
+    public static Tensor Loss(IReadOnlyList<(Tensor Mean, Tensor Variance)> batchNormMoments, IReadOnlyList<BatchNormTarget> targets)
     {
         Tensor? total = null;
         for (int l = 0; l < targets.Count; l++)
         {
-            var (mean, std) = ActivationStatistics.PerBatch(batchNormInputs[l]);
+            var (mean, std) = ActivationStatistics.PerBatch(batchNormMoments[l]);
             var layer = (mean - targets[l].Mean).Squared().sum().Plus((std - targets[l].Sigma).Squared().sum());
             total = total is null ? layer : total.Plus(layer);
         }

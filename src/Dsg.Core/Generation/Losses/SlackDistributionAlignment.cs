@@ -22,7 +22,7 @@ internal sealed class SlackDistributionAlignment : LossTerm
 
     public override Tensor Compute(LossContext context)
     {
-        var perSampleLayer = PerSampleLayerLoss(context.Pass.BatchNormInputs, context.Targets, _margins);
+        var perSampleLayer = PerSampleLayerLoss(context.BatchNormMoments, context.Targets, _margins);
         long samples = perSampleLayer.shape[0];
         if (_enhancement is null)
         {
@@ -38,7 +38,7 @@ internal sealed class SlackDistributionAlignment : LossTerm
     /// along the channels and the hinge is computed once for all of them (a few large ops instead of a dozen per layer,
     /// see docs/performance.md); the per-layer sums are then gathered with index_add.
     /// </summary>
-    public static Tensor PerSampleLayerLoss(IReadOnlyList<Tensor> batchNormInputs, IReadOnlyList<BatchNormTarget> targets, BatchNormMargins margins)
+    public static Tensor PerSampleLayerLoss(IReadOnlyList<(Tensor Mean, Tensor Variance)> batchNormMoments, IReadOnlyList<BatchNormTarget> targets, BatchNormMargins margins)
     {
         int layers = targets.Count;
         var means = new Tensor[layers];
@@ -52,7 +52,7 @@ internal sealed class SlackDistributionAlignment : LossTerm
         long offset = 0;
         for (int l = 0; l < layers; l++)
         {
-            (means[l], stds[l]) = ActivationStatistics.PerSample(batchNormInputs[l]);
+            (means[l], stds[l]) = ActivationStatistics.PerSample(batchNormMoments[l]);
             targetMeans[l] = targets[l].Mean;
             targetSigmas[l] = targets[l].Sigma;
             long channels = targets[l].Channels;
@@ -62,7 +62,7 @@ internal sealed class SlackDistributionAlignment : LossTerm
             offset += channels;
         }
 
-        var device = batchNormInputs[0].device;
+        var device = batchNormMoments[0].Mean.device;
         var meanExcess = ((cat(means, 1) - cat(targetMeans, 0).unsqueeze(0)).abs() - tensor(meanMargins, device: device)).AtLeast(0);
         var stdExcess = ((cat(stds, 1) - cat(targetSigmas, 0).unsqueeze(0)).abs() - tensor(stdMargins, device: device)).AtLeast(0);
         var perChannel = meanExcess.Squared().Plus(stdExcess.Squared());
