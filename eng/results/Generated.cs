@@ -6,14 +6,14 @@ using Dsg.Eng;
 
 namespace Dsg.Results;
 
-/// <summary>Synthetic samples from Dsg's generator (zeroq, dsg) with the given defaults, settings over them, and the given budget.</summary>
+/// <summary>Synthetic samples from Dsg's generator (zeroq, dsg) with its default settings and the given budget.</summary>
 internal static class Generated
 {
     public static bool Available => true;
 
-    public static CalibrationSet Generate(string method, OnnxModel model, int samples, int iterations, int seed, GenerationOptions defaults, string settings)
+    public static CalibrationSet Generate(string method, OnnxModel model, int samples, int iterations, int seed, string settings)
     {
-        var options = GenerationOverrides.Apply(defaults, settings) with
+        var options = GenerationOverrides.Apply(GenerationOptions.Default, settings) with
         {
             Method = method == "zeroq" ? GenerationMethod.ZeroQ : GenerationMethod.Dsg,
             Samples = samples,

@@ -97,6 +97,7 @@ foreach (var name in models)
                 continue;
             }
 
+            var calibration = sources.Get(method, name, model, shape, seed);
             foreach (var recipe in recipes)
             {
                 foreach (var precision in precisions)
@@ -105,8 +106,6 @@ foreach (var name in models)
                     {
                         continue;
                     }
-
-                    var calibration = sources.Get(method, name, model, shape, seed, QuantizationOptions.FromPrecision(precision).ActivationBits);
 
                     foreach (var refine in refines)
                     {
@@ -259,11 +258,11 @@ void ObserverStudy(string path)
         var model = OnnxModel.Load(modelPath);
         foreach (var method in methods.Where(m => m is "real" or "gaussian" || Generated.Available))
         {
+            var calibration = sources.Get(method, name, model, [1, 28, 28], seeds[0]);
             foreach (var recipe in recipes)
             {
                 foreach (var precision in precisions)
                 {
-                    var calibration = sources.Get(method, name, model, [1, 28, 28], seeds[0], QuantizationOptions.FromPrecision(precision).ActivationBits);
                     var cells = new List<string>();
                     foreach (var kind in Enum.GetValues<ObserverKind>())
                     {

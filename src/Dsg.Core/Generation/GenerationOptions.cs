@@ -13,25 +13,6 @@ public sealed record GenerationOptions
     /// <summary>The options with every default.</summary>
     public static GenerationOptions Default { get; } = new();
 
-    /// <summary>
-    /// <see cref="CrossEntropyWeight"/> for samples that calibrate 8-bit activations (<see cref="ForActivationBits"/>);
-    /// chosen with <see cref="EightBitPooledBatchNormWeight"/> on W8A8 output SQNR of trained nets (docs/generation.md,
-    /// "Samples for 8-bit activations").
-    /// </summary>
-    public const double EightBitCrossEntropyWeight = 20;
-
-    /// <summary><see cref="PooledBatchNormWeight"/> for samples that calibrate 8-bit activations (<see cref="ForActivationBits"/>).</summary>
-    public const double EightBitPooledBatchNormWeight = 1;
-
-    /// <summary>
-    /// The defaults for samples that will calibrate activations of <paramref name="activationBits"/> bits: at 8 bits a
-    /// heavier class term and the whole-batch BatchNorm term beside SDA (both widen the activations toward real images'
-    /// range, which 8-bit grids resolve; at 4 bits they cost top-1), below 8 bits <see cref="Default"/>.
-    /// </summary>
-    public static GenerationOptions ForActivationBits(int activationBits) => activationBits >= 8
-        ? new GenerationOptions { CrossEntropyWeight = EightBitCrossEntropyWeight, PooledBatchNormWeight = EightBitPooledBatchNormWeight }
-        : Default;
-
     /// <summary>How samples are made. Default <see cref="GenerationMethod.Dsg"/>.</summary>
     public GenerationMethod Method { get; init; } = GenerationMethod.Dsg;
 
@@ -87,8 +68,7 @@ public sealed record GenerationOptions
 
     /// <summary>
     /// DSG: weight of a second BatchNorm term, ZeroQ's alignment of the whole batch's statistics (mean and std over
-    /// N, H, W), beside the per-sample SDA; 0 leaves it out. Default 0; samples for 8-bit activations take
-    /// <see cref="EightBitPooledBatchNormWeight"/> (<see cref="ForActivationBits"/>).
+    /// N, H, W), beside the per-sample SDA; 0 leaves it out. Default 0.
     /// </summary>
     public double PooledBatchNormWeight { get; init; }
 
@@ -103,8 +83,7 @@ public sealed record GenerationOptions
 
     /// <summary>
     /// Weight of the cross-entropy against uniformly random labels. Default 5: of 1, 5 and 10 it gave the best W4A4
-    /// accuracy over both recipes and test assets (3 seeds each; docs/generation.md). Samples for 8-bit activations
-    /// take <see cref="EightBitCrossEntropyWeight"/> (<see cref="ForActivationBits"/>).
+    /// accuracy over both recipes and test assets (3 seeds each; docs/generation.md).
     /// </summary>
     public double CrossEntropyWeight { get; init; } = 5.0;
 

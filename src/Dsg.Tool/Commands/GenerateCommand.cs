@@ -28,7 +28,7 @@ internal static class GenerateCommand
         command.Add(json);
         var settings = new SettingsOptions(command,
         [
-            OptionCatalog.Precision, OptionCatalog.Method, OptionCatalog.Budget, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
+            OptionCatalog.Method, OptionCatalog.Budget, OptionCatalog.Samples, OptionCatalog.BatchSize, OptionCatalog.Iterations, OptionCatalog.Seed,
             OptionCatalog.Device, OptionCatalog.Threads, OptionCatalog.Without, OptionCatalog.TermWeights, OptionCatalog.OutputKind, OptionCatalog.InputShape,
             .. OptionCatalog.InputConvention, .. OptionCatalog.Limits,
         ]);

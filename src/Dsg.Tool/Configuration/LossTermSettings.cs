@@ -1,7 +1,6 @@
 using System.Globalization;
 using Dsg.Core;
 using Dsg.Core.Generation;
-using Dsg.Core.Quantization;
 
 namespace Dsg.Tool.Configuration;
 
@@ -108,31 +107,13 @@ internal static class LossTermSettings
     }
 
     /// <summary>
-    /// The effective weights as canonical text: every name with its value, the given one or the default for
-    /// <paramref name="precision"/> (<see cref="DefaultsFor"/>; so naming a default explicitly gives the same text, and
-    /// the same cache key, as leaving it out, and a weight that differs from the precision's default never does).
+    /// The effective weights as canonical text: every name with its value, the given one or the generator's
+    /// default (so naming a default explicitly gives the same text, and the same cache key, as leaving it out).
     /// </summary>
-    public static string FormatWeights(IReadOnlyDictionary<string, double> weights, string precision)
+    public static string FormatWeights(IReadOnlyDictionary<string, double> weights)
     {
-        var effective = ApplyWeights(DefaultsFor(precision), weights);
+        var effective = ApplyWeights(GenerationOptions.Default, weights);
         return string.Join(",", s_weights.Select(w => w.Key + "=" + w.Value.Get(effective).ToString("R", CultureInfo.InvariantCulture)));
-    }
-
-    /// <summary>
-    /// The generator's defaults that the terms and weights apply to: those for the activation width of
-    /// <paramref name="precision"/> (<see cref="GenerationOptions.ForActivationBits"/>), or the generator's own when the
-    /// text is not a precision (that setting reports its own error).
-    /// </summary>
-    public static GenerationOptions DefaultsFor(string precision)
-    {
-        try
-        {
-            return GenerationOptions.ForActivationBits(QuantizationOptions.FromPrecision(precision).ActivationBits);
-        }
-        catch (DsgException)
-        {
-            return GenerationOptions.Default;
-        }
     }
 
     /// <summary>Returns <paramref name="options"/> with <paramref name="without"/> switched off and <paramref name="weights"/> set.</summary>

@@ -1,14 +1,13 @@
 using System.Globalization;
 using Dsg.Core.Caching;
-using Dsg.Core.Quantization;
 
 namespace Dsg.Tool.Configuration;
 
 /// <summary>The table of every setting: its names in each source, its parser and whether it affects the output.</summary>
 internal static class OptionCatalog
 {
-    /// <summary>Accepted precisions: <see cref="QuantizationOptions.Presets"/>.</summary>
-    public static readonly string[] Precisions = [.. QuantizationOptions.Presets];
+    /// <summary>Accepted precisions.</summary>
+    public static readonly string[] Precisions = ["W8A8", "W6A6", "W4A8", "W4A4"];
 
     /// <summary>Accepted sample-generation methods.</summary>
     public static readonly string[] Methods = ["dsg", "zeroq", "gaussian"];
@@ -38,7 +37,7 @@ internal static class OptionCatalog
     public static readonly string[] EightBitWeightStorages = ["reduced", "full"];
 
     public static OptionDefinition Precision { get; } = Choice(nameof(DsgOptions.Precision),
-        "Weight and activation bit widths (generate: the samples are made for this precision's activation width).", Precisions, o => o.Precision, (o, v) => o with { Precision = v }, upper: true);
+        "Weight and activation bit widths.", Precisions, o => o.Precision, (o, v) => o with { Precision = v }, upper: true);
 
     public static OptionDefinition Method { get; } = Choice(nameof(DsgOptions.Method),
         "How calibration samples are synthesised: dsg (Diverse Sample Generation), zeroq (batch-statistics baseline) or gaussian (noise).",
@@ -129,10 +128,10 @@ internal static class OptionCatalog
         "sci,class");
 
     public static OptionDefinition TermWeights { get; } = new(nameof(DsgOptions.TermWeights),
-        "Loss-term weights: bn (BatchNorm statistics: SDA for dsg, batch alignment for zeroq), bn-batch (dsg: the whole batch's BatchNorm statistics, beside SDA), input-stats (input statistics; dsg and zeroq), sci (Sample Correlation Inhibition), class (random-label cross-entropy), tv (total-variation prior), l2 (L2 prior); bn-batch, sci, class, tv and l2 only matter for dsg. Names not given keep the generator's defaults for the precision's activation width (at 8 bits bn-batch=1 and class=20, below bn-batch=0 and class=5).",
+        "Loss-term weights: bn (BatchNorm statistics: SDA for dsg, batch alignment for zeroq), bn-batch (dsg: the whole batch's BatchNorm statistics, beside SDA), input-stats (input statistics; dsg and zeroq), sci (Sample Correlation Inhibition), class (random-label cross-entropy), tv (total-variation prior), l2 (L2 prior); bn-batch, sci, class, tv and l2 only matter for dsg. Names not given keep the generator's defaults.",
         $"comma-separated NAME=VALUE pairs, NAME one of {string.Join(", ", LossTermSettings.WeightNames)} (each at most once), VALUE a number from 0 to 1e6",
         affectsOutput: true,
-        o => LossTermSettings.FormatWeights(o.TermWeights, o.Precision),
+        o => LossTermSettings.FormatWeights(o.TermWeights),
         (o, text, _) => LossTermSettings.ParseWeights(text) is { } weights ? o with { TermWeights = weights } : null,
         "bn=2,class=0.5");
 

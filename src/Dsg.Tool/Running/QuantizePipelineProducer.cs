@@ -70,10 +70,9 @@ internal static class QuantizePipelineProducer
 
     /// <summary>
     /// The generator's settings from the tool's (the same mapping <c>dsg generate</c> uses): the budget, then the
-    /// switched-off terms and the given weights over the generator's defaults for the precision's activation width
-    /// (<see cref="LossTermSettings.DefaultsFor"/>).
+    /// switched-off terms and the given weights over the generator's defaults.
     /// </summary>
-    public static GenerationOptions GenerationOptionsFor(DsgOptions options) => LossTermSettings.Apply(LossTermSettings.DefaultsFor(options.Precision) with
+    public static GenerationOptions GenerationOptionsFor(DsgOptions options) => LossTermSettings.Apply(new GenerationOptions
     {
         Method = options.Method switch
         {

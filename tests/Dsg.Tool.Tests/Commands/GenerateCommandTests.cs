@@ -67,17 +67,7 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.False(options.GetProperty("useCrossEntropy").GetBoolean());
         Assert.True(options.GetProperty("useSlack").GetBoolean());
         Assert.Equal(2, options.GetProperty("batchNormWeight").GetDouble());
-        // Not given, the class weight is the default for the precision's activation width (W8A8 unless set).
-        Assert.Equal(GenerationOptions.EightBitCrossEntropyWeight, options.GetProperty("crossEntropyWeight").GetDouble());
-        Assert.Equal(GenerationOptions.EightBitPooledBatchNormWeight, options.GetProperty("pooledBatchNormWeight").GetDouble());
-
-        var fourBit = InProcessTool.Run("generate", RepoPaths.Model("resnet_fmnist.onnx"), "--out", _folder.Combine("w4a4"), "--method", "gaussian",
-            "--samples", "2", "--batch-size", "2", "--precision", "W4A4");
-        Assert.True(fourBit.ExitCode == 0, fourBit.ToString());
-        using var fourBitReport = JsonDocument.Parse(File.ReadAllText(_folder.Combine("w4a4", "generation.json")));
-        var fourBitOptions = fourBitReport.RootElement.GetProperty("options");
-        Assert.Equal(GenerationOptions.Default.CrossEntropyWeight, fourBitOptions.GetProperty("crossEntropyWeight").GetDouble());
-        Assert.Equal(GenerationOptions.Default.PooledBatchNormWeight, fourBitOptions.GetProperty("pooledBatchNormWeight").GetDouble());
+        Assert.Equal(GenerationOptions.Default.CrossEntropyWeight, options.GetProperty("crossEntropyWeight").GetDouble());
     }
 
     [Fact]

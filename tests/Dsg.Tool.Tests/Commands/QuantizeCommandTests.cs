@@ -342,51 +342,13 @@ public sealed class QuantizeCommandTests : IDisposable
             [defaults.BatchNormWeight, defaults.InputStatisticsWeight, defaults.CorrelationWeight, defaults.TotalVariationWeight, defaults.L2Weight],
             [generation.BatchNormWeight, generation.InputStatisticsWeight, generation.CorrelationWeight, generation.TotalVariationWeight, generation.L2Weight]);
 
-        // Without either setting every term and weight is the generator's default for the precision's activation width:
-        // at 8-bit activations (the default W8A8, and W4A8) the heavier class term and the whole-batch term, below that
-        // the generator's own defaults.
-        foreach (var (precision, expected) in new[]
+        // Without either setting every term and weight is the generator's own default.
+        var plain = QuantizePipelineProducer.GenerationOptionsFor(DsgOptions.Default);
+        Assert.Equal(defaults with
         {
-            ("W8A8", GenerationOptions.ForActivationBits(8)), ("W4A8", GenerationOptions.ForActivationBits(8)),
-            ("W6A6", defaults), ("W4A4", defaults),
-        })
-        {
-            var plain = QuantizePipelineProducer.GenerationOptionsFor(DsgOptions.Default with { Precision = precision });
-            Assert.Equal(expected with
-            {
-                Method = plain.Method, Samples = plain.Samples, BatchSize = plain.BatchSize, Iterations = plain.Iterations,
-                Seed = plain.Seed, Device = plain.Device, Threads = plain.Threads,
-            }, plain);
-        }
-
-        var eightBit = QuantizePipelineProducer.GenerationOptionsFor(DsgOptions.Default);
-        Assert.Equal(GenerationOptions.EightBitCrossEntropyWeight, eightBit.CrossEntropyWeight);
-        Assert.Equal(GenerationOptions.EightBitPooledBatchNormWeight, eightBit.PooledBatchNormWeight);
-        Assert.NotEqual(defaults.CrossEntropyWeight, eightBit.CrossEntropyWeight);
-        Assert.NotEqual(defaults.PooledBatchNormWeight, eightBit.PooledBatchNormWeight);
-    }
-
-    [Fact]
-    public void TheActivationWidthChoosesTheSamplesAndGivenWeightsStillWin()
-    {
-        string? Key(params string[] extra) => Quantize(Producer(), extra).Line("result").GetProperty("cacheKey").GetString();
-
-        // W8A8 and W4A8 share 8-bit activations but differ in what is quantized, so their keys differ anyway; what is
-        // pinned here is that the samples' settings differ between 8-bit and 4-bit activations.
-        var fourBit = QuantizePipelineProducer.GenerationOptionsFor(DsgOptions.Default with { Precision = "W4A4" });
-        var eightBit = QuantizePipelineProducer.GenerationOptionsFor(DsgOptions.Default with { Precision = "W8A8" });
-        Assert.NotEqual(fourBit, eightBit);
-
-        // Weights given by the user win over the width's defaults, in either direction.
-        var defaults = GenerationOptions.Default;
-        string Text(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        var asFourBit = QuantizePipelineProducer.GenerationOptionsFor(DsgOptions.Default with
-        {
-            TermWeights = new Dictionary<string, double> { ["class"] = defaults.CrossEntropyWeight, ["bn-batch"] = defaults.PooledBatchNormWeight },
-        });
-        Assert.Equal(fourBit, asFourBit);
-        Assert.Equal(Key("--precision", "W8A8"), Key());
-        Assert.NotEqual(Key(), Key("--term-weights", $"class={Text(defaults.CrossEntropyWeight)}"));
+            Method = plain.Method, Samples = plain.Samples, BatchSize = plain.BatchSize, Iterations = plain.Iterations,
+            Seed = plain.Seed, Device = plain.Device, Threads = plain.Threads,
+        }, plain);
     }
 
     [Fact]

@@ -70,40 +70,20 @@ public sealed class LossTermSettingsTests
         }
     }
 
-    [Theory]
-    [InlineData("W4A4")]
-    [InlineData("W6A6")]
-    [InlineData("W8A8")]
-    [InlineData("W4A8")]
-    public void WeightsFormatAsEveryEffectiveValueSoANamedDefaultEqualsLeavingItOut(string precision)
+    [Fact]
+    public void WeightsFormatAsEveryEffectiveValueSoANamedDefaultEqualsLeavingItOut()
     {
-        var defaults = LossTermSettings.DefaultsFor(precision);
+        var defaults = GenerationOptions.Default;
         string R(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-        string Format(string text) => LossTermSettings.FormatWeights(LossTermSettings.ParseWeights(text)!, precision);
         Assert.Equal(
             $"bn={R(defaults.BatchNormWeight)},bn-batch={R(defaults.PooledBatchNormWeight)},class={R(defaults.CrossEntropyWeight)},input-stats={R(defaults.InputStatisticsWeight)},"
             + $"l2={R(defaults.L2Weight)},sci={R(defaults.CorrelationWeight)},tv={R(defaults.TotalVariationWeight)}",
-            Format(""));
-        Assert.Equal(Format(""), Format("bn=" + R(defaults.BatchNormWeight)));
-        Assert.Equal(Format(""), Format("class=" + R(defaults.CrossEntropyWeight)));
-        Assert.Equal(Format("class=5, tv=0"), Format("TV=0.0,class=5e0"));
-        Assert.Contains("class=7,", Format("class=7"));
-        Assert.NotEqual(Format(""), Format("class=7"));
-    }
-
-    [Fact]
-    public void TheDefaultsFollowTheActivationWidth()
-    {
-        Assert.Equal(GenerationOptions.Default, LossTermSettings.DefaultsFor("W4A4"));
-        Assert.Equal(GenerationOptions.Default, LossTermSettings.DefaultsFor("W6A6"));
-        Assert.Equal(GenerationOptions.ForActivationBits(8), LossTermSettings.DefaultsFor("W8A8"));
-        Assert.Equal(GenerationOptions.ForActivationBits(8), LossTermSettings.DefaultsFor("w4a8"));
-        Assert.Equal(GenerationOptions.Default, LossTermSettings.DefaultsFor("not a precision"));
-
-        // At 8 bits a named 4-bit default is a real change: it gives other text (and so another cache key).
-        string Format(string text, string precision) => LossTermSettings.FormatWeights(LossTermSettings.ParseWeights(text)!, precision);
-        Assert.NotEqual(Format("", "W8A8"), Format("class=5,bn-batch=0", "W8A8"));
-        Assert.Equal(Format("", "W4A4"), Format("class=5,bn-batch=0", "W4A4"));
+            LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("")!));
+        Assert.Equal(LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("")!),
+            LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("bn=" + R(defaults.BatchNormWeight))!));
+        Assert.Equal(LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("class=5, tv=0")!),
+            LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("TV=0.0,class=5e0")!));
+        Assert.Contains("class=5,", LossTermSettings.FormatWeights(LossTermSettings.ParseWeights("class=5")!));
     }
 
     [Theory]
