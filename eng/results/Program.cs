@@ -170,7 +170,7 @@ string Render(bool complete)
     md.AppendLine("Produced by `eng/results.sh` (the C# driver in `eng/results/`); every number below is measured by that command.");
     md.AppendLine();
     md.AppendLine(string.Create(c, $"- Metric: top-1 accuracy on the full Fashion-MNIST test set ({test.Count:N0} images, `{fmnist}`), ONNX Runtime 1.31 CPU."));
-    md.AppendLine(string.Create(c, $"- Calibration: {samples} samples per run; seeds {string.Join(", ", seeds)}; the same samples feed every recipe, and every precision whose activation width has the same generator defaults (zeroq and dsg: 8-bit activations get `GenerationOptions.ForActivationBits(8)`)."));
+    md.AppendLine(string.Create(c, $"- Calibration: {samples} samples per run; seeds {string.Join(", ", seeds)}; the same samples feed every precision and recipe."));
     md.AppendLine("  `real` = random training images (seeded subset of the 60k training set, never the test set); `gaussian` = N(0,1) noise;");
     md.AppendLine(string.Create(c, $"  `zeroq`/`dsg` = Dsg's generator with {iterations} iterations."));
     md.AppendLine(int8Seeds >= seeds.Length
