@@ -78,7 +78,9 @@ internal static class ActivationStatistics
             using var positions = ((double)flat.shape[2]).ToScalar();
             // Tensor.norm passes the order as a float; linalg.vector_norm would pass it as a Scalar nothing keeps alive.
             using var norm = flat.norm(2, keepdim: false, p: 2f);
-            return [flat.sum(2).div(positions), norm.Squared().div(positions)];
+            using var sum = flat.sum(2);
+            using var sumOfSquares = norm.Squared();
+            return [sum.div(positions), sumOfSquares.div(positions)];
         }
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> gradients)

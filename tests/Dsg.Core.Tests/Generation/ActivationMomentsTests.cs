@@ -57,8 +57,8 @@ public sealed class ActivationMomentsTests
     [Fact]
     public void AnAllZeroChannelHasAFiniteZeroGradient()
     {
-        // The sum of squares comes from the norm, whose backward divides by it: a channel of zeros (a dead ReLU before
-        // a BatchNorm) must still give a zero gradient, not NaN.
+        // A channel of zeros (a dead ReLU before a BatchNorm) must give a finite gradient, not NaN: libtorch's own norm
+        // backward divides by the norm, so this pins that the moments' backward never does.
         using var scope = NewDisposeScope();
         var input = zeros([2, 3, 4, 4]).requires_grad_(true);
         var (mean, variance) = ActivationStatistics.Moments(input);
