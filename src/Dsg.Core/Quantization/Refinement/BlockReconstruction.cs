@@ -42,13 +42,14 @@ internal static class BlockReconstruction
     /// <param name="weights">The weights to learn (graph inputs of <paramref name="graph"/> by initializer name).</param>
     /// <param name="sites">The activations the block quantizes, with their calibrated parameters.</param>
     /// <param name="inputs">The block input from the quantized model, one row per calibration sample.</param>
+    /// <param name="fullPrecisionInputs">The fp32 model's block input on the same samples (QDrop mixes it into <paramref name="inputs"/>, <see cref="MixInputs"/>).</param>
     /// <param name="targets">Each block output of the fp32 model on the same samples, in <see cref="GraphBlock.Outputs"/> order.</param>
     /// <param name="settings">Steps, batch, the rounding's optimiser and regulariser.</param>
     /// <param name="stepDone">Called after each step with the step count and the batch's reconstruction error.</param>
     /// <param name="ct">Checked before every step.</param>
     /// <exception cref="DsgException">DSG0713 when the loss stops being finite.</exception>
     public static BlockResult Run(TorchGraph graph, GraphBlock block, IReadOnlyList<BlockWeight> weights, IReadOnlyList<ActivationCalibration> sites,
-        CalibrationSet inputs, IReadOnlyList<CalibrationSet> targets, AdaRoundSettings settings, Action<int, double>? stepDone, CancellationToken ct)
+        CalibrationSet inputs, CalibrationSet fullPrecisionInputs, IReadOnlyList<CalibrationSet> targets, AdaRoundSettings settings, Action<int, double>? stepDone, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
         using var k = new SoftRoundingConstants();
@@ -64,6 +65,7 @@ internal static class BlockReconstruction
             var random = new Random(settings.Seed);
             int batch = Math.Min(settings.BatchSize, inputs.Count);
             var xBuffer = new float[batch * inputs.SampleSize];
+            var fullPrecisionBuffer = new float[batch * inputs.SampleSize];
             var yBuffers = targets.Select(t => new float[batch * t.SampleSize]).ToArray();
             var order = Enumerable.Range(0, inputs.Count).ToArray();
             var dropping = quantizers.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learned: true, generator, drop)),
@@ -73,7 +75,8 @@ internal static class BlockReconstruction
                 ct.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 LayerReconstruction.Shuffle(random, order, batch);
-                var x = LayerReconstruction.Gather(inputs, order, batch, xBuffer);
+                var x = MixInputs(LayerReconstruction.Gather(inputs, order, batch, xBuffer),
+                    LayerReconstruction.Gather(fullPrecisionInputs, order, batch, fullPrecisionBuffer), generator, drop);
                 var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [block.Input] = x };
                 foreach (var r in roundings)
                 {
@@ -143,6 +146,18 @@ internal static class BlockReconstruction
                 q.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// QDrop's block input while learning: each value is the quantized model's with probability
+    /// 1 − <paramref name="drop"/> and the fp32 model's otherwise (the reference code draws the two per element, as it
+    /// drops the activation quantization inside the block).
+    /// </summary>
+    internal static Tensor MixInputs(Tensor quantized, Tensor fullPrecision, Generator generator, Scalar drop)
+    {
+        using var scope = NewDisposeScope();
+        var keepFullPrecision = torch.rand(quantized.shape, generator: generator, dtype: quantized.dtype, device: quantized.device).lt(drop);
+        return torch.where(keepFullPrecision, fullPrecision, quantized).MoveToOuterDisposeScope();
     }
 
     /// <summary>The block's reconstruction error over every sample with the given weights, activations quantized (nothing dropped).</summary>

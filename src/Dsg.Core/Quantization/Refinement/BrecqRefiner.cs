@@ -11,7 +11,8 @@ namespace Dsg.Core.Quantization.Refinement;
 /// <summary>
 /// BRECQ with QDrop over a whole model, block by block in graph order (<see cref="BlockPartition"/>): each block's input
 /// is taken from the model quantized so far (the QDQ model with every earlier block's learned rounding and step sizes,
-/// run in ONNX Runtime), its targets are the fp32 model's block outputs on the same calibration samples, and
+/// run in ONNX Runtime, mixed element-wise with the fp32 model's block input as QDrop's reference code does), its
+/// targets are the fp32 model's block outputs on the same calibration samples, and
 /// <see cref="BlockReconstruction"/> learns the rounding of every weight in the block and the step size of every
 /// activation it quantizes, jointly. Only one block's inputs and targets are held at a time (in a scratch file past
 /// 64 MiB, like the samples). The weight scales stay those of nearest rounding, so the learned integers go into the QDQ
@@ -59,8 +60,12 @@ public static class BrecqRefiner
             string input = quantized.Activations.FirstOrDefault(a => a.Calibration.Site.Tensor == block.Input)?.DequantizedName ?? block.Input;
             using var inputs = AdaRoundRefiner.Collect(quantized.Model, input, samples, options, ct);
             var targets = new List<CalibrationSet>();
+            // The fp32 model's block input, which QDrop mixes into the quantized one (the samples themselves before the first block).
+            bool atGraphInput = folded.Graph.Input.Any(i => i.Name == block.Input);
+            CalibrationSet? fullPrecisionInputs = null;
             try
             {
+                fullPrecisionInputs = atGraphInput ? null : AdaRoundRefiner.Collect(folded, block.Input, samples, options, ct);
                 AdaRoundRefiner.CollectEach(folded, block.Outputs, samples, options, targets, ct);
 
                 var sub = BlockModel.Build(folded, block, inputs.SampleShape, weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal), fixedWeights);
@@ -68,7 +73,7 @@ public static class BrecqRefiner
                 int blockNumber = b + 1;
                 string name = block.WeightNodes[0];
                 int every = Math.Max(1, settings.Iterations / 50);
-                var result = BlockReconstruction.Run(graph, block, weights, sites, inputs, targets, settings with { Seed = settings.Seed + b },
+                var result = BlockReconstruction.Run(graph, block, weights, sites, inputs, fullPrecisionInputs ?? samples, targets, settings with { Seed = settings.Seed + b },
                     (step, loss) =>
                     {
                         if (step % every == 0 || step == settings.Iterations)
@@ -98,6 +103,7 @@ public static class BrecqRefiner
             }
             finally
             {
+                fullPrecisionInputs?.Dispose();
                 foreach (var target in targets)
                 {
                     target.Dispose();

@@ -199,6 +199,26 @@ public sealed class BrecqRefinerTests
         return q.sub(z).mul(s).MoveToOuterDisposeScope();
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void QDropTakesEachBlockInputValueFromTheFullPrecisionModelWithTheDropProbability(double probability)
+    {
+        using var scope = NewDisposeScope();
+        var quantized = zeros(4, 8, 16, 16);
+        var fullPrecision = ones(4, 8, 16, 16);
+        using var generator = new Generator(7);
+        using var drop = probability.ToScalar();
+
+        var values = BlockReconstruction.MixInputs(quantized, fullPrecision, generator, drop).data<float>().ToArray();
+
+        Assert.Equal(quantized.numel(), values.Length);
+        Assert.All(values, v => Assert.True(v is 0f or 1f, $"{v} is from neither input"));
+        // 8,192 values: the fraction from the fp32 input is within 0.03 of the probability (about 5 standard deviations).
+        Assert.InRange(values.Average(), probability - 0.03, probability + 0.03);
+    }
+
     [Fact]
     public void TheRefinementNamesListBrecqAndQatAndParse()
     {
