@@ -5,7 +5,8 @@ namespace Dsg.Core.Quantization.Refinement;
 
 /// <summary>
 /// One activation's fake quantization with a learned step size: (clamp(⌊x/s⌉ + z, qmin, qmax) − z)·s, the rounding's
-/// gradient passed straight through, z fixed at the calibrated zero point.
+/// gradient passed straight through, z fixed at the calibrated zero point; s is learned with Adam at a rate
+/// proportional to its calibrated value (<see cref="BlockReconstruction.RelativeScaleLearningRate"/>).
 /// </summary>
 internal sealed class LearnedStepSize : IDisposable
 {
@@ -30,7 +31,7 @@ internal sealed class LearnedStepSize : IDisposable
         _qmax = ((double)site.Params.Grid.QMax).ToScalar();
         _smallestScale = site.Params.Scale * 1e-3f;
         _smallest = ((double)_smallestScale).ToScalar();
-        _adam = new AdamState(_scale, BlockReconstruction.ScaleLearningRate);
+        _adam = new AdamState(_scale, BlockReconstruction.RelativeScaleLearningRate * site.Params.Scale);
     }
 
     public string Tensor { get; }

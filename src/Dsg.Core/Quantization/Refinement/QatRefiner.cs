@@ -26,7 +26,7 @@ namespace Dsg.Core.Quantization.Refinement;
 /// </summary>
 public static class QatRefiner
 {
-    /// <summary>Adam's learning rate for the weights (the step sizes use <see cref="BlockReconstruction.ScaleLearningRate"/>).</summary>
+    /// <summary>Adam's learning rate for the weights (the step sizes use <see cref="BlockReconstruction.RelativeScaleLearningRate"/>).</summary>
     public const double WeightLearningRate = 1e-4;
 
     /// <summary>Fine-tunes the whole quantized model against the fp32 one.</summary>
