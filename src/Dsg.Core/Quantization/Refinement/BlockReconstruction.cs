@@ -39,7 +39,7 @@ internal static class BlockReconstruction
     /// that moves a step size by at most 0.008 whatever its size, which left the 4-bit per-tensor min/max ranges of the
     /// paper recipe almost where calibration put them. A rate relative to the calibrated step size lets each step size
     /// move by the same fraction (at most RelativeScaleLearningRate × 200 of it over the default steps); the value
-    /// was chosen by measurement (docs/quantization.md, "Step sizes learned at a relative rate").
+    /// was chosen by measurement (docs/quantization.md, "QDrop's block input and step sizes learned at a relative rate").
     /// </summary>
     public const double RelativeScaleLearningRate = 1e-2;
 

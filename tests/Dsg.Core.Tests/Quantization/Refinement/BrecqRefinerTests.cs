@@ -183,9 +183,17 @@ public sealed class BrecqRefinerTests
                 var expected = computed[block.Outputs[o]].data<float>().ToArray();
                 var actual = ort[o + 1].Floats;
                 double scale = expected.Max(v => Math.Abs(v));
-                // A value on a rounding boundary may land one step apart: allow a few such, never a systematic difference.
-                int off = expected.Zip(actual).Count(p => Math.Abs(p.First - p.Second) > 1e-4 * scale);
-                Assert.True(off <= expected.Length / 1000, $"block at {block.Input}, output {block.Outputs[o]}: {off} of {expected.Length} values differ (outputs up to {scale:G3})");
+                // A value on a rounding boundary (a tie that float summation order breaks either way, as a pooled average
+                // of quantized values can be) lands exactly one step of the output's quantizer apart: allow up to 1 % of
+                // such. Any other difference is systematic (a step size or an integer written other than learned): at
+                // most one value in 1,000.
+                double step = written.TryGetValue(block.Outputs[o], out var site) && !outputs.Contains(block.Outputs[o]) ? site.Calibration.Params.Scale : double.NaN;
+                bool Tie(double difference) => Math.Abs(difference - step) <= 1e-3 * step;
+                var differences = expected.Zip(actual).Select(p => Math.Abs((double)p.First - p.Second)).Where(d => d > 1e-4 * scale).ToList();
+                int ties = differences.Count(Tie);
+                int off = differences.Count - ties;
+                Assert.True(off <= expected.Length / 1000 && ties <= expected.Length / 100,
+                    $"block at {block.Input}, output {block.Outputs[o]}: {off} of {expected.Length} values differ, {ties} by exactly one step (outputs up to {scale:G3})");
             }
         }
     }
