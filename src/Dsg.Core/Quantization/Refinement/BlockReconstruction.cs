@@ -21,7 +21,7 @@ internal sealed record BlockResult(IReadOnlyDictionary<string, QuantizedWeight> 
 /// BRECQ on one block (Li et al., "BRECQ: Pushing the Limit of Post-Training Quantization by Block Reconstruction", ICLR
 /// 2021) with QDrop's activation dropping (Wei et al., "QDrop: Randomly Dropping Quantization for Extremely Low-bit
 /// Post-Training Quantization", ICLR 2022): the block runs as a graph of its own (<see cref="BlockModel"/>), fed the
-/// block input the quantized model gives it, with every weight it learns soft-rounded as in AdaRound and every
+/// block input the quantized model gives it mixed value by value with the fp32 model's (<see cref="MixInputs"/>), with every weight it learns soft-rounded as in AdaRound and every
 /// activation it quantizes fake-quantized with a learned step size (LSQ: the rounding passes the gradient straight
 /// through, the step size gets the gradient of the quantized value) from the calibrated one. During learning each
 /// activation value keeps its full-precision value instead of its quantized one with probability
