@@ -40,75 +40,104 @@ public static class BrecqRefiner
         var learnedWeights = new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal);
         var learnedActivations = new Dictionary<string, QuantParams>(StringComparer.Ordinal);
         var reports = new List<LayerRefinement>();
-        for (int b = 0; b < blocks.Count; b++)
+        // A block's fp32 output that the next block reads as its input: its targets already hold it, so it is kept for
+        // QDrop's block input there instead of running the fp32 model for it again.
+        CalibrationSet? carried = null;
+        string? carriedTensor = null;
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            var watch = Stopwatch.StartNew();
-            var block = blocks[b];
-            var members = block.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
-            var weights = block.WeightNodes.Select(node => learnable[node])
-                .Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer, RefinableWeights.Nearest(l.Site, l.Layer, options)))
-                .ToList();
-            var learnedHere = weights.Select(w => w.Initializer).ToHashSet(StringComparer.Ordinal);
-            // Every other weight of the block that the plan quantizes enters as its dequantized value.
-            var fixedWeights = plan.Weights.Where(w => members.Contains(w.Node) && !learnedHere.Contains(w.Initializer))
-                .DistinctBy(w => w.Initializer, StringComparer.Ordinal)
-                .ToDictionary(w => w.Initializer, w => RefinableWeights.Dequantized(folded, w, learnedWeights, options), StringComparer.Ordinal);
-            var sites = block.QuantizedInside(activations, folded);
-
-            var quantized = QdqWriter.Write(folded, plan, activations, options, new RefinedWeights(learnedWeights, [], learnedActivations));
-            string input = quantized.Activations.FirstOrDefault(a => a.Calibration.Site.Tensor == block.Input)?.DequantizedName ?? block.Input;
-            using var inputs = AdaRoundRefiner.Collect(quantized.Model, input, samples, options, ct);
-            var targets = new List<CalibrationSet>();
-            // The fp32 model's block input, which QDrop mixes into the quantized one (the samples themselves before the first block).
-            bool atGraphInput = folded.Graph.Input.Any(i => i.Name == block.Input);
-            CalibrationSet? fullPrecisionInputs = null;
-            try
+            for (int b = 0; b < blocks.Count; b++)
             {
-                fullPrecisionInputs = atGraphInput ? null : AdaRoundRefiner.Collect(folded, block.Input, samples, options, ct);
-                AdaRoundRefiner.CollectEach(folded, block.Outputs, samples, options, targets, ct);
+                ct.ThrowIfCancellationRequested();
+                var watch = Stopwatch.StartNew();
+                var block = blocks[b];
+                var members = block.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+                var weights = block.WeightNodes.Select(node => learnable[node])
+                    .Select(l => new BlockWeight(l.Site.Initializer, l.Site.Node, l.Layer, RefinableWeights.Nearest(l.Site, l.Layer, options)))
+                    .ToList();
+                var learnedHere = weights.Select(w => w.Initializer).ToHashSet(StringComparer.Ordinal);
+                // Every other weight of the block that the plan quantizes enters as its dequantized value.
+                var fixedWeights = plan.Weights.Where(w => members.Contains(w.Node) && !learnedHere.Contains(w.Initializer))
+                    .DistinctBy(w => w.Initializer, StringComparer.Ordinal)
+                    .ToDictionary(w => w.Initializer, w => RefinableWeights.Dequantized(folded, w, learnedWeights, options), StringComparer.Ordinal);
+                var sites = block.QuantizedInside(activations, folded);
 
-                var sub = BlockModel.Build(folded, block, inputs.SampleShape, weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal), fixedWeights);
-                using var graph = TorchGraph.Create(sub);
-                int blockNumber = b + 1;
-                string name = block.WeightNodes[0];
-                int every = Math.Max(1, settings.Iterations / 50);
-                var result = BlockReconstruction.Run(graph, block, weights, sites, inputs, fullPrecisionInputs ?? samples, targets, settings with { Seed = settings.Seed + b },
-                    (step, loss) =>
+                var quantized = QdqWriter.Write(folded, plan, activations, options, new RefinedWeights(learnedWeights, [], learnedActivations));
+                string input = quantized.Activations.FirstOrDefault(a => a.Calibration.Site.Tensor == block.Input)?.DequantizedName ?? block.Input;
+                using var inputs = AdaRoundRefiner.Collect(quantized.Model, input, samples, options, ct);
+                var targets = new List<CalibrationSet>();
+                // The fp32 model's block input, which QDrop mixes into the quantized one (the samples themselves before the first block).
+                bool atGraphInput = folded.Graph.Input.Any(i => i.Name == block.Input);
+                CalibrationSet? fullPrecisionInputs = null;
+                try
+                {
+                    if (!atGraphInput && carriedTensor == block.Input)
                     {
-                        if (step % every == 0 || step == settings.Iterations)
+                        (fullPrecisionInputs, carried, carriedTensor) = (carried, null, null);
+                    }
+                    else if (!atGraphInput)
+                    {
+                        fullPrecisionInputs = AdaRoundRefiner.Collect(folded, block.Input, samples, options, ct);
+                    }
+
+                    AdaRoundRefiner.CollectEach(folded, block.Outputs, samples, options, targets, ct);
+
+                    var sub = BlockModel.Build(folded, block, inputs.SampleShape, weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal), fixedWeights);
+                    using var graph = TorchGraph.Create(sub);
+                    int blockNumber = b + 1;
+                    string name = block.WeightNodes[0];
+                    int every = Math.Max(1, settings.Iterations / 50);
+                    var result = BlockReconstruction.Run(graph, block, weights, sites, inputs, fullPrecisionInputs ?? samples, targets, settings with { Seed = settings.Seed + b },
+                        (step, loss) =>
                         {
-                            progress?.Report(new RefinementProgress(blockNumber, blocks.Count, name, step, settings.Iterations, loss, "block"));
+                            if (step % every == 0 || step == settings.Iterations)
+                            {
+                                progress?.Report(new RefinementProgress(blockNumber, blocks.Count, name, step, settings.Iterations, loss, "block"));
+                            }
+                        },
+                        ct);
+                    foreach (var (initializer, weight) in result.Weights)
+                    {
+                        learnedWeights[initializer] = weight;
+                    }
+
+                    foreach (var (tensor, parameters) in result.Activations)
+                    {
+                        learnedActivations[tensor] = parameters;
+                    }
+
+                    double seconds = watch.Elapsed.TotalSeconds;
+                    foreach (var w in weights)
+                    {
+                        var weight = result.Weights[w.Initializer];
+                        int changed = weight.Values.Zip(w.Nearest.Values).Count(p => p.First != p.Second);
+                        reports.Add(new LayerRefinement(w.Node, w.Initializer, settings.Iterations, result.NearestError, result.LearnedError,
+                            changed / (double)Math.Max(1, weight.Values.Length), seconds / weights.Count));
+                    }
+                }
+                finally
+                {
+                    fullPrecisionInputs?.Dispose();
+                    carried?.Dispose();
+                    (carried, carriedTensor) = (null, null);
+                    string? next = b + 1 < blocks.Count ? blocks[b + 1].Input : null;
+                    for (int o = 0; o < targets.Count; o++)
+                    {
+                        if (carried is null && block.Outputs[o] == next)
+                        {
+                            (carried, carriedTensor) = (targets[o], next);
                         }
-                    },
-                    ct);
-                foreach (var (initializer, weight) in result.Weights)
-                {
-                    learnedWeights[initializer] = weight;
-                }
-
-                foreach (var (tensor, parameters) in result.Activations)
-                {
-                    learnedActivations[tensor] = parameters;
-                }
-
-                double seconds = watch.Elapsed.TotalSeconds;
-                foreach (var w in weights)
-                {
-                    var weight = result.Weights[w.Initializer];
-                    int changed = weight.Values.Zip(w.Nearest.Values).Count(p => p.First != p.Second);
-                    reports.Add(new LayerRefinement(w.Node, w.Initializer, settings.Iterations, result.NearestError, result.LearnedError,
-                        changed / (double)Math.Max(1, weight.Values.Length), seconds / weights.Count));
+                        else
+                        {
+                            targets[o].Dispose();
+                        }
+                    }
                 }
             }
-            finally
-            {
-                fullPrecisionInputs?.Dispose();
-                foreach (var target in targets)
-                {
-                    target.Dispose();
-                }
-            }
+        }
+        finally
+        {
+            carried?.Dispose();
         }
 
         return new RefinedWeights(learnedWeights, reports, learnedActivations);
