@@ -5,11 +5,13 @@ using Dsg.Core.Generation;
 using Dsg.Core.Graph;
 using Dsg.Core.Onnx;
 using Dsg.Eng;
+using TorchSharp;
 using static TorchSharp.torch;
 
 // Timed harness for sample generation (see docs/performance.md).
 //   dotnet run -c Release --project eng/bench/Dsg.Bench -- iteration MODEL [--batch 64] [--threads 2] [--reps 30] [--warmup 5]
 //   dotnet run -c Release --project eng/bench/Dsg.Bench -- memory MODEL [--batch 64] [--batches 20] [--iterations 10] [--threads 2]
+//   dotnet run -c Release --project eng/bench/Dsg.Bench -- statistics MODEL [--batch 64] [--threads 2] [--reps 30] [--warmup 5]
 //   dotnet run -c Release --project eng/bench/Dsg.Bench -- quality MODEL [--samples 64] [--batch 64] [--iterations 100] [--set Key=Value,...]...
 // Each measurement prints one JSON line; medians are over --reps timed repetitions after --warmup untimed ones.
 if (args.Length < 2)
@@ -64,6 +66,32 @@ if (mode == "iteration")
     // The real generation loop, timed between consecutive per-iteration progress reports.
     Emit("dsg_iteration", Loop(GenerationMethod.Dsg));
     Emit("zeroq_iteration", Loop(GenerationMethod.ZeroQ));
+    return 0;
+}
+
+if (mode == "statistics")
+{
+    // Forward + backward with every BatchNorm input's per-sample moments in the loss, the two ways in turn within each
+    // repetition: libtorch's ops on the captured inputs (sum and norm, autograd's backward and accumulation) and the
+    // layers' own fused moments (ForwardCapture.BatchNormMoments); the paired difference cancels the machine's drift.
+    var libtorch = (Wall: new List<double>(), Cpu: new List<double>());
+    var fused = (Wall: new List<double>(), Cpu: new List<double>());
+    var difference = (Wall: new List<double>(), Cpu: new List<double>());
+    for (int r = 0; r < warmup + reps; r++)
+    {
+        var (wallA, cpuA) = Statistics(ForwardCapture.BatchNormInputs);
+        var (wallB, cpuB) = Statistics(ForwardCapture.BatchNormMoments);
+        if (r >= warmup)
+        {
+            libtorch.Wall.Add(wallA); libtorch.Cpu.Add(cpuA);
+            fused.Wall.Add(wallB); fused.Cpu.Add(cpuB);
+            difference.Wall.Add(wallA - wallB); difference.Cpu.Add(cpuA - cpuB);
+        }
+    }
+
+    Emit("statistics_libtorch", libtorch);
+    Emit("statistics_fused", fused);
+    Emit("statistics_saved", difference);
     return 0;
 }
 
@@ -208,6 +236,39 @@ return 2;
     }
 
     return (times, cpu);
+}
+
+(double Wall, double Cpu) Statistics(ForwardCapture capture)
+{
+    using var scope = NewDisposeScope();
+    using var generator = new Generator(0);
+    var x = randn([batch, .. graph.InputShape], generator: generator).requires_grad_(true);
+    var start = Stopwatch.GetTimestamp();
+    var cpuStart = CpuMs();
+    var outputs = graph.Forward(x, capture);
+    // Scalars held across the libtorch calls (eng/BannedSymbols.txt).
+    using var one = 1.0.ToScalar();
+    var loss = outputs.Outputs[0].sum();
+    if (capture == ForwardCapture.BatchNormMoments)
+    {
+        foreach (var (mean, meanSquare) in outputs.BatchNormMoments)
+        {
+            loss = loss.add(mean.sum(), one).add(meanSquare.sum(), one);
+        }
+    }
+    else
+    {
+        foreach (var input in outputs.BatchNormInputs)
+        {
+            var flat = input.reshape(input.shape[0], input.shape[1], -1);
+            using var positions = ((double)flat.shape[2]).ToScalar();
+            var meanSquare = flat.norm(2, keepdim: false, p: 2f).square().div(positions);
+            loss = loss.add(flat.mean([2]).sum(), one).add(meanSquare.sum(), one);
+        }
+    }
+
+    TorchGraph.Backward(loss, outputs.Kernels);
+    return (Stopwatch.GetElapsedTime(start).TotalMilliseconds, CpuMs() - cpuStart);
 }
 
 (List<double> Wall, List<double> Cpu) Loop(GenerationMethod method, string configuration = "")

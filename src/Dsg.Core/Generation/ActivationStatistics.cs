@@ -1,3 +1,4 @@
+using Dsg.Core.Graph.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,55 +42,19 @@ internal static class ActivationStatistics
 
     /// <summary>
     /// Per-sample, per-channel mean and population variance over the positions of an N×C×… activation, from the mean
-    /// and the mean square: var = E[x²] − E[x]² (clamped at 0 against rounding). Both come from <see cref="ChannelMoments"/>,
-    /// whose backward is one fused pass over the activation (∂/∂x = a + b·x per sample and channel).
+    /// and the mean square (<see cref="ChannelMoments.Of"/>): var = E[x²] − E[x]² (<see cref="FromRawMoments"/>).
     /// </summary>
-    internal static (Tensor Mean, Tensor Variance) Moments(Tensor activation)
+    internal static (Tensor Mean, Tensor Variance) Moments(Tensor activation) => FromRawMoments(ChannelMoments.Of(activation));
+
+    /// <summary>Mean and population variance from E[x] and E[x²]: var = E[x²] − E[x]², clamped at 0 against rounding.</summary>
+    internal static (Tensor Mean, Tensor Variance) FromRawMoments((Tensor Mean, Tensor MeanSquare) moments)
     {
-        var flat = activation.reshape(activation.shape[0], activation.shape[1], -1);
-        var moments = ChannelMoments.apply(flat);
-        var (mean, meanSquare) = (moments[0], moments[1]);
+        var (mean, meanSquare) = moments;
         // Every scalar handed to libtorch is held here: TorchSharp's implicit Scalars (tensor / double, clamp_min(0)) are
         // temporaries nothing keeps alive while libtorch reads them, and a collection in between fails the call
         // ("Unknown scalar type", seen once in CI in this method).
         using var zero = 0.0.ToScalar();
         var variance = meanSquare.sub(mean.Squared()).clamp_min(zero);
         return (mean, variance);
-    }
-
-    /// <summary>
-    /// E[x] and E[x²] over the last axis of an N×C×P tensor, with a hand-written backward. What autograd makes of the
-    /// same sums (a sum's expanded gradient, a norm's x·g/‖x‖, and the addition of the two) writes and reads two full
-    /// copies of every BatchNorm input; the gradient of both moments is the affine map g_μ/P + (2·g_{μ²}/P)·x per sample
-    /// and channel, one <c>addcmul</c> over the input.
-    /// </summary>
-    /// <remarks>
-    /// The forward takes the sum and the Euclidean norm (one read each): libtorch's CPU <c>var_mean</c> (a Welford
-    /// reduction) was about 3× slower, and summing a materialised square costs a second copy of the activation.
-    /// </remarks>
-    internal sealed class ChannelMoments : torch.autograd.MultiTensorFunction<ChannelMoments>
-    {
-        public override string Name => nameof(ChannelMoments);
-
-        public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
-        {
-            var flat = (Tensor)vars[0];
-            ctx.save_for_backward([flat]);
-            using var positions = ((double)flat.shape[2]).ToScalar();
-            // Tensor.norm passes the order as a float; linalg.vector_norm would pass it as a Scalar nothing keeps alive.
-            using var norm = flat.norm(2, keepdim: false, p: 2f);
-            using var sum = flat.sum(2);
-            using var sumOfSquares = norm.Squared();
-            return [sum.div(positions), sumOfSquares.div(positions)];
-        }
-
-        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> gradients)
-        {
-            using var flat = ctx.get_saved_variables()[0];
-            double positions = flat.shape[2];
-            using var offset = gradients[0].DividedBy(positions).unsqueeze(2);
-            using var slope = gradients[1].Times(2 / positions).unsqueeze(2);
-            return [torch.addcmul(offset, flat, slope, TensorArithmetic.One)];
-        }
     }
 }

@@ -26,13 +26,13 @@ internal sealed record BatchNormMargins(double[] Mean, double[] Std)
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var pass = model.Forward(noise, captureBatchNormInputs: true, captureFeatures: false);
+        var pass = model.Forward(noise, captureBatchNormMoments: true, captureFeatures: false);
         var mean = new double[layers];
         var std = new double[layers];
         for (int l = 0; l < layers; l++)
         {
             var target = model.BatchNorms[l];
-            var (m, s) = ActivationStatistics.PerSample(pass.BatchNormInputs[l]);
+            var (m, s) = ActivationStatistics.PerSample(pass.BatchNormMoments[l]);
             mean[l] = Quantile(Gaps(m, target.Mean), quantile);
             std[l] = Quantile(Gaps(s, target.Sigma), quantile);
         }

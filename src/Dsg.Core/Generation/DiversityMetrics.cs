@@ -92,10 +92,10 @@ public sealed record DiversityMetrics(
             using var batchScope = NewDisposeScope();
             long end = Math.Min(n, start + batchSize);
             var batch = read(start, end - start).to(float32).to(model.Device);
-            var pass = model.Forward(batch, captureBatchNormInputs: layers > 0, captureFeatures: true);
+            var pass = model.Forward(batch, captureBatchNormMoments: layers > 0, captureFeatures: true);
             for (int l = 0; l < layers; l++)
             {
-                var (m, s) = ActivationStatistics.PerSample(pass.BatchNormInputs[l]);
+                var (m, s) = ActivationStatistics.PerSample(pass.BatchNormMoments[l]);
                 means[l].Add(m.to(float64).cpu().MoveToOuterDisposeScope());
                 stds[l].Add(s.to(float64).cpu().MoveToOuterDisposeScope());
             }

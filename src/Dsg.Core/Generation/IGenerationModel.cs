@@ -20,5 +20,5 @@ internal interface IGenerationModel
     IReadOnlyList<BatchNormTarget> BatchNorms { get; }
 
     /// <summary>Runs the model; tensors belong to the caller's dispose scope.</summary>
-    ModelPass Forward(Tensor input, bool captureBatchNormInputs, bool captureFeatures);
+    ModelPass Forward(Tensor input, bool captureBatchNormMoments, bool captureFeatures);
 }

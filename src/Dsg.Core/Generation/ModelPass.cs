@@ -4,9 +4,16 @@ using static TorchSharp.torch;
 
 namespace Dsg.Core.Generation;
 
-/// <summary>One forward pass: the first output, the pre-BN activation of every BN layer (when asked) and the penultimate features (when asked).</summary>
-internal sealed record ModelPass(Tensor Output, IReadOnlyList<Tensor> BatchNormInputs, Tensor? Features)
+/// <summary>
+/// One forward pass: the first output, the per-sample, per-channel mean and variance of every BN layer's input (when
+/// asked; <see cref="ActivationStatistics.Moments"/>, each N×C) and the penultimate features (when asked).
+/// </summary>
+internal sealed record ModelPass(Tensor Output, IReadOnlyList<(Tensor Mean, Tensor Variance)> BatchNormMoments, Tensor? Features)
 {
     /// <summary>The convolution kernels the pass ran with, for its backward pass (<see cref="TorchGraph.Backward"/>).</summary>
     public ConvolutionKernels Kernels { get; init; }
+
+    /// <summary>A pass whose BN moments are taken from the captured BN inputs themselves.</summary>
+    public static ModelPass FromActivations(Tensor output, IReadOnlyList<Tensor> batchNormInputs, Tensor? features) =>
+        new(output, batchNormInputs.Select(ActivationStatistics.Moments).ToList(), features);
 }

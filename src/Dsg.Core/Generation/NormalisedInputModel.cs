@@ -43,8 +43,8 @@ internal sealed class NormalisedInputModel : IGenerationModel, IDisposable
 
     public IReadOnlyList<BatchNormTarget> BatchNorms => _model.BatchNorms;
 
-    public ModelPass Forward(Tensor input, bool captureBatchNormInputs, bool captureFeatures) =>
-        _model.Forward(ToModelSpace(input), captureBatchNormInputs, captureFeatures);
+    public ModelPass Forward(Tensor input, bool captureBatchNormMoments, bool captureFeatures) =>
+        _model.Forward(ToModelSpace(input), captureBatchNormMoments, captureFeatures);
 
     /// <summary>x = m + s·z (differentiable; the caller's scope owns the result).</summary>
     public Tensor ToModelSpace(Tensor z) => (z * _std).Plus(_mean);

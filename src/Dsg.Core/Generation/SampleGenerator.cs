@@ -207,7 +207,7 @@ public static class SampleGenerator
         using var noGrad = no_grad();
         using var generator = new Generator(unchecked((ulong)options.Seed ^ 0x6A09E667F3BCC908UL), model.Device);
         var noise = randn(NoiseShape(model, Math.Min(options.BatchSize, options.Samples)), generator: generator, device: model.Device);
-        return OutputKindDetector.FromValues(model.Forward(noise, captureBatchNormInputs: false, captureFeatures: false).Output);
+        return OutputKindDetector.FromValues(model.Forward(noise, captureBatchNormMoments: false, captureFeatures: false).Output);
     }
 
     private static BatchNormMargins ComputeMargins(NormalisedInputModel model, GenerationOptions options)
@@ -263,7 +263,7 @@ public static class SampleGenerator
                 input = input.flip(3);
             }
 
-            var pass = model.Forward(input, captureBatchNormInputs: true, captureFeatures: false);
+            var pass = model.Forward(input, captureBatchNormMoments: true, captureFeatures: false);
             if (needsLabels && labels is null)
             {
                 labels = DrawLabels(pass.Output, count, generator, options.OutputKind).MoveToOuterDisposeScope();

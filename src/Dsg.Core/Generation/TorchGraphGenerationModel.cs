@@ -23,12 +23,13 @@ internal sealed class TorchGraphGenerationModel : IGenerationModel, IDisposable
 
     public IReadOnlyList<BatchNormTarget> BatchNorms => _targets;
 
-    public ModelPass Forward(Tensor input, bool captureBatchNormInputs, bool captureFeatures)
+    public ModelPass Forward(Tensor input, bool captureBatchNormMoments, bool captureFeatures)
     {
-        var capture = (captureBatchNormInputs ? ForwardCapture.BatchNormInputs : ForwardCapture.None)
+        var capture = (captureBatchNormMoments ? ForwardCapture.BatchNormMoments : ForwardCapture.None)
             | (captureFeatures ? ForwardCapture.Features : ForwardCapture.None);
         var outputs = _graph.Forward(input, capture);
-        return new ModelPass(outputs.Outputs[0], outputs.BatchNormInputs, outputs.Features) { Kernels = outputs.Kernels };
+        var moments = outputs.BatchNormMoments.Select(ActivationStatistics.FromRawMoments).ToList();
+        return new ModelPass(outputs.Outputs[0], moments, outputs.Features) { Kernels = outputs.Kernels };
     }
 
     public void Dispose()

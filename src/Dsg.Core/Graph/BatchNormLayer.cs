@@ -20,6 +20,7 @@ public sealed class BatchNormLayer
         Mean = mean;
         Variance = variance;
         Epsilon = epsilon;
+        (InferenceScale, InferenceShift) = Affine(scale, bias, mean, variance, epsilon);
     }
 
     /// <summary>Position in <see cref="TorchGraph.BatchNormLayers"/> (execution order).</summary>
@@ -48,4 +49,32 @@ public sealed class BatchNormLayer
 
     /// <summary>The node's epsilon.</summary>
     public double Epsilon { get; }
+
+    /// <summary>α_c = γ_c / sqrt(v_c + ε): the layer is y = α_c·x + β_c per channel (libtorch's own inference form).</summary>
+    internal float[] InferenceScale { get; }
+
+    /// <summary>β_c = bias_c − μ_c·α_c.</summary>
+    internal float[] InferenceShift { get; }
+
+    private static (float[] Scale, float[] Shift) Affine(Tensor scale, Tensor bias, Tensor mean, Tensor variance, double epsilon)
+    {
+        float[] Values(Tensor t)
+        {
+            using var host = t.detach().cpu().to(ScalarType.Float32).contiguous();
+            return host.data<float>().ToArray();
+        }
+
+        var (gamma, beta, mu, v) = (Values(scale), Values(bias), Values(mean), Values(variance));
+        var alpha = new float[gamma.Length];
+        var shift = new float[gamma.Length];
+        for (int c = 0; c < alpha.Length; c++)
+        {
+            // In float, as libtorch computes them (batch_norm_cpu_transform_input), so both forms give the same outputs.
+            float inverse = 1f / MathF.Sqrt(v[c] + (float)epsilon);
+            alpha[c] = inverse * gamma[c];
+            shift[c] = beta[c] - mu[c] * alpha[c];
+        }
+
+        return (alpha, shift);
+    }
 }

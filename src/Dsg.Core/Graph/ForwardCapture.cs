@@ -12,4 +12,10 @@ public enum ForwardCapture
 
     /// <summary>The input of the last Gemm/MatMul node, flattened to N x D (penultimate features).</summary>
     Features = 2,
+
+    /// <summary>
+    /// The per-sample, per-channel moments E[x] and E[x²] of every BatchNormalization layer's input, taken by the layer
+    /// itself in the same pass (<see cref="GraphOutputs.BatchNormMoments"/>) rather than from a captured input.
+    /// </summary>
+    BatchNormMoments = 4,
 }

@@ -26,6 +26,12 @@ public sealed class GraphOutputs
     /// </summary>
     public IReadOnlyList<Tensor> BatchNormInputs { get; }
 
+    /// <summary>
+    /// With <see cref="ForwardCapture.BatchNormMoments"/>: per BatchNormalization layer (in <see cref="TorchGraph.BatchNormLayers"/>
+    /// order), the live per-sample, per-channel E[x] and E[x²] of its input over the positions, both N×C; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<(Tensor Mean, Tensor MeanSquare)> BatchNormMoments { get; internal init; } = [];
+
     /// <summary>The convolution kernels the pass ran with: give them to <see cref="TorchGraph.Backward"/>.</summary>
     public ConvolutionKernels Kernels { get; }
 

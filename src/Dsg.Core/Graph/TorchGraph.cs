@@ -274,7 +274,7 @@ public sealed class TorchGraph : IDisposable
         {
             var x = input[..(int)reference].detach();
             x = differentiable ? x.requires_grad_(true) : x;
-            var pass = Execute([x], ForwardCapture.BatchNormInputs, reference, ConvolutionKernels.Native);
+            var pass = Execute([x], ForwardCapture.BatchNormMoments, reference, ConvolutionKernels.Native);
             native = Prints(pass, reference);
             var projection = Projection(pass, reference);
             nativeGradient = projection is null ? null : torch.autograd.grad([projection], [x])[0];
@@ -286,7 +286,7 @@ public sealed class TorchGraph : IDisposable
             using var attemptScope = torch.NewDisposeScope();
             using var pass = OneDnnConvolutionGuard.Enter(ConvolutionKernels.OneDnn);
             var x = nativeGradient is null ? input : input.detach().requires_grad_(true);
-            var outputs = Execute([x], ForwardCapture.BatchNormInputs, batch, ConvolutionKernels.OneDnn);
+            var outputs = Execute([x], ForwardCapture.BatchNormMoments, batch, ConvolutionKernels.OneDnn);
             var oneDnn = Prints(outputs, reference);
             if (native.Length != oneDnn.Length || !native.Zip(oneDnn).All(p => Close(p.First, p.Second)))
             {
@@ -330,10 +330,10 @@ public sealed class TorchGraph : IDisposable
         static Tensor[] Prints(GraphOutputs pass, long samples) =>
         [
             .. pass.Outputs.Where(o => o.is_floating_point()).Select(o => Head(o.detach(), samples).to(ScalarType.Float64)),
-            .. pass.BatchNormInputs.SelectMany(tapped =>
+            .. pass.BatchNormMoments.SelectMany(moments => new[]
             {
-                var perChannel = Head(tapped.detach(), samples).to(ScalarType.Float64).transpose(0, 1).reshape(tapped.shape[1], -1);
-                return new[] { perChannel.mean([1]), perChannel.Squared().mean([1]) };
+                Head(moments.Mean.detach(), samples).to(ScalarType.Float64).mean([0]),
+                Head(moments.MeanSquare.detach(), samples).to(ScalarType.Float64).mean([0]),
             }),
         ];
 
@@ -451,6 +451,8 @@ public sealed class TorchGraph : IDisposable
 
         bool tap = capture.HasFlag(ForwardCapture.BatchNormInputs);
         var taps = tap ? new Tensor[BatchNormLayers.Count] : [];
+        bool measure = capture.HasFlag(ForwardCapture.BatchNormMoments);
+        var moments = measure ? new (Tensor Mean, Tensor MeanSquare)[BatchNormLayers.Count] : [];
         Tensor? features = null;
         var freeAfter = plan.FreeAfter(capture);
         var inputs = new Tensor?[plan.MaxInputs];
@@ -480,7 +482,20 @@ public sealed class TorchGraph : IDisposable
             Array.Clear(outputs, 0, outputCount);
             try
             {
-                step.Kernel.Run(inputs.AsSpan(0, inputCount), outputs.AsSpan(0, outputCount));
+                if (measure && step.TapIndex >= 0 && BatchNormWithMoments.TryRun(inputs[0]!, BatchNormLayers[step.TapIndex]) is { } fused)
+                {
+                    outputs[0] = fused.Output;
+                    moments[step.TapIndex] = (fused.Mean, fused.MeanSquare);
+                }
+                else
+                {
+                    if (measure && step.TapIndex >= 0)
+                    {
+                        moments[step.TapIndex] = ChannelMoments.Of(inputs[0]!);
+                    }
+
+                    step.Kernel.Run(inputs.AsSpan(0, inputCount), outputs.AsSpan(0, outputCount));
+                }
             }
             catch (Exception e) when (e is not DsgException and not OutOfMemoryException)
             {
@@ -547,16 +562,17 @@ public sealed class TorchGraph : IDisposable
             results[i] = Own(slots[slot]!, slot);
         }
 
-        var keep = new List<IDisposable>(results.Length + taps.Length + 1);
+        var keep = new List<IDisposable>(results.Length + taps.Length + 2 * moments.Length + 1);
         keep.AddRange(results);
         keep.AddRange(taps);
+        keep.AddRange(moments.SelectMany(m => new[] { m.Mean, m.MeanSquare }));
         if (features is not null)
         {
             keep.Add(features);
         }
 
         scope.MoveToOuter(keep);
-        return new GraphOutputs(results, taps, features, kernels);
+        return new GraphOutputs(results, taps, features, kernels) { BatchNormMoments = moments };
     }
 
     /// <summary>

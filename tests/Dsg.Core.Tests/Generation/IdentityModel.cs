@@ -21,8 +21,8 @@ internal sealed class IdentityModel : IGenerationModel, IDisposable
 
     public IReadOnlyList<BatchNormTarget> BatchNorms { get; }
 
-    public ModelPass Forward(Tensor input, bool captureBatchNormInputs, bool captureFeatures) =>
-        new(input.mean([2, 3]), captureBatchNormInputs ? [input] : [], captureFeatures ? input.reshape(input.shape[0], -1) : null);
+    public ModelPass Forward(Tensor input, bool captureBatchNormMoments, bool captureFeatures) =>
+        ModelPass.FromActivations(input.mean([2, 3]), captureBatchNormMoments ? [input] : [], captureFeatures ? input.reshape(input.shape[0], -1) : null);
 
     public void Dispose()
     {

@@ -62,11 +62,11 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
 
     public int ForwardCalls { get; private set; }
 
-    public ModelPass Forward(Tensor input, bool captureBatchNormInputs, bool captureFeatures) =>
+    public ModelPass Forward(Tensor input, bool captureBatchNormMoments, bool captureFeatures) =>
         // Its convolutions wait while another test's graph runs with oneDNN where oneDNN is wrong for some shapes.
-        OneDnnConvolutionGuard.Run(ConvolutionKernels.Native, () => Run(input, captureBatchNormInputs, captureFeatures)) with { Kernels = ConvolutionKernels.Native };
+        OneDnnConvolutionGuard.Run(ConvolutionKernels.Native, () => Run(input, captureBatchNormMoments, captureFeatures)) with { Kernels = ConvolutionKernels.Native };
 
-    private ModelPass Run(Tensor input, bool captureBatchNormInputs, bool captureFeatures)
+    private ModelPass Run(Tensor input, bool captureBatchNormMoments, bool captureFeatures)
     {
         ForwardCalls++;
         var captured = new List<Tensor>();
@@ -79,7 +79,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
         var h1 = nn.functional.relu(BatchNorms.Count > 0 ? Normalize(a1, BatchNorms[0], _scale1) : a1);
         var a2 = nn.functional.conv2d(h1, _conv2, strides: [2, 2], padding: [1, 1]);
         var h2 = nn.functional.relu(BatchNorms.Count > 1 ? Normalize(a2, BatchNorms[1], _scale2) : a2);
-        if (captureBatchNormInputs && BatchNorms.Count > 0)
+        if (captureBatchNormMoments && BatchNorms.Count > 0)
         {
             captured.Add(a1);
             captured.Add(a2);
@@ -93,7 +93,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
             TinyHead.Map => h2,
             _ => output,
         };
-        return new ModelPass(result, captured, captureFeatures ? features : null);
+        return ModelPass.FromActivations(result, captured, captureFeatures ? features : null);
     }
 
     public void Dispose()

@@ -26,13 +26,9 @@ internal sealed class LossContext
     /// <summary>Index of the batch's first sample within the whole run.</summary>
     public long FirstSampleIndex { get; init; }
 
-    private IReadOnlyList<(Tensor Mean, Tensor Variance)>? _batchNormMoments;
-
     /// <summary>
-    /// The per-sample, per-channel mean and variance of every BatchNorm input of <see cref="Pass"/>
-    /// (<see cref="ActivationStatistics.Moments"/>), computed on first use and shared by every term that reads them: SDA
-    /// and the whole-batch term together read each activation once, not twice.
+    /// The per-sample, per-channel mean and variance of every BatchNorm input of <see cref="Pass"/>, taken once by the
+    /// pass itself (<see cref="ModelPass.BatchNormMoments"/>) and shared by every term that reads them.
     /// </summary>
-    public IReadOnlyList<(Tensor Mean, Tensor Variance)> BatchNormMoments =>
-        _batchNormMoments ??= Pass.BatchNormInputs.Select(ActivationStatistics.Moments).ToList();
+    public IReadOnlyList<(Tensor Mean, Tensor Variance)> BatchNormMoments => Pass.BatchNormMoments;
 }
