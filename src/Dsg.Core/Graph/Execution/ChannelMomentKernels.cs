@@ -46,16 +46,12 @@ internal static class ChannelMomentKernels
             var written = output is null ? default : Floats(output);
             for (long r = first; r < end; r++)
             {
-                var row = values.Slice(checked((int)(r * positions)), (int)positions);
-                if (output is null)
-                {
-                    (sums[r], squares[r]) = Moments(row);
-                }
-                else
-                {
-                    int c = (int)(r % channels);
-                    (sums[r], squares[r]) = MomentsAndAffine(row, written.Slice((int)(r * positions), (int)positions), alpha![c], beta![c]);
-                }
+                int start = checked((int)(r * positions));
+                var row = values.Slice(start, (int)positions);
+                int c = (int)(r % channels);
+                (sums[r], squares[r]) = output is null
+                    ? MomentsAndAffine(row, default, 0f, 0f)
+                    : MomentsAndAffine(row, written.Slice(start, (int)positions), alpha![c], beta![c]);
             }
         });
 
@@ -142,37 +138,10 @@ internal static class ChannelMomentKernels
             i => body(i * rowsPerRange, Math.Min(rows, (i + 1) * rowsPerRange)));
     }
 
-    private static (double Sum, double Squares) Moments(ReadOnlySpan<float> row)
-    {
-        var vectors = MemoryMarshal.Cast<float, Vector<float>>(row);
-        double sum = 0, squares = 0;
-        for (int start = 0; start < vectors.Length; start += FlushVectors)
-        {
-            var s = Vector<float>.Zero;
-            var q = Vector<float>.Zero;
-            int end = Math.Min(vectors.Length, start + FlushVectors);
-            for (int i = start; i < end; i++)
-            {
-                var v = vectors[i];
-                s += v;
-                q += v * v;
-            }
-
-            sum += Vector.Sum(s);
-            squares += Vector.Sum(q);
-        }
-
-        for (int i = vectors.Length * Vector<float>.Count; i < row.Length; i++)
-        {
-            sum += row[i];
-            squares += (double)row[i] * row[i];
-        }
-
-        return (sum, squares);
-    }
-
+    /// <summary>A row's sum and sum of squares; and, when <paramref name="output"/> is not empty, output = α·x + β.</summary>
     private static (double Sum, double Squares) MomentsAndAffine(ReadOnlySpan<float> row, Span<float> output, float alpha, float beta)
     {
+        bool write = !output.IsEmpty;
         var vectors = MemoryMarshal.Cast<float, Vector<float>>(row);
         var written = MemoryMarshal.Cast<float, Vector<float>>(output);
         var a = new Vector<float>(alpha);
@@ -188,7 +157,10 @@ internal static class ChannelMomentKernels
                 var v = vectors[i];
                 s += v;
                 q += v * v;
-                written[i] = v * a + b;
+                if (write)
+                {
+                    written[i] = (v * a) + b;
+                }
             }
 
             sum += Vector.Sum(s);
@@ -200,7 +172,10 @@ internal static class ChannelMomentKernels
             float v = row[i];
             sum += v;
             squares += (double)v * v;
-            output[i] = v * alpha + beta;
+            if (write)
+            {
+                output[i] = (v * alpha) + beta;
+            }
         }
 
         return (sum, squares);
