@@ -12,8 +12,4 @@ internal sealed record ModelPass(Tensor Output, IReadOnlyList<(Tensor Mean, Tens
 {
     /// <summary>The convolution kernels the pass ran with, for its backward pass (<see cref="TorchGraph.Backward"/>).</summary>
     public ConvolutionKernels Kernels { get; init; }
-
-    /// <summary>A pass whose BN moments are taken from the captured BN inputs themselves.</summary>
-    public static ModelPass FromActivations(Tensor output, IReadOnlyList<Tensor> batchNormInputs, Tensor? features) =>
-        new(output, batchNormInputs.Select(ActivationStatistics.Moments).ToList(), features);
 }

@@ -22,7 +22,7 @@ internal sealed class IdentityModel : IGenerationModel, IDisposable
     public IReadOnlyList<BatchNormTarget> BatchNorms { get; }
 
     public ModelPass Forward(Tensor input, bool captureBatchNormMoments, bool captureFeatures) =>
-        ModelPass.FromActivations(input.mean([2, 3]), captureBatchNormMoments ? [input] : [], captureFeatures ? input.reshape(input.shape[0], -1) : null);
+        Passes.FromActivations(input.mean([2, 3]), captureBatchNormMoments ? [input] : [], captureFeatures ? input.reshape(input.shape[0], -1) : null);
 
     public void Dispose()
     {

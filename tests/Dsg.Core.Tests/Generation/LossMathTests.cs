@@ -44,7 +44,7 @@ public sealed class LossMathTests
         {
             Images = input,
             ModelInput = input,
-            Pass = ModelPass.FromActivations(zeros(4, 2), [input], null),
+            Pass = Passes.FromActivations(zeros(4, 2), [input], null),
             Targets = [target],
             Generator = generator,
         };
@@ -143,7 +143,7 @@ public sealed class LossMathTests
         {
             Images = HandBatch(),
             ModelInput = HandBatch(),
-            Pass = ModelPass.FromActivations(zeros(2, 2), [HandBatch(), HandBatch()], null),
+            Pass = Passes.FromActivations(zeros(2, 2), [HandBatch(), HandBatch()], null),
             Targets = [layer0, layer1],
             Generator = new Generator(1),
             FirstSampleIndex = 0,
@@ -293,7 +293,7 @@ public sealed class LossMathTests
     {
         Images = zeros(2, 1, 1, 1),
         ModelInput = zeros(2, 1, 1, 1),
-        Pass = ModelPass.FromActivations(output, [], null),
+        Pass = Passes.FromActivations(output, [], null),
         Targets = [],
         Labels = tensor(new long[] { 0, 2 }),
         Generator = new Generator(1),
@@ -332,7 +332,7 @@ public sealed class LossMathTests
         {
             Images = logits,
             ModelInput = logits,
-            Pass = ModelPass.FromActivations(nn.functional.softmax(logits, 1), [], null),
+            Pass = Passes.FromActivations(nn.functional.softmax(logits, 1), [], null),
             Targets = [],
             Labels = tensor(new long[] { 0, 2 }),
             Generator = new Generator(1),

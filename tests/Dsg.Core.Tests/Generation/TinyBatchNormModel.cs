@@ -93,7 +93,7 @@ internal sealed class TinyBatchNormModel : IGenerationModel, IDisposable
             TinyHead.Map => h2,
             _ => output,
         };
-        return ModelPass.FromActivations(result, captured, captureFeatures ? features : null);
+        return Passes.FromActivations(result, captured, captureFeatures ? features : null);
     }
 
     public void Dispose()

@@ -15,14 +15,14 @@ namespace Dsg.Core.Graph.Execution;
 /// libtorch takes the sum and the norm with one read each and the BatchNorm with a third; its backward writes the
 /// BatchNorm's gradient and the moments' gradient, then reads both to add them. Rows are split into ranges run on
 /// <c>torch.get_num_threads()</c> threads; sums are kept in float vectors for at most <see cref="FlushVectors"/>
-/// vectors, then added in double, so a long row (112×112 positions) loses no more than libtorch's own sum.
+/// vectors, then added in double, so a long row (112×112 positions) adds up in blocks rather than in one float.
 /// </remarks>
 internal static class ChannelMomentKernels
 {
     /// <summary>How many vectors a float accumulator takes before it is added into the row's double total.</summary>
     private const int FlushVectors = 128;
 
-    /// <summary>Rows per work item at the least; a range is also at least this many values long.</summary>
+    /// <summary>The fewest values a work item (a range of whole rows) holds, unless the tensor itself is smaller.</summary>
     private const long MinValuesPerRange = 1 << 16;
 
     /// <summary>Whether the kernels can read the tensor: float32 on the CPU, contiguous, rank ≥ 2, non-empty, and addressable by a span.</summary>
