@@ -4,17 +4,20 @@ using System.Runtime.InteropServices;
 namespace Dsg.Tool;
 
 /// <summary>
-/// Runs the tool again as a child process with glibc's malloc set for libtorch (one arena, transparent huge pages),
-/// and waits for it.
+/// Runs the tool again as a child process with glibc's malloc set for libtorch (one arena, transparent huge pages, every
+/// block from the heap, freed memory kept), and waits for it.
 /// </summary>
 /// <remarks>
 /// A generation step allocates and frees gigabytes of activations. With glibc's defaults (an arena per allocating
 /// thread, and a fresh mmap for every block over 32 MB) they come back as new 4 KiB pages on every step: on the 2-core
 /// reference VM a run of ResNet-18 at 224 × 224, batch 32, took 5.6–5.9 million page faults, and a DSG iteration
 /// 3.9–11.6 s, where with one arena and huge pages it took 0.16 million faults and 1.6–1.9 s (docs/performance.md,
-/// "Page faults"). glibc reads these settings only when a process starts, so the tool sets them for a copy of itself:
-/// <c>MALLOC_ARENA_MAX=1</c> and <c>glibc.malloc.hugetlb=1</c> added to <c>GLIBC_TUNABLES</c> (huge pages where the
-/// kernel's transparent_hugepage mode is <c>madvise</c> or <c>always</c>). A user who set <c>MALLOC_ARENA_MAX</c> or a
+/// "Page faults"). Blocks over 32 MB were still mapped afresh on every step (glibc's mmap threshold stops there); with
+/// every block from the heap and freed memory kept, a DSG step at 224 × 224 took about half the time again, for 5–16 %
+/// more peak memory (docs/performance.md, "Page faults are still the largest cost"). glibc reads these settings only
+/// when a process starts, so the tool sets them for a copy of itself: <c>MALLOC_ARENA_MAX=1</c> and
+/// <see cref="MallocTunables"/> added to <c>GLIBC_TUNABLES</c> (huge pages where the kernel's transparent_hugepage mode
+/// is <c>madvise</c> or <c>always</c>). A user who set <c>MALLOC_ARENA_MAX</c> or a
 /// <c>glibc.malloc</c> tunable has tuned malloc already: that is kept and nothing is relaunched; so is a process that
 /// is not on glibc, and one that cannot start the copy (it then runs as it is).
 /// The parent passes SIGTERM on to the child and ignores SIGINT (a terminal's Ctrl+C reaches both, as one process group),
@@ -29,8 +32,11 @@ internal static class AllocatorRelaunch
     /// <summary>glibc's tunables, read at start-up (colon-separated name=value pairs).</summary>
     internal const string TunablesVariable = "GLIBC_TUNABLES";
 
-    /// <summary>The tunable that makes malloc ask for transparent huge pages.</summary>
-    internal const string HugePages = "glibc.malloc.hugetlb=1";
+    /// <summary>
+    /// The tunables the child gets: transparent huge pages; no mmap, so blocks over 32 MB come from the heap too rather
+    /// than from fresh pages on every step; and freed memory kept by the process (trimmed only above 16 GB free).
+    /// </summary>
+    internal const string MallocTunables = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184";
 
     /// <summary>Set in the child to the parent's process id: the child never relaunches itself again.</summary>
     internal const string ChildVariable = "DSG_RELAUNCHED_BY";
@@ -117,7 +123,7 @@ internal static class AllocatorRelaunch
     }
 
     /// <summary>The child's <c>GLIBC_TUNABLES</c>: the parent's (which set no malloc tunable) with huge pages added.</summary>
-    internal static string ChildTunables(string? tunables) => string.IsNullOrEmpty(tunables) ? HugePages : tunables + ":" + HugePages;
+    internal static string ChildTunables(string? tunables) => string.IsNullOrEmpty(tunables) ? MallocTunables : tunables + ":" + MallocTunables;
 
     private static bool OnGlibc()
     {

@@ -36,10 +36,10 @@ public sealed class AllocatorRelaunchTests : IDisposable
     }
 
     [Theory]
-    [InlineData(null, "glibc.malloc.hugetlb=1")]
-    [InlineData("", "glibc.malloc.hugetlb=1")]
-    [InlineData("glibc.rtld.nns=2", "glibc.rtld.nns=2:glibc.malloc.hugetlb=1")]
-    public void TheChildKeepsTheUsersTunablesAndAddsHugePages(string? parent, string child)
+    [InlineData(null, "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184")]
+    [InlineData("", "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184")]
+    [InlineData("glibc.rtld.nns=2", "glibc.rtld.nns=2:glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184")]
+    public void TheChildKeepsTheUsersTunablesAndAddsTheMallocOnes(string? parent, string child)
     {
         Assert.Equal(child, AllocatorRelaunch.ChildTunables(parent));
     }

@@ -149,9 +149,12 @@ public sealed class QuantizeProcessTests : IDisposable
 
         // The tool runs as a child with its malloc settings (AllocatorRelaunch); SIGTERM goes to the parent, as a CI runner sends it.
         var relaunched = Assert.Single(ProcessTool.Children(process.Id));
-        var environment = File.ReadAllText($"/proc/{relaunched}/environ").Split('\0');
-        Assert.Contains($"{AllocatorRelaunch.ArenaVariable}=1", environment);
-        Assert.Contains($"{AllocatorRelaunch.TunablesVariable}={AllocatorRelaunch.HugePages}", environment);
+        var raw = File.ReadAllText($"/proc/{relaunched}/environ");
+        Assert.Contains($"{AllocatorRelaunch.ArenaVariable}=1", raw.Split('\0'));
+        // glibc 2.36 splits GLIBC_TUNABLES in place at start-up, writing a NUL over each ':' of the process's own copy.
+        string tunables = $"{AllocatorRelaunch.TunablesVariable}={AllocatorRelaunch.MallocTunables}";
+        Assert.True(raw.Contains(tunables, StringComparison.Ordinal) || raw.Contains(tunables.Replace(':', '\0'), StringComparison.Ordinal),
+            $"the relaunched tool's environment lacks {tunables}");
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
