@@ -35,6 +35,7 @@ internal static class AllocatorRelaunch
     /// <summary>
     /// The tunables the child gets: transparent huge pages; no mmap, so blocks over 32 MB come from the heap too rather
     /// than from fresh pages on every step; and freed memory kept by the process (trimmed only above 16 GB free).
+    /// eng/native-allocator.sh reads this line for the test, benchmark and results processes: keep it one literal.
     /// </summary>
     internal const string MallocTunables = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184";
 

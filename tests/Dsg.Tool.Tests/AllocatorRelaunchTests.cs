@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Dsg.Tests.Shared;
+
 namespace Dsg.Tool.Tests;
 
 public sealed class AllocatorRelaunchTests : IDisposable
@@ -42,5 +45,47 @@ public sealed class AllocatorRelaunchTests : IDisposable
     public void TheChildKeepsTheUsersTunablesAndAddsTheMallocOnes(string? parent, string child)
     {
         Assert.Equal(child, AllocatorRelaunch.ChildTunables(parent));
+    }
+
+    // eng/native-allocator.sh gives the test, benchmark and results processes the tool's settings, read from the one
+    // constant (AllocatorRelaunch.MallocTunables); like the tool, it keeps a user's own malloc settings.
+    [Theory]
+    [InlineData(null, null, "1", null)]
+    [InlineData("glibc.rtld.nns=2", null, "1", "glibc.rtld.nns=2:")]
+    [InlineData(null, "4", "4", "")]
+    [InlineData("glibc.malloc.arena_max=2", null, "", "glibc.malloc.arena_max=2")]
+    public void TheScriptsAllocatorSettingsAreTheTools(string? tunables, string? arenaMax, string expectedArena, string? expectedTunables)
+    {
+        var start = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("set -euo pipefail; source eng/native-allocator.sh; printf '%s\\n%s\\n' \"${MALLOC_ARENA_MAX:-}\" \"${GLIBC_TUNABLES:-}\"");
+        start.WorkingDirectory = RepoPaths.Root;
+        start.Environment.Remove(AllocatorRelaunch.ArenaVariable);
+        start.Environment.Remove(AllocatorRelaunch.TunablesVariable);
+        if (tunables is not null)
+        {
+            start.Environment[AllocatorRelaunch.TunablesVariable] = tunables;
+        }
+
+        if (arenaMax is not null)
+        {
+            start.Environment[AllocatorRelaunch.ArenaVariable] = arenaMax;
+        }
+
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, error);
+        var lines = output.Split('\n');
+        Assert.Equal(expectedArena, lines[0]);
+        // null: the tool's own tunables alone; ending in ':': the user's, then the tool's; otherwise exactly as given.
+        string expected = expectedTunables switch
+        {
+            null => AllocatorRelaunch.MallocTunables,
+            [.., ':'] => expectedTunables + AllocatorRelaunch.MallocTunables,
+            _ => expectedTunables,
+        };
+        Assert.Equal(expected, lines[1]);
     }
 }
