@@ -242,7 +242,7 @@ public static class SampleGenerator
     {
         using var batchScope = NewDisposeScope();
         using var generator = BatchGenerator(options.Seed, batch, model.Device);
-        using var pipeline = ImagePipeline.For(options, model.InputShape[0], model.Device);
+        var pipeline = ImagePipeline.For(options);
         using var images = new TorchSharp.Modules.Parameter(randn(pipeline.CanvasShape(count, model.InputShape), generator: generator, device: model.Device), requires_grad: true);
         model.Project(images);
         using var optimizer = new AdamState(images, options.LearningRate, rectified: options.Optimizer == GenerationOptimizer.RAdam);

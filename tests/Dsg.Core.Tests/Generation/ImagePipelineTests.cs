@@ -28,7 +28,7 @@ public sealed class ImagePipelineTests
     public void SmoothingSpreadsAPointByTheKernelPerChannelAndKeepsAConstantInside()
     {
         using var scope = NewDisposeScope();
-        using var pipeline = ImagePipeline.For(s_dsg with { SmoothingSigma = 1.25 }, 2, CPU);
+        var pipeline = ImagePipeline.For(s_dsg with { SmoothingSigma = 1.25 });
         var point = zeros(1, 2, 5, 5);
         point[0, 1, 2, 2] = tensor(1f);
         var spread = pipeline.Smooth(point);
@@ -38,7 +38,7 @@ public sealed class ImagePipelineTests
         Assert.Equal(k[4], spread[0, 1, 2, 2].item<float>(), 6);
         Assert.Equal(0f, spread[0, 1, 0, 0].item<float>());
         Assert.True(pipeline.Final(point).allclose(spread), "the samples written are smoothed as the passes were");
-        using var both = ImagePipeline.For(s_dsg with { SmoothingSigma = 1.25, CanvasPixels = 1 }, 2, CPU);
+        var both = ImagePipeline.For(s_dsg with { SmoothingSigma = 1.25, CanvasPixels = 1 });
         Assert.True(both.Final(point).allclose(spread[.., .., 1..4, 1..4]), "smoothed on the canvas, then cropped");
         var constant = ones(1, 2, 5, 5).Times(3.0);
         var inside = pipeline.Smooth(constant)[.., .., 1..4, 1..4];
@@ -49,7 +49,7 @@ public sealed class ImagePipelineTests
     public void TheSamplesAreTheCentreCropAndEachPassACropOfTheModelsSizeThatCarriesTheGradient()
     {
         using var scope = NewDisposeScope();
-        using var pipeline = ImagePipeline.For(s_dsg with { CanvasPixels = 2, SmoothingSigma = 0 }, 1, CPU);
+        var pipeline = ImagePipeline.For(s_dsg with { CanvasPixels = 2, SmoothingSigma = 0 });
         Assert.Equal(new long[] { 3, 1, 10, 12 }, pipeline.CanvasShape(3, [1, 6, 8]));
         var canvas = tensor(Enumerable.Range(0, 120).Select(i => (float)i).ToArray(), [1, 1, 10, 12]).requires_grad_(true);
         var final = pipeline.Final(canvas);
@@ -80,13 +80,13 @@ public sealed class ImagePipelineTests
     [Fact]
     public void DsgSmoothsByDefaultWithoutACanvasAndZeroQHasNoPipeline()
     {
-        using var defaults = ImagePipeline.For(s_dsg, 3, CPU);
+        var defaults = ImagePipeline.For(s_dsg);
         Assert.True(defaults.Active);
         Assert.Equal(0, defaults.CanvasPixels);
         Assert.Equal(1.25, s_dsg.SmoothingSigma);
-        using var off = ImagePipeline.For(s_dsg with { SmoothingSigma = 0 }, 3, CPU);
+        var off = ImagePipeline.For(s_dsg with { SmoothingSigma = 0 });
         Assert.False(off.Active);
-        using var zeroq = ImagePipeline.For(s_dsg with { Method = GenerationMethod.ZeroQ, CanvasPixels = 4, SmoothingSigma = 1 }, 3, CPU);
+        var zeroq = ImagePipeline.For(s_dsg with { Method = GenerationMethod.ZeroQ, CanvasPixels = 4, SmoothingSigma = 1 });
         Assert.False(zeroq.Active);
         Assert.Equal(new long[] { 2, 3, 8, 8 }, zeroq.CanvasShape(2, [3, 8, 8]));
     }
