@@ -23,11 +23,7 @@ internal sealed class ImagePipeline
     private ImagePipeline(int canvasPixels, double sigma)
     {
         CanvasPixels = canvasPixels;
-        if (sigma > 0)
-        {
-            double side = Math.Exp(-1 / (2 * sigma * sigma));
-            _taps = (side / (1 + (2 * side)), 1 / (1 + (2 * side)));
-        }
+        _taps = sigma > 0 ? Taps(sigma) : null;
     }
 
     /// <summary>Pixels added on every side of the optimised images (0: none).</summary>
@@ -43,20 +39,22 @@ internal sealed class ImagePipeline
         return new ImagePipeline(dsg ? options.CanvasPixels : 0, dsg ? options.SmoothingSigma : 0);
     }
 
-    /// <summary>The normalised 3×3 Gaussian of standard deviation <paramref name="sigma"/> pixels, row by row.</summary>
+    /// <summary>
+    /// The normalised 3×3 Gaussian of standard deviation <paramref name="sigma"/> pixels, row by row: the outer product
+    /// of the 1-D taps <see cref="Smooth"/> applies along each axis.
+    /// </summary>
     public static float[] GaussianKernel(double sigma)
     {
-        var weights = new double[9];
-        for (int y = -1; y <= 1; y++)
-        {
-            for (int x = -1; x <= 1; x++)
-            {
-                weights[((y + 1) * 3) + x + 1] = Math.Exp(-((x * x) + (y * y)) / (2 * sigma * sigma));
-            }
-        }
+        var (side, centre) = Taps(sigma);
+        double[] taps = [side, centre, side];
+        return [.. taps.SelectMany(y => taps.Select(x => (float)(y * x)))];
+    }
 
-        double sum = weights.Sum();
-        return weights.Select(w => (float)(w / sum)).ToArray();
+    // The normalised 1-D Gaussian over three pixels: the weight of each neighbour and of the centre.
+    private static (double Side, double Centre) Taps(double sigma)
+    {
+        double side = Math.Exp(-1 / (2 * sigma * sigma));
+        return (side / (1 + (2 * side)), 1 / (1 + (2 * side)));
     }
 
     /// <summary>The shape of the optimised images: the model's, <see cref="CanvasPixels"/> larger on every side.</summary>
