@@ -299,12 +299,29 @@ string[] FamilyNets(string which)
     return names.Length > 0 ? names : throw new ArgumentException($"testassets/family/manifest.json has no net in split '{which}' (tune or held)");
 }
 
+// Every option takes a value; anything else (--help, a misspelt key, a missing value) prints the usage and exits
+// before any run, so a mistyped study never overwrites docs/results.md with the default grid.
 static Dictionary<string, string> ParseArgs(string[] args)
 {
+    string[] known =
+    [
+        "models", "methods", "precisions", "recipes", "seeds", "samples", "iterations", "w8a8-seeds", "eight-bit-weights",
+        "out", "refines", "refine-iterations", "generator", "test-images", "observer-study", "json", "family",
+    ];
     var result = new Dictionary<string, string>(StringComparer.Ordinal);
-    for (int i = 0; i + 1 < args.Length; i += 2)
+    for (int i = 0; i < args.Length; i += 2)
     {
-        result[args[i].TrimStart('-')] = args[i + 1];
+        string key = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : "";
+        if (!known.Contains(key) || i + 1 >= args.Length)
+        {
+            Console.Error.WriteLine(i + 1 >= args.Length && known.Contains(key)
+                ? $"results: {args[i]} needs a value"
+                : $"results: unknown option '{args[i]}'");
+            Console.Error.WriteLine("usage: Results [--" + string.Join(" V] [--", known) + " V]  (see the comment at the top of eng/results/Program.cs)");
+            Environment.Exit(2);
+        }
+
+        result[key] = args[i + 1];
     }
 
     return result;
