@@ -18,8 +18,16 @@ using Dsg.Results;
 var c = CultureInfo.InvariantCulture;
 var arguments = ParseArgs(args);
 string root = FindRoot();
-string Arg(string key, string fallback) => arguments.TryGetValue(key, out var v) ? v : fallback;
-var models = arguments.TryGetValue("family", out var split)
+// Every option the program reads goes through Option, which records it; any other key given fails before a run.
+var read = new HashSet<string>(StringComparer.Ordinal);
+bool Option(string key, out string value)
+{
+    read.Add(key);
+    return arguments.TryGetValue(key, out value!);
+}
+
+string Arg(string key, string fallback) => Option(key, out var v) ? v : fallback;
+var models = Option("family", out var split)
     ? FamilyNets(split)
     : Arg("models", "resnet_fmnist,mobilenetv2_fmnist").Split(',');
 var methods = Arg("methods", "real,gaussian,zeroq,dsg").Split(',');
@@ -47,7 +55,7 @@ var test = CalibrationData.WithLabels(
     CalibrationData.Load(Path.Combine(fmnist, "t10k-images-idx3-ubyte.gz"), new CalibrationDataOptions { Preprocessing = preprocessing }),
     CalibrationData.LoadLabels(Path.Combine(fmnist, "t10k-labels-idx1-ubyte.gz")), "t10k labels");
 // --test-images N: the first N test images only (quicker, noisier; for studies, never for docs/results.md).
-if (arguments.TryGetValue("test-images", out var testImages))
+if (Option("test-images", out var testImages))
 {
     test = test.Slice(0, Math.Min(test.Count, int.Parse(testImages, c)));
 }
@@ -61,7 +69,14 @@ string Log(string line)
     return line;
 }
 
-if (arguments.TryGetValue("observer-study", out var studyPath))
+bool writeJson = Option("json", out var jsonPath);
+bool observerStudy = Option("observer-study", out var studyPath);
+if (arguments.Keys.Except(read).FirstOrDefault() is { } unknown)
+{
+    Usage($"unknown option '--{unknown}'", read);
+}
+
+if (observerStudy)
 {
     ObserverStudy(Path.Combine(root, studyPath));
     return;
@@ -140,7 +155,7 @@ foreach (var name in models)
 
 File.WriteAllText(output, Render(complete: true));
 Log($"wrote {output}");
-if (arguments.TryGetValue("json", out var jsonPath))
+if (writeJson)
 {
     // Every measured cell, one object per (model, method, recipe, precision), for studies that compare runs.
     var cells = accuracy.Select(cell => new
@@ -299,32 +314,32 @@ string[] FamilyNets(string which)
     return names.Length > 0 ? names : throw new ArgumentException($"testassets/family/manifest.json has no net in split '{which}' (tune or held)");
 }
 
-// Every option takes a value; anything else (--help, a misspelt key, a missing value) prints the usage and exits
-// before any run, so a mistyped study never overwrites docs/results.md with the default grid.
+// Options come as --key value pairs; a bare --help, a value without a key or a key without a value prints the usage
+// and exits 2 (unknown keys are refused once the options are read, above), so a mistyped study never overwrites
+// docs/results.md with the default grid.
 static Dictionary<string, string> ParseArgs(string[] args)
 {
-    string[] known =
-    [
-        "models", "methods", "precisions", "recipes", "seeds", "samples", "iterations", "w8a8-seeds", "eight-bit-weights",
-        "out", "refines", "refine-iterations", "generator", "test-images", "observer-study", "json", "family",
-    ];
     var result = new Dictionary<string, string>(StringComparer.Ordinal);
     for (int i = 0; i < args.Length; i += 2)
     {
-        string key = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : "";
-        if (!known.Contains(key) || i + 1 >= args.Length)
+        if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
         {
-            Console.Error.WriteLine(i + 1 >= args.Length && known.Contains(key)
-                ? $"results: {args[i]} needs a value"
-                : $"results: unknown option '{args[i]}'");
-            Console.Error.WriteLine("usage: Results [--" + string.Join(" V] [--", known) + " V]  (see the comment at the top of eng/results/Program.cs)");
-            Environment.Exit(2);
+            Usage(args[i].StartsWith("--", StringComparison.Ordinal) ? $"{args[i]} needs a value" : $"'{args[i]}' is not an option", null);
         }
 
-        result[key] = args[i + 1];
+        result[args[i][2..]] = args[i + 1];
     }
 
     return result;
+}
+
+static void Usage(string problem, IEnumerable<string>? options)
+{
+    Console.Error.WriteLine($"results: {problem}");
+    Console.Error.WriteLine(options is null
+        ? "usage: Results [--key value]...  (the options: the comment at the top of eng/results/Program.cs)"
+        : "usage: Results [--" + string.Join(" V] [--", options) + " V]  (see the comment at the top of eng/results/Program.cs)");
+    Environment.Exit(2);
 }
 
 static string FindRoot()
