@@ -141,7 +141,7 @@ foreach (var name in models)
                         if (method == "real" && refine == RefinementMethod.None && seed == seeds[0] && recipe == QuantizationRecipe.Default && precision == "W8A8")
                         {
                             var bytes = result.Model.ToBytes();
-                            var report = ModelEvaluator.Compare(model, result.Model, test.Slice(0, 1024),
+                            var report = ModelEvaluator.Compare(model, result.Model, test.Slice(0, Math.Min(test.Count, 1024)),
                                 new EvaluationOptions { LatencyRuns = 30, WarmupRuns = 5 }, new FileInfo(path).Length, bytes.LongLength);
                             deployment[name] = (report, report.Reference.Latency!.BatchMs, report.Candidate.Latency!.BatchMs);
                             Log(string.Create(c, $"{name} latency b64 fp32 {report.Reference.Latency.BatchMs:F2} ms, W8A8 {report.Candidate.Latency.BatchMs:F2} ms; size {report.Reference.FileBytes} -> {report.Candidate.FileBytes}"));
