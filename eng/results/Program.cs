@@ -14,7 +14,7 @@ using Dsg.Results;
 // Usage: dotnet run --project eng/results -c Release -- [--models a,b] [--methods real,gaussian,zeroq,dsg]
 //   [--precisions W8A8,W6A6,W4A8,W4A4] [--recipes default,paper] [--seeds 0,1,2] [--samples 256] [--iterations 500]
 //   [--out docs/results.md] [--observer-study docs/observers.md] [--w8a8-seeds N] [--generator Key=Value,...]
-//   [--json study.json] [--family tune|held] [--test-images N] [--refines none,adaround] [--refine-iterations N]  (the nets of one split of testassets/family, made by eng/make-family.py, instead of --models)
+//   [--json study.json] [--family tune|held] [--test-images N] [--refines none,adaround] [--refine-iterations N] [--refine-statistics-weight W] [--refine-augment true|false]  (the nets of one split of testassets/family, made by eng/make-family.py, instead of --models)
 var c = CultureInfo.InvariantCulture;
 var arguments = ParseArgs(args);
 string root = FindRoot();
@@ -44,6 +44,10 @@ string output = Path.Combine(root, Arg("out", "docs/results.md"));
 // Refinements after calibration (none, adaround): each one a column per method ("dsg+adaround"), on the same samples.
 var refines = Arg("refines", "none").Split(',').Select(QuantizationOptions.ParseRefine).ToArray();
 int refineIterations = int.Parse(Arg("refine-iterations", AdaRoundSettings.DefaultIterations.ToString(c)), c);
+// Quantization-aware fine-tuning's BatchNorm-statistics weight.
+double statisticsWeight = double.Parse(Arg("refine-statistics-weight", AdaRoundSettings.DefaultStatisticsWeight.ToString(c)), c);
+// Whether quantization-aware fine-tuning shifts and flips its images.
+bool refineAugment = bool.Parse(Arg("refine-augment", new AdaRoundSettings().Augment.ToString()));
 var columns = methods.SelectMany(m => refines.Select(r => Column(m, r))).ToArray();
 string Column(string method, RefinementMethod refine) => refine == RefinementMethod.None ? method : $"{method}+{refine.ToString().ToLowerInvariant()}";
 // Generator settings other than the defaults (GenerationOptions property assignments), for studies of one setting.
@@ -127,6 +131,7 @@ foreach (var name in models)
                         var options = QuantizationOptions.FromPrecision(precision) with
                         {
                             Recipe = recipe, EightBitWeights = eightBitWeights, Refine = refine, RefineIterations = refineIterations,
+                            RefineStatisticsWeight = statisticsWeight, RefineAugment = refineAugment,
                         };
                         var watch = Stopwatch.StartNew();
                         var result = ModelQuantizer.Quantize(model, calibration, options);
@@ -193,7 +198,7 @@ string Render(bool complete)
         : string.Create(c, $"- Cells below 8 bits give mean ± standard deviation over the seeds; W8A8 cells use only the first {int8Seeds} seed(s) (a single number has no ± )."));
     md.AppendLine("- Recipes: `default` = first/last layer at 8 bits, per-channel weights with MSE clipping search, activations by the default observer (" +
         QuantizationOptions.DefaultObserver.ToString().ToLowerInvariant() + "); `paper` = every layer at the target width, per-channel min/max weights, per-tensor min/max activations.");
-    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")}{(generatorSettings.Length > 0 ? $" --generator {generatorSettings}" : "")}{(arguments.ContainsKey("family") ? $" --family {arguments["family"]}" : arguments.ContainsKey("models") ? $" --models {string.Join(",", models)}" : "")}{(arguments.ContainsKey("recipes") ? $" --recipes {arguments["recipes"]}" : "")}{(arguments.ContainsKey("methods") ? $" --methods {string.Join(",", methods)}" : "")}{(arguments.ContainsKey("out") ? $" --out {arguments["out"]}" : "")}{(arguments.ContainsKey("refines") ? $" --refines {arguments["refines"]}" : "")}{(arguments.ContainsKey("refine-iterations") ? $" --refine-iterations {refineIterations}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
+    md.AppendLine(string.Create(c, $"- Command: `eng/results.sh --samples {samples} --iterations {iterations} --seeds {string.Join(",", seeds)}{(int8Seeds < seeds.Length ? $" --w8a8-seeds {int8Seeds}" : "")}{(precisions.Length < 4 ? $" --precisions {string.Join(",", precisions)}" : "")}{(generatorSettings.Length > 0 ? $" --generator {generatorSettings}" : "")}{(arguments.ContainsKey("family") ? $" --family {arguments["family"]}" : arguments.ContainsKey("models") ? $" --models {string.Join(",", models)}" : "")}{(arguments.ContainsKey("recipes") ? $" --recipes {arguments["recipes"]}" : "")}{(arguments.ContainsKey("methods") ? $" --methods {string.Join(",", methods)}" : "")}{(arguments.ContainsKey("out") ? $" --out {arguments["out"]}" : "")}{(arguments.ContainsKey("refines") ? $" --refines {arguments["refines"]}" : "")}{(arguments.ContainsKey("refine-iterations") ? $" --refine-iterations {refineIterations}" : "")}{(arguments.ContainsKey("refine-statistics-weight") ? $" --refine-statistics-weight {statisticsWeight}" : "")}{(arguments.ContainsKey("refine-augment") ? $" --refine-augment {refineAugment.ToString().ToLowerInvariant()}" : "")} --eight-bit-weights {eightBitWeights.ToString().ToLowerInvariant()}`; total run time {total.Elapsed.TotalMinutes:F1} min on this machine (generation {sources.GenerationSeconds / 60:F1} min)."));
     if (missing.Count > 0)
     {
         md.AppendLine($"- Not measured (model file missing): {string.Join(", ", missing)}.");

@@ -15,8 +15,11 @@ public static class CacheKey
     /// Bumped whenever generation, quantization or the entry layout changes in a way that makes old entries wrong
     /// even at the same tool version (for example during development between releases).
     /// </summary>
-    /// <remarks>2: DSG smooths its images by default (the generator's SmoothingSigma), so the same options give other samples.</remarks>
-    public const int AlgorithmVersion = 2;
+    /// <remarks>
+    /// 2: DSG smooths its images by default (the generator's SmoothingSigma), so the same options give other samples.
+    /// 3: quantization-aware fine-tuning (<c>--refine qat</c>) shifts and flips its images by default, so it learns other weights.
+    /// </remarks>
+    public const int AlgorithmVersion = 3;
 
     /// <summary>Computes the key as 64 lowercase hex characters.</summary>
     /// <param name="modelContent">The model's bytes (and any external-data bytes, appended).</param>

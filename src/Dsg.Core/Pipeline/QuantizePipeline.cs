@@ -53,9 +53,9 @@ public static class QuantizePipeline
             request.Source.Produce(model, shape, detected, budget.Samples, heldOut, budget.Iterations, request.Seed, progress, ct));
         ct.ThrowIfCancellationRequested();
 
-        var (folded, foldedCount, plan, activations) = Phase(PipelinePhase.Calibrate, progress, seconds, () =>
+        var (folded, statistics, plan, activations) = Phase(PipelinePhase.Calibrate, progress, seconds, () =>
         {
-            var (f, n) = BatchNormFolder.Fold(model);
+            var (f, n) = BatchNormFolder.FoldWithStatistics(model);
             var p = QuantizationPlanner.Plan(f, options);
             var a = Calibrator.Calibrate(f, p, samples.Calibration, options, new SyncProgress(progress, PipelinePhase.Calibrate), ct);
             return (f, n, p, a);
@@ -63,14 +63,14 @@ public static class QuantizePipeline
         ct.ThrowIfCancellationRequested();
 
         var refined = options.Refine == RefinementMethod.None ? RefinedWeights.None : Phase(PipelinePhase.Refine, progress, seconds, () =>
-            ModelQuantizer.Refine(folded, plan, activations, samples.Calibration, options, new RefineProgress(progress), ct));
+            ModelQuantizer.Refine(folded, statistics, plan, activations, samples.Calibration, options, new RefineProgress(progress), ct));
         ct.ThrowIfCancellationRequested();
 
         var result = Phase(PipelinePhase.Write, progress, seconds, () =>
         {
             var qdq = QdqWriter.Write(folded, plan, activations, options, refined);
             QuantizationMetadata.StampSource(qdq.Model.Proto, sourceSha256, Path.GetFileName(request.ModelPath));
-            return new QuantizationResult(folded, foldedCount, plan, activations, qdq) { Refinement = refined };
+            return new QuantizationResult(folded, statistics.Count, plan, activations, qdq) { Refinement = refined };
         });
         ct.ThrowIfCancellationRequested();
 

@@ -13,20 +13,30 @@ public static class BatchNormFolder
     /// <summary>A folded copy of <paramref name="model"/>; returns the copy and how many BN nodes were folded.</summary>
     public static (OnnxModel Model, int Folded) Fold(OnnxModel model)
     {
+        var (folded, statistics) = FoldWithStatistics(model);
+        return (folded, statistics.Count);
+    }
+
+    /// <summary>
+    /// <see cref="Fold"/>, also returning what each folded BatchNormalization said its output's statistics are on the data
+    /// it was trained on, keyed by the tensor the folded convolution now produces.
+    /// </summary>
+    public static (OnnxModel Model, IReadOnlyList<FoldedBatchNorm> Statistics) FoldWithStatistics(OnnxModel model)
+    {
         var result = model.Clone();
         var graph = result.Graph;
         var taken = new HashSet<string>(StringComparer.Ordinal);
-        int folded = 0;
+        var folded = new List<FoldedBatchNorm>();
         foreach (var bn in graph.Node.Where(n => n.OpType == "BatchNormalization" && GraphIndex.IsDefaultDomain(n)).ToList())
         {
             var index = new GraphIndex(graph);
-            if (TryFold(result, index, bn, taken))
+            if (TryFold(result, index, bn, taken) is { } statistics)
             {
-                folded++;
+                folded.Add(statistics);
             }
         }
 
-        if (folded > 0)
+        if (folded.Count > 0)
         {
             GraphIndex.RemoveDeadNodes(graph);
         }
@@ -35,12 +45,12 @@ public static class BatchNormFolder
         return (result, folded);
     }
 
-    private static bool TryFold(OnnxModel model, GraphIndex index, NodeProto bn, HashSet<string> taken)
+    private static FoldedBatchNorm? TryFold(OnnxModel model, GraphIndex index, NodeProto bn, HashSet<string> taken)
     {
         if (bn.Input.Count < 5 || bn.Output.Count != 1 || GraphIndex.IntAttribute(bn, "training_mode", 0) != 0
             || bn.Input.Skip(1).Take(4).Any(n => index.Constant(n) is null))
         {
-            return false;
+            return null;
         }
 
         var conv = index.Producer(bn.Input[0]);
@@ -49,7 +59,7 @@ public static class BatchNormFolder
             || (conv.Input.Count > 2 && conv.Input[2].Length > 0 && index.Constant(conv.Input[2]) is null)
             || index.Consumers(bn.Input[0]).Count != 1 || index.GraphOutputs.Contains(bn.Input[0]))
         {
-            return false;
+            return null;
         }
 
         var weightProto = index.Initializers[conv.Input[1]];
@@ -66,7 +76,7 @@ public static class BatchNormFolder
         long outChannels = transpose ? dims[1] * group : dims[0];
         if (outChannels != channels || beta.Length != channels || mean.Length != channels || variance.Length != channels)
         {
-            return false;
+            return null;
         }
 
         var scale = new double[channels];
@@ -130,6 +140,6 @@ public static class BatchNormFolder
 
         conv.Output[0] = bn.Output[0];
         graph.Node.Remove(bn);
-        return true;
+        return new FoldedBatchNorm(bn.Output[0], beta, gamma.Select((g, c) => (float)(Math.Abs(g) * Math.Sqrt(variance[c] / (variance[c] + epsilon)))).ToArray());
     }
 }

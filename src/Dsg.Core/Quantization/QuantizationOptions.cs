@@ -71,6 +71,18 @@ public sealed record QuantizationOptions
     /// <summary>Optimiser steps per layer of the refinement. Default <see cref="AdaRoundSettings.DefaultIterations"/>.</summary>
     public int RefineIterations { get; init; } = AdaRoundSettings.DefaultIterations;
 
+    /// <summary>
+    /// Quantization-aware fine-tuning only: the weight of the BatchNorm-statistics term (each folded BatchNorm's output
+    /// held to its β and |γ|) against the distillation loss. Default <see cref="AdaRoundSettings.DefaultStatisticsWeight"/>.
+    /// </summary>
+    public double RefineStatisticsWeight { get; init; } = AdaRoundSettings.DefaultStatisticsWeight;
+
+    /// <summary>
+    /// Quantization-aware fine-tuning only: whether it shifts and flips the calibration images at random, distilling the
+    /// fp32 model's outputs on what it sees (<see cref="AdaRoundSettings.Augment"/>). Default true.
+    /// </summary>
+    public bool RefineAugment { get; init; } = new AdaRoundSettings().Augment;
+
     /// <summary>The percentile the <see cref="ObserverKind.Percentile"/> observer keeps, in (50, 100]. Default 99.99.</summary>
     public double Percentile { get; init; } = 99.99;
 
@@ -103,7 +115,7 @@ public sealed record QuantizationOptions
     public int WeightGridBits(int bits) => bits == 8 && EightBitWeights == EightBitWeightStorage.Reduced ? 7 : bits;
 
     /// <summary>The AdaRound settings these options ask for (the paper's, with <see cref="RefineIterations"/> steps per layer).</summary>
-    public AdaRoundSettings AdaRound => new() { Iterations = RefineIterations };
+    public AdaRoundSettings AdaRound => new() { Iterations = RefineIterations, StatisticsWeight = RefineStatisticsWeight, Augment = RefineAugment };
 
     /// <summary>The refinement names options accept, in <see cref="RefinementMethod"/> order (the first, none, is the default).</summary>
     public static IReadOnlyList<string> RefinementNames { get; } = Enum.GetNames<RefinementMethod>().Select(n => n.ToLowerInvariant()).ToArray();
@@ -206,6 +218,11 @@ public sealed record QuantizationOptions
             throw Bad("refine-iterations", RefineIterations.ToString(CultureInfo.InvariantCulture), $"integers from 1 to {AdaRoundSettings.MaxIterations}");
         }
 
+        if (!(RefineStatisticsWeight >= 0 && double.IsFinite(RefineStatisticsWeight)))
+        {
+            throw Bad("refine-statistics-weight", RefineStatisticsWeight.ToString(CultureInfo.InvariantCulture), "finite numbers ≥ 0");
+        }
+
         if (!(Percentile > 50 && Percentile <= 100))
         {
             throw Bad("percentile", Percentile.ToString(CultureInfo.InvariantCulture), "numbers above 50 and at most 100");
@@ -239,6 +256,8 @@ public sealed record QuantizationOptions
         ["percentile"] = Percentile,
         ["refine"] = Refine.ToString().ToLowerInvariant(),
         ["refineIterations"] = RefineIterations,
+        ["refineStatisticsWeight"] = RefineStatisticsWeight,
+        ["refineAugment"] = RefineAugment,
     });
 
     private static DsgException Bad(string option, string? value, string allowed) =>

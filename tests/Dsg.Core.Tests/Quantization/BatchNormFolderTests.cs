@@ -24,7 +24,47 @@ public sealed class BatchNormFolderTests
     [Fact]
     public void FoldsIntoConvTransposeWithGroups()
     {
-        // x[1,4,3,3] -> ConvTranspose(group 2, W[4,3,2,2], bias) -> BN(6) -> y
+        var (model, random) = ConvTransposeWithBatchNorm();
+        var (folded, count) = BatchNormFolder.Fold(model);
+        Assert.Equal(1, count);
+        Assert.Single(folded.Graph.Node);
+        var x = new Dsg.Core.Data.CalibrationSet(Enumerable.Range(0, 36).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), [1, 4, 3, 3]);
+        AssertSameOutputs(model, folded, x);
+    }
+
+    [Fact]
+    public void FoldingReportsEachBatchNormsOutputStatisticsUnderTheTensorTheConvolutionNowProduces()
+    {
+        var (model, _) = ConvTransposeWithBatchNorm();
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, t => OnnxTensor.ToFloats(t, model));
+
+        var (folded, statistics) = BatchNormFolder.FoldWithStatistics(model);
+
+        var bn = Assert.Single(statistics);
+        Assert.Equal("y", bn.Tensor);
+        Assert.Equal("y", Assert.Single(folded.Graph.Node).Output[0]);
+        Assert.Equal(initializers["beta"], bn.Mean);
+        Assert.Contains(initializers["gamma"], g => g < 0); // |γ|, not γ
+        for (int c = 0; c < 6; c++)
+        {
+            double v = initializers["var"][c];
+            Assert.Equal(Math.Abs(initializers["gamma"][c]) * Math.Sqrt(v / (v + 1e-5)), bn.Std[c], 1e-6);
+        }
+    }
+
+    [Fact]
+    public void EveryBatchNormOfTheResNetIsReportedOnceAndItsTensorIsAConvolutionsOutput()
+    {
+        var model = OnnxModel.Load(RepoPaths.Model("resnet_fmnist.onnx"));
+        var (folded, statistics) = BatchNormFolder.FoldWithStatistics(model);
+        Assert.Equal(BatchNormFolder.Fold(model).Folded, statistics.Count);
+        Assert.Equal(model.Graph.Node.Where(n => n.OpType == "BatchNormalization").Select(n => n.Output[0]), statistics.Select(s => s.Tensor));
+        Assert.All(statistics, s => Assert.Equal("Conv", folded.Graph.Node.Single(n => n.Output.Contains(s.Tensor)).OpType));
+    }
+
+    /// <summary>x[1,4,3,3] → ConvTranspose(group 2, W[4,3,2,2], bias) → BN(6) → y, with random values (some γ negative).</summary>
+    private static (OnnxModel Model, Random Random) ConvTransposeWithBatchNorm()
+    {
         var random = new Random(7);
         float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         var graph = new GraphProto { Name = "g" };
@@ -46,12 +86,7 @@ public sealed class BatchNormFolderTests
         graph.Node.AddRange([conv, bn]);
         var proto = new ModelProto { IrVersion = 7, Graph = graph };
         proto.OpsetImport.Add(new OperatorSetIdProto { Version = 13 });
-        var model = OnnxModel.FromProto(proto);
-        var (folded, count) = BatchNormFolder.Fold(model);
-        Assert.Equal(1, count);
-        Assert.Single(folded.Graph.Node);
-        var x = new Dsg.Core.Data.CalibrationSet(R(36), [1, 4, 3, 3]);
-        AssertSameOutputs(model, folded, x);
+        return (OnnxModel.FromProto(proto), random);
     }
 
     private static ValueInfoProto Value(string name, params long[] dims)

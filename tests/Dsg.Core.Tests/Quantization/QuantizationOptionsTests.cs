@@ -53,6 +53,17 @@ public sealed class QuantizationOptionsTests
         var options = new QuantizationOptions();
         Assert.Equal(Dsg.Core.Quantization.Refinement.RefinementMethod.None, options.Refine);
         Assert.Equal(700, (options with { RefineIterations = 700 }).AdaRound.Iterations);
+        // Fine-tuning's augmentation is on and its statistics term off by default; both reach the settings and the metadata.
+        Assert.True(options.AdaRound.Augment);
+        Assert.Equal(0, options.AdaRound.StatisticsWeight);
+        Assert.False((options with { RefineAugment = false }).AdaRound.Augment);
+        Assert.Equal(0.5, (options with { RefineStatisticsWeight = 0.5 }).AdaRound.StatisticsWeight);
+        Assert.Contains("\"refineAugment\":true", options.ToJson());
+        foreach (double bad in new[] { -1, double.NaN, double.PositiveInfinity })
+        {
+            Assert.Contains("refine-statistics-weight", Assert.Throws<DsgException>(() => (options with { RefineStatisticsWeight = bad }).Validate()).Message);
+        }
+
         Assert.Contains("\"refine\":\"none\"", options.ToJson());
         // 8-bit weights are stored on 7 bits by default, so refinement learns on the grid the writer stores.
         Assert.Equal(7, options.WeightGridBits(8));

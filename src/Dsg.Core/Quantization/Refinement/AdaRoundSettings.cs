@@ -31,6 +31,22 @@ public sealed record AdaRoundSettings
     /// <summary>β at the last step. Default 2.</summary>
     public double BetaEnd { get; init; } = 2;
 
+    /// <summary>
+    /// Quantization-aware fine-tuning only: the weight of the BatchNorm-statistics term against the distillation loss.
+    /// Default <see cref="DefaultStatisticsWeight"/>.
+    /// </summary>
+    public double StatisticsWeight { get; init; } = DefaultStatisticsWeight;
+
+    /// <summary>The default <see cref="StatisticsWeight"/>, chosen by measurement (docs/quantization.md).</summary>
+    public const double DefaultStatisticsWeight = 0;
+
+    /// <summary>
+    /// Quantization-aware fine-tuning only: whether each batch's images are shifted by up to an eighth of their size and
+    /// flipped left-right at random, with the fp32 teacher's outputs on what the student sees as the targets. Default true
+    /// (docs/quantization.md).
+    /// </summary>
+    public bool Augment { get; init; } = true;
+
     /// <summary>The seed of the batch draws.</summary>
     public int Seed { get; init; }
 
@@ -65,11 +81,12 @@ public sealed record AdaRoundSettings
             throw Bad("batch-size", BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture), "positive integers");
         }
 
-        if (!(LearningRate > 0) || !(RegularizerWeight >= 0) || !(WarmUp is >= 0 and < 1) || !(BetaStart > 0) || !(BetaEnd > 0))
+        if (!(LearningRate > 0) || !(RegularizerWeight >= 0) || !(WarmUp is >= 0 and < 1) || !(BetaStart > 0) || !(BetaEnd > 0)
+            || !(StatisticsWeight >= 0 && double.IsFinite(StatisticsWeight)))
         {
             throw new DsgException(ErrorCodes.BadOption,
-                $"AdaRound settings out of range: learning rate {LearningRate}, λ {RegularizerWeight}, warm-up {WarmUp}, β {BetaStart} → {BetaEnd}.",
-                "Use a positive learning rate and β, λ ≥ 0 and a warm-up fraction in [0, 1).");
+                $"AdaRound settings out of range: learning rate {LearningRate}, λ {RegularizerWeight}, warm-up {WarmUp}, β {BetaStart} → {BetaEnd}, statistics weight {StatisticsWeight}.",
+                "Use a positive learning rate and β, λ ≥ 0, a finite statistics weight ≥ 0 and a warm-up fraction in [0, 1).");
         }
 
         return this;

@@ -21,8 +21,16 @@ namespace Dsg.Core.Quantization.Refinement;
 /// what runs). The learned integers go into the QDQ model with the nearest rounding's scales, the learned biases replace
 /// the folded ones and the learned step sizes the calibrated ones; if the fine-tuned student matches the teacher worse
 /// over every sample than the nearest-rounded one, nothing learned is kept.
-/// The paper also adds a BatchNorm-statistics term; BatchNorm is folded into the weights before quantization here, so
-/// it is not part of this loss.
+/// With <see cref="AdaRoundSettings.Augment"/> (the default) each batch of images is shifted and flipped at random
+/// (<see cref="Augment"/>) and the teacher, the same graph with the fp32 weights and biases, runs on what the student
+/// sees: 128 fixed synthetic images are few for fine-tuning every weight, and without it the student fits them at the
+/// cost of the data they stand for (docs/quantization.md).
+/// The paper also adds a BatchNorm-statistics term: with <see cref="AdaRoundSettings.StatisticsWeight"/> above zero, the
+/// loss adds that weight times the mean, over the folded BatchNorms the graph computes, of the squared distance between
+/// the student's batch mean and standard deviation per channel at the folded convolution's output (before its
+/// activation is quantized) and the BatchNorm's β and |γ| (<see cref="FoldedBatchNorm"/>), each averaged over channels. Its default weight is zero: on synthetic images, whose
+/// statistics DSG deliberately lets stray from the BatchNorms', it pulls the student away from the teacher (measured in
+/// docs/quantization.md).
 /// </summary>
 public static class QatRefiner
 {
@@ -31,6 +39,7 @@ public static class QatRefiner
 
     /// <summary>Fine-tunes the whole quantized model against the fp32 one.</summary>
     /// <param name="folded">The BN-folded fp32 model the plan was made for.</param>
+    /// <param name="statistics">The BatchNorms folded into it (<see cref="BatchNormFolder.FoldWithStatistics"/>); read when the settings weigh them.</param>
     /// <param name="plan">The plan.</param>
     /// <param name="activations">The calibrated activations.</param>
     /// <param name="samples">The calibration samples.</param>
@@ -39,7 +48,7 @@ public static class QatRefiner
     /// <param name="progress">Reported every few steps.</param>
     /// <param name="ct">Checked between steps.</param>
     /// <exception cref="DsgException">DSG0713 when the loss is not finite; DSG0714 when the graph does not have one input; DSG0709 when ONNX Runtime fails.</exception>
-    public static RefinedWeights Refine(OnnxModel folded, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations,
+    public static RefinedWeights Refine(OnnxModel folded, IReadOnlyList<FoldedBatchNorm> statistics, QuantizationPlan plan, IReadOnlyList<ActivationCalibration> activations,
         CalibrationSet samples, QuantizationOptions options, AdaRoundSettings settings, IProgress<RefinementProgress>? progress = null,
         CancellationToken ct = default)
     {
@@ -58,6 +67,8 @@ public static class QatRefiner
         var biasSites = plan.Biases.Where(b => learnedNodes.Contains(b.Node) && calibratedInputs.Contains(b.ActivationTensor))
             .DistinctBy(b => b.Initializer, StringComparer.Ordinal).ToList();
         var initializers = folded.Initializers;
+        var produced = block.Nodes.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+        var held = settings.StatisticsWeight > 0 ? statistics.Where(b => produced.Contains(b.Tensor)).ToList() : [];
 
         var targets = new List<CalibrationSet>();
         var steps = new List<LearnedStepSize>();
@@ -82,6 +93,28 @@ public static class QatRefiner
             steps.AddRange(sites.Select(s => new LearnedStepSize(s)));
             using var input = inputSite is null ? null : new LearnedStepSize(inputSite);
             var quantize = steps.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learned: true, null, null)), StringComparer.Ordinal);
+            // The student's per-channel batch moments at each folded BatchNorm's output, as it runs, and their targets.
+            var studentMoments = new Dictionary<string, (Tensor Mean, Tensor Std)>(StringComparer.Ordinal);
+            var targetMoments = held.ToDictionary(b => b.Tensor, b => (Mean: torch.tensor(b.Mean), Std: torch.tensor(b.Std)), StringComparer.Ordinal);
+            foreach (var b in held)
+            {
+                var then = quantize.GetValueOrDefault(b.Tensor);
+                quantize[b.Tensor] = t =>
+                {
+                    // Held outside the graph's own scopes (which end with each node) until the step's loss has read them.
+                    studentMoments[b.Tensor] = Moments(t);
+                    return then is null ? t : then(t);
+                };
+            }
+
+            // Shifted and flipped images have no precomputed targets: the fp32 teacher runs on each batch as the student sees it.
+            bool augment = settings.Augment && Augmentable(samples.SampleShape);
+            var teacherWeights = augment ? learned.ToDictionary(w => w.Initializer, w => torch.tensor(w.Source.Layer.Weight, w.Source.Layer.Dims), StringComparer.Ordinal) : null;
+            foreach (var bias in biases.Where(_ => teacherWeights is not null))
+            {
+                teacherWeights![bias.Initializer] = bias.Folded();
+            }
+
             var random = new Random(settings.Seed);
             int batch = Math.Min(settings.BatchSize, samples.Count);
             var xBuffer = new float[batch * samples.SampleSize];
@@ -94,6 +127,11 @@ public static class QatRefiner
                 using var stepScope = NewDisposeScope();
                 LayerReconstruction.Shuffle(random, order, batch);
                 var x = LayerReconstruction.Gather(samples, order, batch, xBuffer);
+                if (augment)
+                {
+                    x = Augment(x, random);
+                }
+
                 var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [block.Input] = input?.Apply(x, learned: false, null, null) ?? x };
                 foreach (var w in learned)
                 {
@@ -105,13 +143,31 @@ public static class QatRefiner
                     feed[b.Initializer] = b.Value;
                 }
 
+                IReadOnlyDictionary<string, Tensor>? teacherOutputs = null;
+                if (teacherWeights is not null)
+                {
+                    using var noGrad = torch.no_grad();
+                    teacherOutputs = graph.Run(new Dictionary<string, Tensor>(teacherWeights, StringComparer.Ordinal) { [block.Input] = x });
+                }
+
                 var outputs = graph.Run(feed, quantize);
                 Tensor loss = null!;
                 for (int o = 0; o < block.Outputs.Count; o++)
                 {
-                    var y = LayerReconstruction.Gather(targets[o], order, batch, yBuffers[o]);
+                    var y = teacherOutputs is not null ? teacherOutputs[block.Outputs[o]] : LayerReconstruction.Gather(targets[o], order, batch, yBuffers[o]);
                     var term = Distance(outputs[block.Outputs[o]], y, kinds[o]);
                     loss = o == 0 ? term : loss.Plus(term);
+                }
+
+                if (held.Count > 0)
+                {
+                    var terms = held.Select(b => StatisticsDistance(studentMoments[b.Tensor], targetMoments[b.Tensor])).ToList();
+                    loss = loss.Plus(torch.stack(terms).mean().Times(settings.StatisticsWeight));
+                    foreach (var m in studentMoments.Values)
+                    {
+                        m.Mean.Dispose();
+                        m.Std.Dispose();
+                    }
                 }
 
                 double value = loss.item<float>();
@@ -196,6 +252,47 @@ public static class QatRefiner
         return target.SampleShape.Length == 1
             ? OutputKindDetector.FromValues(torch.tensor(target.Values(0, n).ToArray(), target.BatchShape(n)))
             : OutputKind.Dense;
+    }
+
+    /// <summary>
+    /// <paramref name="activation"/>'s batch mean and standard deviation per channel (axis 1; every other axis pooled),
+    /// detached from every dispose scope (the caller disposes them).
+    /// </summary>
+    internal static (Tensor Mean, Tensor Std) Moments(Tensor activation)
+    {
+        using var scope = NewDisposeScope();
+        var pooled = Enumerable.Range(0, (int)activation.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
+        var m = activation.mean(pooled);
+        var s = activation.var(pooled, unbiased: false).Plus(1e-6).sqrt();
+        return (m.DetachFromDisposeScope(), s.DetachFromDisposeScope());
+    }
+
+    /// <summary>Whether samples of <paramref name="shape"/> are images <see cref="Augment"/> can shift and flip: channels × height × width, both at least 8.</summary>
+    internal static bool Augmentable(long[] shape) => shape is [_, >= 8, >= 8];
+
+    /// <summary>Each image of the batch shifted by up to an eighth of its size (reflected at the border) and flipped left-right at random.</summary>
+    internal static Tensor Augment(Tensor x, Random random)
+    {
+        using var scope = NewDisposeScope();
+        long h = x.shape[2];
+        long w = x.shape[3];
+        long p = Math.Max(1, Math.Min(h, w) / 8);
+        var padded = torch.nn.functional.pad(x, [p, p, p, p], PaddingModes.Reflect);
+        var images = new List<Tensor>();
+        for (long i = 0; i < x.shape[0]; i++)
+        {
+            var image = padded[i].narrow(1, random.Next((int)(2 * p + 1)), h).narrow(2, random.Next((int)(2 * p + 1)), w);
+            images.Add(random.Next(2) == 0 ? image : image.flip(2));
+        }
+
+        return torch.stack(images).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The squared distance between two sets of moments, each averaged over channels, summed.</summary>
+    internal static Tensor StatisticsDistance((Tensor Mean, Tensor Std) student, (Tensor Mean, Tensor Std) target)
+    {
+        using var scope = NewDisposeScope();
+        return student.Mean.sub(target.Mean).square().mean().Plus(student.Std.sub(target.Std).square().mean()).MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(teacher ‖ student) over the classes, averaged over samples, for class scores; ‖ŷ − y‖² otherwise.</summary>

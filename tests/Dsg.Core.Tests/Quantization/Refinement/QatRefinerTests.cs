@@ -3,6 +3,7 @@ using Dsg.Core.Quantization;
 using Dsg.Core.Quantization.Refinement;
 using Dsg.Core.Runtime;
 using Dsg.Tests.Shared;
+using TorchSharp;
 
 namespace Dsg.Core.Tests.Quantization.Refinement;
 
@@ -14,8 +15,98 @@ public sealed class QatRefinerTests
 
     private static readonly Lazy<QuantizationResult> s_resnet = new(() => Refined("resnet_fmnist.onnx", 60));
 
-    private static QuantizationResult Refined(string asset, int iterations) => ModelQuantizer.Quantize(
-        OnnxModel.Load(RepoPaths.Model(asset)), TestData.Real, s_w4a4 with { Refine = RefinementMethod.Qat, RefineIterations = iterations });
+    private static QuantizationResult Refined(string asset, int iterations, QuantizationOptions? options = null) => ModelQuantizer.Quantize(
+        OnnxModel.Load(RepoPaths.Model(asset)), TestData.Real, (options ?? s_w4a4) with { Refine = RefinementMethod.Qat, RefineIterations = iterations });
+
+    [Fact]
+    public void MomentsAreEachChannelsMeanAndStandardDeviationOverTheBatchAndSpace()
+    {
+        // [2 samples, 2 channels, 1, 2]: channel 0 holds 1, 3, 5, 7; channel 1 holds 2, 2, 2, 2.
+        using var x = torch.tensor(new float[] { 1, 3, 2, 2, 5, 7, 2, 2 }, [2, 2, 1, 2]);
+        var (mean, std) = QatRefiner.Moments(x);
+        using (mean)
+        using (std)
+        {
+            Assert.Equal([4f, 2f], mean.data<float>().ToArray());
+            Assert.Equal(Math.Sqrt(5 + 1e-6), std.data<float>()[0], 5);
+            Assert.Equal(1e-3, std.data<float>()[1], 5);
+            using var targetMean = torch.tensor(new float[] { 3, 2 });
+            using var targetStd = torch.tensor(new float[] { 1, 0.001f });
+            using var distance = QatRefiner.StatisticsDistance((mean, std), (targetMean, targetStd));
+            // ((4 − 3)² + 0) / 2 + ((√5 − 1)² + 0) / 2
+            Assert.Equal((1 + Math.Pow(Math.Sqrt(5) - 1, 2)) / 2, distance.item<float>(), 4);
+        }
+    }
+
+    [Theory]
+    [InlineData(new long[] { 1, 28, 28 }, true)]
+    [InlineData(new long[] { 3, 8, 8 }, true)]
+    [InlineData(new long[] { 3, 7, 224 }, false)]
+    [InlineData(new long[] { 784 }, false)]
+    [InlineData(new long[] { 1, 1, 28, 28 }, false)]
+    public void OnlyImagesOfAtLeastEightByEightAreShiftedAndFlipped(long[] sampleShape, bool augmentable) =>
+        Assert.Equal(augmentable, QatRefiner.Augmentable(sampleShape));
+
+    [Fact]
+    public void EachAugmentedImageIsTheImageShiftedByAtMostAnEighthWithReflectedBordersAndPerhapsFlipped()
+    {
+        const int n = 16, size = 16, p = size / 8;
+        var values = Enumerable.Range(0, n * 2 * size * size).Select(i => (float)i).ToArray();
+        using var x = torch.tensor(values, [n, 2, size, size]);
+        using var augmented = QatRefiner.Augment(x, new Random(3));
+        Assert.Equal(x.shape, augmented.shape);
+        var seen = new HashSet<(int, int, bool)>();
+        for (int i = 0; i < n; i++)
+        {
+            var found = Transforms(p).Where(t => Matches(x, augmented, i, t, size)).ToList();
+            Assert.True(found.Count == 1, $"image {i}: {found.Count} shifts and flips of the original match it");
+            seen.Add(found[0]);
+        }
+
+        Assert.True(seen.Count > 4, $"{n} images took only {seen.Count} different shifts and flips");
+        Assert.Contains(seen, t => t.Item3);
+        Assert.Contains(seen, t => !t.Item3);
+    }
+
+    private static IEnumerable<(int Dy, int Dx, bool Flip)> Transforms(int p) =>
+        from dy in Enumerable.Range(-p, 2 * p + 1) from dx in Enumerable.Range(-p, 2 * p + 1) from flip in new[] { false, true } select (dy, dx, flip);
+
+    /// <summary>Whether image <paramref name="i"/> of <paramref name="augmented"/> is image i of x read at (r + dy, c + dx), reflected at the border, then flipped if asked.</summary>
+    private static bool Matches(torch.Tensor x, torch.Tensor augmented, int i, (int Dy, int Dx, bool Flip) t, int size)
+    {
+        static int Reflect(int k, int size) => k < 0 ? -k : k >= size ? 2 * (size - 1) - k : k;
+        var original = x[i].data<float>().ToArray();
+        var image = augmented[i].data<float>().ToArray();
+        for (int ch = 0; ch < 2; ch++)
+        {
+            for (int r = 0; r < size; r++)
+            {
+                for (int c = 0; c < size; c++)
+                {
+                    int source = t.Flip ? size - 1 - c : c;
+                    float expected = original[(ch * size * size) + (Reflect(r + t.Dy, size) * size) + Reflect(source + t.Dx, size)];
+                    if (image[(ch * size * size) + (r * size) + c] != expected)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        return true;
+    }
+
+    [Fact]
+    public void WithoutAugmentationOrWithTheStatisticsTermTheFineTuningLearnsSomethingElse()
+    {
+        var plain = s_tiny.Value.Refinement.Weights;
+        foreach (var options in new[] { s_w4a4 with { RefineAugment = false }, s_w4a4 with { RefineStatisticsWeight = 1 } })
+        {
+            var other = Refined("tiny_cnn.onnx", 150, options);
+            BrecqRefinerTests.LearnsAndWrites(other);
+            Assert.Contains(plain.Keys, k => !plain[k].Values.SequenceEqual(other.Refinement.Weights[k].Values));
+        }
+    }
 
     [Fact]
     public void TheWholeGraphIsOneBlockFromItsInputToItsOutputs()
