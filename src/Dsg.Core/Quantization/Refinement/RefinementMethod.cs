@@ -21,7 +21,8 @@ public enum RefinementMethod
 
     /// <summary>
     /// The DSG paper's quantization-aware fine-tuning: the fp32 model teaches the fake-quantized model (weights learned in
-    /// full precision and quantized in every forward pass, activation step sizes learned) on the calibration samples.
+    /// full precision and quantized in every forward pass, activation step sizes learned) on the calibration samples,
+    /// shifted and flipped at random (<see cref="QatRefiner"/>).
     /// </summary>
     Qat,
 }
