@@ -28,9 +28,9 @@ namespace Dsg.Core.Quantization.Refinement;
 /// The paper also adds a BatchNorm-statistics term: with <see cref="AdaRoundSettings.StatisticsWeight"/> above zero, the
 /// loss adds that weight times the mean, over the folded BatchNorms the graph computes, of the squared distance between
 /// the student's batch mean and standard deviation per channel at the folded convolution's output (before its
-/// activation is quantized) and the BatchNorm's β and |γ| (<see cref="FoldedBatchNorm"/>), each averaged over channels. Its default weight is zero: on synthetic images, whose
-/// statistics DSG deliberately lets stray from the BatchNorms', it pulls the student away from the teacher (measured in
-/// docs/quantization.md).
+/// activation is quantized) and the BatchNorm's β and |γ| (<see cref="FoldedBatchNorm"/>), each averaged over
+/// channels. Its default weight is zero: on synthetic images, whose statistics DSG deliberately lets stray from the
+/// BatchNorms', it pulls the student away from the teacher (measured in docs/quantization.md).
 /// </summary>
 public static class QatRefiner
 {
