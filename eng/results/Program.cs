@@ -47,7 +47,7 @@ int refineIterations = int.Parse(Arg("refine-iterations", AdaRoundSettings.Defau
 // Quantization-aware fine-tuning's BatchNorm-statistics weight.
 double statisticsWeight = double.Parse(Arg("refine-statistics-weight", AdaRoundSettings.DefaultStatisticsWeight.ToString(c)), c);
 // Whether quantization-aware fine-tuning shifts and flips its images.
-bool refineAugment = bool.Parse(Arg("refine-augment", new AdaRoundSettings().Augment.ToString()));
+bool refineAugment = bool.Parse(Arg("refine-augment", AdaRoundSettings.DefaultAugment.ToString()));
 var columns = methods.SelectMany(m => refines.Select(r => Column(m, r))).ToArray();
 string Column(string method, RefinementMethod refine) => refine == RefinementMethod.None ? method : $"{method}+{refine.ToString().ToLowerInvariant()}";
 // Generator settings other than the defaults (GenerationOptions property assignments), for studies of one setting.

@@ -79,9 +79,9 @@ public sealed record QuantizationOptions
 
     /// <summary>
     /// Quantization-aware fine-tuning only: whether it shifts and flips the calibration images at random, distilling the
-    /// fp32 model's outputs on what it sees (<see cref="AdaRoundSettings.Augment"/>). Default true.
+    /// fp32 model's outputs on what it sees (<see cref="AdaRoundSettings.Augment"/>). Default <see cref="AdaRoundSettings.DefaultAugment"/>.
     /// </summary>
-    public bool RefineAugment { get; init; } = new AdaRoundSettings().Augment;
+    public bool RefineAugment { get; init; } = AdaRoundSettings.DefaultAugment;
 
     /// <summary>The percentile the <see cref="ObserverKind.Percentile"/> observer keeps, in (50, 100]. Default 99.99.</summary>
     public double Percentile { get; init; } = 99.99;
@@ -218,7 +218,7 @@ public sealed record QuantizationOptions
             throw Bad("refine-iterations", RefineIterations.ToString(CultureInfo.InvariantCulture), $"integers from 1 to {AdaRoundSettings.MaxIterations}");
         }
 
-        if (!(RefineStatisticsWeight >= 0 && double.IsFinite(RefineStatisticsWeight)))
+        if (!AdaRoundSettings.IsValidStatisticsWeight(RefineStatisticsWeight))
         {
             throw Bad("refine-statistics-weight", RefineStatisticsWeight.ToString(CultureInfo.InvariantCulture), "finite numbers ≥ 0");
         }

@@ -40,12 +40,18 @@ public sealed record AdaRoundSettings
     /// <summary>The default <see cref="StatisticsWeight"/>, chosen by measurement (docs/quantization.md).</summary>
     public const double DefaultStatisticsWeight = 0;
 
+    /// <summary>Whether <paramref name="weight"/> is an accepted <see cref="StatisticsWeight"/>: finite and at least zero.</summary>
+    public static bool IsValidStatisticsWeight(double weight) => weight >= 0 && double.IsFinite(weight);
+
     /// <summary>
     /// Quantization-aware fine-tuning only: whether each batch's images are shifted by up to an eighth of their size and
-    /// flipped left-right at random, with the fp32 teacher's outputs on what the student sees as the targets. Default true
-    /// (docs/quantization.md).
+    /// flipped left-right at random, with the fp32 teacher's outputs on what the student sees as the targets. Default
+    /// <see cref="DefaultAugment"/>.
     /// </summary>
-    public bool Augment { get; init; } = true;
+    public bool Augment { get; init; } = DefaultAugment;
+
+    /// <summary>The default <see cref="Augment"/>, chosen by measurement (docs/quantization.md).</summary>
+    public const bool DefaultAugment = true;
 
     /// <summary>The seed of the batch draws.</summary>
     public int Seed { get; init; }
@@ -82,7 +88,7 @@ public sealed record AdaRoundSettings
         }
 
         if (!(LearningRate > 0) || !(RegularizerWeight >= 0) || !(WarmUp is >= 0 and < 1) || !(BetaStart > 0) || !(BetaEnd > 0)
-            || !(StatisticsWeight >= 0 && double.IsFinite(StatisticsWeight)))
+            || !IsValidStatisticsWeight(StatisticsWeight))
         {
             throw new DsgException(ErrorCodes.BadOption,
                 $"AdaRound settings out of range: learning rate {LearningRate}, λ {RegularizerWeight}, warm-up {WarmUp}, β {BetaStart} → {BetaEnd}, statistics weight {StatisticsWeight}.",

@@ -110,9 +110,12 @@ public static class QatRefiner
             // Shifted and flipped images have no precomputed targets: the fp32 teacher runs on each batch as the student sees it.
             bool augment = settings.Augment && Augmentable(samples.SampleShape);
             var teacherWeights = augment ? learned.ToDictionary(w => w.Initializer, w => torch.tensor(w.Source.Layer.Weight, w.Source.Layer.Dims), StringComparer.Ordinal) : null;
-            foreach (var bias in biases.Where(_ => teacherWeights is not null))
+            if (teacherWeights is not null)
             {
-                teacherWeights![bias.Initializer] = bias.Folded();
+                foreach (var bias in biases)
+                {
+                    teacherWeights[bias.Initializer] = bias.Folded();
+                }
             }
 
             var random = new Random(settings.Seed);
