@@ -18,8 +18,10 @@ public static class CacheKey
     /// <remarks>
     /// 2: DSG smooths its images by default (the generator's SmoothingSigma), so the same options give other samples.
     /// 3: quantization-aware fine-tuning (<c>--refine qat</c>) shifts and flips its images by default, so it learns other weights.
+    /// 4: its fp32 teacher sees in fp32 the quantized weights it does not learn (ConvTranspose, Gemm with transA), which
+    /// version 3 gave it quantized.
     /// </remarks>
-    public const int AlgorithmVersion = 3;
+    public const int AlgorithmVersion = 4;
 
     /// <summary>Computes the key as 64 lowercase hex characters.</summary>
     /// <param name="modelContent">The model's bytes (and any external-data bytes, appended).</param>

@@ -79,12 +79,13 @@ public static class QatRefiner
             AdaRoundRefiner.CollectEach(folded, block.Outputs, samples, options, targets, ct);
 
             var inputs = weights.ToDictionary(w => w.Initializer, w => w.Layer.Dims, StringComparer.Ordinal);
-            foreach (var site in biasSites)
+            foreach (var name in biasSites.Select(b => b.Initializer).Concat(fixedWeights.Keys))
             {
-                inputs[site.Initializer] = OnnxTensor.Shape(initializers[site.Initializer]);
+                inputs[name] = OnnxTensor.Shape(initializers[name]);
             }
 
-            var sub = BlockModel.Build(folded, block, samples.SampleShape, inputs, fixedWeights);
+            // The quantized weights QAT cannot learn are graph inputs too, fed dequantized to the student and in fp32 to the teacher.
+            var sub = BlockModel.Build(folded, block, samples.SampleShape, inputs, new Dictionary<string, float[]>());
             using var graph = TorchGraph.Create(sub);
             using var scope = NewDisposeScope();
             var kinds = targets.Select(t => ClassScores(t)).ToArray();
@@ -92,6 +93,7 @@ public static class QatRefiner
             biases.AddRange(biasSites.Select(b => new FineTunedBias(b.Initializer, OnnxTensor.ToFloats(initializers[b.Initializer], folded), OnnxTensor.Shape(initializers[b.Initializer]))));
             steps.AddRange(sites.Select(s => new LearnedStepSize(s)));
             using var input = inputSite is null ? null : new LearnedStepSize(inputSite);
+            var fixedStudent = fixedWeights.ToDictionary(f => f.Key, f => torch.tensor(f.Value, inputs[f.Key]), StringComparer.Ordinal);
             var quantize = steps.ToDictionary(q => q.Tensor, q => (Func<Tensor, Tensor>)(t => q.Apply(t, learned: true, null, null)), StringComparer.Ordinal);
             // The student's per-channel batch moments at each folded BatchNorm's output, as it runs, and their targets.
             var studentMoments = new Dictionary<string, (Tensor Mean, Tensor Std)>(StringComparer.Ordinal);
@@ -109,14 +111,10 @@ public static class QatRefiner
 
             // Shifted and flipped images have no precomputed targets: the fp32 teacher runs on each batch as the student sees it.
             bool augment = settings.Augment && Augmentable(samples.SampleShape);
-            var teacherWeights = augment ? learned.ToDictionary(w => w.Initializer, w => torch.tensor(w.Source.Layer.Weight, w.Source.Layer.Dims), StringComparer.Ordinal) : null;
-            if (teacherWeights is not null)
-            {
-                foreach (var bias in biases)
-                {
-                    teacherWeights[bias.Initializer] = bias.Folded();
-                }
-            }
+            // The teacher: the same graph fed every weight and bias it takes as an input at its folded fp32 value.
+            var teacherWeights = augment
+                ? inputs.ToDictionary(i => i.Key, i => torch.tensor(OnnxTensor.ToFloats(initializers[i.Key], folded), i.Value), StringComparer.Ordinal)
+                : null;
 
             var random = new Random(settings.Seed);
             int batch = Math.Min(settings.BatchSize, samples.Count);
@@ -135,7 +133,7 @@ public static class QatRefiner
                     x = Augment(x, random);
                 }
 
-                var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [block.Input] = input?.Apply(x, learned: false, null, null) ?? x };
+                var feed = new Dictionary<string, Tensor>(fixedStudent, StringComparer.Ordinal) { [block.Input] = input?.Apply(x, learned: false, null, null) ?? x };
                 foreach (var w in learned)
                 {
                     feed[w.Initializer] = w.Quantized();
@@ -203,8 +201,14 @@ public static class QatRefiner
                 }
             }
 
-            var nearestFeed = learned.ToDictionary(w => w.Initializer, w => w.Nearest(), StringComparer.Ordinal);
-            var learnedFeed = learned.ToDictionary(w => w.Initializer, w => w.Hard(), StringComparer.Ordinal);
+            var nearestFeed = new Dictionary<string, Tensor>(fixedStudent, StringComparer.Ordinal);
+            var learnedFeed = new Dictionary<string, Tensor>(fixedStudent, StringComparer.Ordinal);
+            foreach (var w in learned)
+            {
+                nearestFeed[w.Initializer] = w.Nearest();
+                learnedFeed[w.Initializer] = w.Hard();
+            }
+
             foreach (var b in biases)
             {
                 nearestFeed[b.Initializer] = b.Folded();

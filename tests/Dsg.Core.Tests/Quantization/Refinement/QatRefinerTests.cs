@@ -180,6 +180,37 @@ public sealed class QatRefinerTests
         BrecqRefinerTests.OnnxRuntimeRunsTheLearnedBlocks("resnet_fmnist.onnx", s_resnet.Value, whole: true);
 
     [Fact]
+    public void AQuantizedConvTransposeItCannotLearnIsFedToTheStudentQuantizedAndToTheTeacherInFp32()
+    {
+        var random = new Random(3);
+        var b = new Dsg.Core.Tests.Graph.OnnxGraphBuilder().Input("x", null, 1, 28, 28).Output("y", null, 10);
+        b.Node("Conv", ["x", b.RandomWeight("w1", random, 0.5, 8, 1, 3, 3), b.RandomWeight("b1", random, 0.1, 8)], ["c1"],
+            Dsg.Core.Tests.Graph.OnnxGraphBuilder.Ints("strides", 2, 2), Dsg.Core.Tests.Graph.OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1));
+        b.Node("Relu", ["c1"], ["r1"]);
+        b.Node("ConvTranspose", ["r1", b.RandomWeight("w2", random, 0.5, 8, 8, 2, 2), b.RandomWeight("b2", random, 0.1, 8)], ["t"],
+            Dsg.Core.Tests.Graph.OnnxGraphBuilder.Ints("strides", 2, 2));
+        b.Node("Relu", ["t"], ["r2"]);
+        b.Node("GlobalAveragePool", ["r2"], ["p"]);
+        b.Node("Flatten", ["p"], ["f"]);
+        b.Node("Gemm", ["f", b.RandomWeight("w3", random, 0.5, 10, 8), b.RandomWeight("b3", random, 0.1, 10)], ["y"], Dsg.Core.Tests.Graph.OnnxGraphBuilder.Int("transB", 1));
+        var options = s_w4a4 with { Refine = RefinementMethod.Qat, RefineIterations = 60 };
+
+        var result = ModelQuantizer.Quantize(b.Build(), TestData.Real, options);
+
+        // The plan quantizes the ConvTranspose's weight; fine-tuning does not learn it, and the written model holds its nearest rounding.
+        var site = Assert.Single(result.Plan.Weights, w => w.Initializer == "w2");
+        Assert.DoesNotContain("w2", result.Refinement.Weights.Keys);
+        var written = result.Qdq.Weights.Single(w => w.Site.Initializer == "w2");
+        var nearest = WeightQuantizer.Quantize(OnnxTensor.ToFloats(result.Folded.Initializers["w2"], result.Folded), [8, 8, 2, 2], site.Axis,
+            options.WeightGridBits(site.Bits), options.EffectiveWeightRange);
+        Assert.Equal(nearest.Values.Select(q => (float)q), OnnxTensor.ToFloats(result.Model.Graph.Initializer.Single(t => t.Name == written.QuantizedName), result.Model));
+        // The weights it can learn moved and brought the student closer to the fp32 model (ONNX Runtime's outputs).
+        Assert.Contains(result.Refinement.Layers, l => l.Changed > 0);
+        var layer = result.Refinement.Layers[0];
+        Assert.True(layer.LearnedError < layer.NearestError, $"distillation loss {layer.LearnedError:G4} vs {layer.NearestError:G4} with nearest rounding");
+    }
+
+    [Fact]
     public void AGraphWithTwoInputsIsRefusedForFineTuningToo()
     {
         var model = OnnxModel.FromProto(new Dsg.Core.Onnx.Proto.ModelProto { Graph = new Dsg.Core.Onnx.Proto.GraphProto() });
