@@ -4,7 +4,7 @@
 # Usage: eng/results.sh [--samples 256] [--iterations 500] [--seeds 0,1,2] [--methods real,gaussian,zeroq,dsg]
 #                       [--models resnet_fmnist,mobilenetv2_fmnist] [--observer-study docs/observers.md]
 #                       [--refines none,adaround] [--refine-iterations 200]   (a column per method and refinement)
-#                       [--refine-augment true|false] [--refine-statistics-weight 0]   (QAT's augmentation and BatchNorm-statistics term)
+#                       [--refine-augment true|false] [--refine-statistics-weight 0]   (QAT's shifts and flips and BRECQ's mirror images; QAT's BatchNorm-statistics term)
 # Generated samples are cached in eng/results/cache (delete it to regenerate). Long: run it in the background.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -127,6 +127,39 @@ public sealed class CalibrationSet : IDisposable
         return new CalibrationSet(values, BatchShape(count), Labels is null ? null : picked.Select(i => Labels[i]).ToArray());
     }
 
+    /// <summary>
+    /// The set followed by each of its samples mirrored along the last axis (left-right for images): twice the samples,
+    /// labels repeated, in memory or in a scratch file as <see cref="SampleBuffer.Create"/> decides.
+    /// </summary>
+    public CalibrationSet WithMirrored()
+    {
+        int size = SampleSize;
+        int width = (int)Shape[^1];
+        var buffer = SampleBuffer.Create(2L * Count * size);
+        try
+        {
+            var sample = new float[size];
+            for (int i = 0; i < Count; i++)
+            {
+                CopySample(i, sample);
+                buffer.Write((long)i * size, sample);
+                for (int row = 0; row < size; row += width)
+                {
+                    sample.AsSpan(row, width).Reverse();
+                }
+
+                buffer.Write((long)(Count + i) * size, sample);
+            }
+
+            return new CalibrationSet(buffer, [2L * Count, .. SampleShape], Labels is null ? null : [.. Labels, .. Labels]);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>(start, count) of each batch of at most <paramref name="batchSize"/> samples.</summary>
     public IEnumerable<(int Start, int Count)> Batches(int batchSize)
     {

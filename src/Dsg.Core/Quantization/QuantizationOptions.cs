@@ -78,8 +78,9 @@ public sealed record QuantizationOptions
     public double RefineStatisticsWeight { get; init; } = AdaRoundSettings.DefaultStatisticsWeight;
 
     /// <summary>
-    /// Quantization-aware fine-tuning only: whether it shifts and flips the calibration images at random, distilling the
-    /// fp32 model's outputs on what it sees (<see cref="AdaRoundSettings.Augment"/>). Default <see cref="AdaRoundSettings.DefaultAugment"/>.
+    /// Whether refinement learns from more views of the calibration images than the images themselves: quantization-aware
+    /// fine-tuning shifts and flips them at random, BRECQ adds their mirror images (<see cref="AdaRoundSettings.Augment"/>).
+    /// Default <see cref="AdaRoundSettings.DefaultAugment"/>.
     /// </summary>
     public bool RefineAugment { get; init; } = AdaRoundSettings.DefaultAugment;
 

@@ -81,4 +81,25 @@ public sealed class SampleBufferTests
         using var outside = SampleBuffer.Create(4);
         Assert.True(outside.InMemory);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AMirroredSetIsTheSetFollowedByEachSampleReversedAlongItsLastAxisWithTheLabelsRepeated(bool spill)
+    {
+        // Two samples of 2 channels × 2 rows × 3 columns.
+        var values = Enumerable.Range(0, 24).Select(v => (float)v).ToArray();
+        using var set = new CalibrationSet(values, [2, 2, 2, 3], [7, 9]);
+        using (SampleBuffer.SpillAbove(spill ? 0 : long.MaxValue))
+        {
+            using var mirrored = set.WithMirrored();
+
+            Assert.Equal(!spill, mirrored.InMemory);
+            Assert.Equal([4L, 2, 2, 3], mirrored.Shape);
+            Assert.Equal([7L, 9, 7, 9], mirrored.Labels!);
+            Assert.Equal(values, mirrored.Values(0, 2).ToArray());
+            Assert.Equal([2f, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9], mirrored.Values(2, 1).ToArray());
+            Assert.Equal([14f, 13, 12, 17, 16, 15, 20, 19, 18, 23, 22, 21], mirrored.Values(3, 1).ToArray());
+        }
+    }
 }

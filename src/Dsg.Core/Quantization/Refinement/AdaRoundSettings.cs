@@ -44,9 +44,10 @@ public sealed record AdaRoundSettings
     public static bool IsValidStatisticsWeight(double weight) => weight >= 0 && double.IsFinite(weight);
 
     /// <summary>
-    /// Quantization-aware fine-tuning only: whether each batch's images are shifted by up to an eighth of their size and
-    /// flipped left-right at random, with the fp32 teacher's outputs on what the student sees as the targets. Default
-    /// <see cref="DefaultAugment"/>.
+    /// Whether refinement sees more views of the images than the images themselves. Quantization-aware fine-tuning shifts
+    /// each batch's images by up to an eighth of their size and flips them left-right at random, with the fp32 teacher's
+    /// outputs on what the student sees as the targets; BRECQ reconstructs each block on the images and their mirror
+    /// images (<see cref="Data.CalibrationSet.WithMirrored"/>). AdaRound does neither. Default <see cref="DefaultAugment"/>.
     /// </summary>
     public bool Augment { get; init; } = DefaultAugment;
 

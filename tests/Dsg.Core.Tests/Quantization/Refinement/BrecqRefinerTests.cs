@@ -18,8 +18,19 @@ public sealed class BrecqRefinerTests
 
     private static readonly Lazy<QuantizationResult> s_resnet = new(() => Refined("resnet_fmnist.onnx", 80));
 
-    private static QuantizationResult Refined(string asset, int iterations) => ModelQuantizer.Quantize(
-        OnnxModel.Load(RepoPaths.Model(asset)), TestData.Real, s_w4a4 with { Refine = RefinementMethod.Brecq, RefineIterations = iterations });
+    private static QuantizationResult Refined(string asset, int iterations, bool augment = AdaRoundSettings.DefaultAugment) => ModelQuantizer.Quantize(
+        OnnxModel.Load(RepoPaths.Model(asset)), TestData.Real, s_w4a4 with { Refine = RefinementMethod.Brecq, RefineIterations = iterations, RefineAugment = augment });
+
+    [Fact]
+    public void WithoutTheMirroredImagesEachBlockLearnsSomethingElse()
+    {
+        var mirrored = s_tiny.Value.Refinement.Weights;
+
+        var plain = Refined("tiny_cnn.onnx", 150, augment: false);
+
+        LearnsAndWrites(plain);
+        Assert.Contains(mirrored.Keys, k => !mirrored[k].Values.SequenceEqual(plain.Refinement.Weights[k].Values));
+    }
 
     private static (OnnxModel Folded, IReadOnlyList<GraphBlock> Blocks) Partition(string asset)
     {
