@@ -20,7 +20,9 @@ namespace Dsg.Core.Quantization.Refinement;
 /// parameter (the QDQ model stores them as int32 on a step far finer than any 4- or 8-bit grid, so what is learned is
 /// what runs). The learned integers go into the QDQ model with the nearest rounding's scales, the learned biases replace
 /// the folded ones and the learned step sizes the calibrated ones; if the fine-tuned student matches the teacher worse
-/// over every sample than the nearest-rounded one, nothing learned is kept.
+/// over every sample than the nearest-rounded one, nothing learned is kept. Weights the plan quantizes that QAT cannot
+/// learn (ConvTranspose, Gemm with transA: <see cref="WeightedLayer"/> does not compute them) are graph inputs as well,
+/// fed their nearest rounding in the student and their fp32 values in the teacher.
 /// With <see cref="AdaRoundSettings.Augment"/> (the default) each batch of images is shifted and flipped at random
 /// (<see cref="Augment"/>) and the teacher, the same graph with the fp32 weights and biases, runs on what the student
 /// sees: 128 fixed synthetic images are few for fine-tuning every weight, and without it the student fits them at the

@@ -180,7 +180,7 @@ public sealed class QatRefinerTests
         BrecqRefinerTests.OnnxRuntimeRunsTheLearnedBlocks("resnet_fmnist.onnx", s_resnet.Value, whole: true);
 
     [Fact]
-    public void AQuantizedConvTransposeItCannotLearnIsFedToTheStudentQuantizedAndToTheTeacherInFp32()
+    public void AQuantizedConvTransposeItCannotLearnKeepsItsNearestRoundingWhileTheLayersAroundItAreFineTuned()
     {
         var random = new Random(3);
         var b = new Dsg.Core.Tests.Graph.OnnxGraphBuilder().Input("x", null, 1, 28, 28).Output("y", null, 10);
