@@ -18,7 +18,7 @@ public static class CacheKey
     /// <remarks>
     /// 2: DSG smooths its images by default (the generator's SmoothingSigma), so the same options give other samples.
     /// 3: quantization-aware fine-tuning (<c>--refine qat</c>) shifts and flips its images by default, so it learns other weights.
-    /// 4: its fp32 teacher sees in fp32 the quantized weights it does not learn (ConvTranspose, Gemm with transA), which
+    /// 4: its fp32 teacher sees in fp32 the quantized weights it does not learn (ConvTranspose, Gemm with transA or a matrix C), which
     /// version 3 gave it quantized; BRECQ (<c>--refine brecq</c>) learns from the images and their mirror images by default.
     /// </remarks>
     public const int AlgorithmVersion = 4;

@@ -54,6 +54,9 @@ public sealed record AdaRoundSettings
     /// <summary>The default <see cref="Augment"/>, chosen by measurement (docs/quantization.md).</summary>
     public const bool DefaultAugment = true;
 
+    /// <summary>Whether samples of <paramref name="sampleShape"/> get the views <see cref="Augment"/> asks for: only images, channels × height × width with both sides at least 8.</summary>
+    internal bool Augments(long[] sampleShape) => Augment && sampleShape is [_, >= 8, >= 8];
+
     /// <summary>The seed of the batch draws.</summary>
     public int Seed { get; init; }
 

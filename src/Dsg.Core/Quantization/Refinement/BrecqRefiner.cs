@@ -40,7 +40,7 @@ public static class BrecqRefiner
         settings = RefinableWeights.Prepare(folded, plan, activations, samples, options, settings);
         // Each block learns from the samples and their mirror images (AdaRoundSettings.Augment): twice the views for the
         // same steps, since block inputs are cached per sample and a shift drawn per step would rerun the quantized prefix.
-        using var mirrored = settings.Augment && QatRefiner.Augmentable(samples.SampleShape) ? samples.WithMirrored() : null;
+        using var mirrored = settings.Augments(samples.SampleShape) ? samples.WithMirrored() : null;
         samples = mirrored ?? samples;
         var learnable = RefinableWeights.Of(folded, plan).ToDictionary(l => l.Site.Node, StringComparer.Ordinal);
         var blocks = BlockPartition.Find(folded, learnable.Keys.ToHashSet(StringComparer.Ordinal));

@@ -21,7 +21,7 @@ namespace Dsg.Core.Quantization.Refinement;
 /// what runs). The learned integers go into the QDQ model with the nearest rounding's scales, the learned biases replace
 /// the folded ones and the learned step sizes the calibrated ones; if the fine-tuned student matches the teacher worse
 /// over every sample than the nearest-rounded one, nothing learned is kept. Weights the plan quantizes that QAT cannot
-/// learn (ConvTranspose, Gemm with transA: <see cref="WeightedLayer"/> does not compute them) are graph inputs as well,
+/// learn (ConvTranspose, Gemm with transA or a matrix C: <see cref="WeightedLayer"/> does not compute them) are graph inputs as well,
 /// fed their nearest rounding in the student and their fp32 values in the teacher.
 /// With <see cref="AdaRoundSettings.Augment"/> (the default) each batch of images is shifted and flipped at random
 /// (<see cref="Augment"/>) and the teacher, the same graph with the fp32 weights and biases, runs on what the student
@@ -112,7 +112,7 @@ public static class QatRefiner
             }
 
             // Shifted and flipped images have no precomputed targets: the fp32 teacher runs on each batch as the student sees it.
-            bool augment = settings.Augment && Augmentable(samples.SampleShape);
+            bool augment = settings.Augments(samples.SampleShape);
             // The teacher: the same graph fed every weight and bias it takes as an input at its folded fp32 value.
             var teacherWeights = augment
                 ? inputs.ToDictionary(i => i.Key, i => torch.tensor(OnnxTensor.ToFloats(initializers[i.Key], folded), i.Value), StringComparer.Ordinal)
@@ -275,9 +275,6 @@ public static class QatRefiner
         var s = activation.var(pooled, unbiased: false).Plus(1e-6).sqrt();
         return (m.DetachFromDisposeScope(), s.DetachFromDisposeScope());
     }
-
-    /// <summary>Whether samples of <paramref name="shape"/> are images <see cref="Augment"/> can shift and flip: channels × height × width, both at least 8.</summary>
-    internal static bool Augmentable(long[] shape) => shape is [_, >= 8, >= 8];
 
     /// <summary>Each image of the batch shifted by up to an eighth of its size (reflected at the border) and flipped left-right at random.</summary>
     internal static Tensor Augment(Tensor x, Random random)

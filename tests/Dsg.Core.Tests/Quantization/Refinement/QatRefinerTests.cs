@@ -45,7 +45,7 @@ public sealed class QatRefinerTests
     [InlineData(new long[] { 784 }, false)]
     [InlineData(new long[] { 1, 1, 28, 28 }, false)]
     public void OnlyImagesOfAtLeastEightByEightAreShiftedAndFlipped(long[] sampleShape, bool augmentable) =>
-        Assert.Equal(augmentable, QatRefiner.Augmentable(sampleShape));
+        Assert.Equal(augmentable, new AdaRoundSettings().Augments(sampleShape));
 
     [Fact]
     public void EachAugmentedImageIsTheImageShiftedByAtMostAnEighthWithReflectedBordersAndPerhapsFlipped()
